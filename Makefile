@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine: `make train` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# One persistent XLA compilation cache for every run started from here.
+export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax_cache
+
+.PHONY: venv test test-slow bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 --durations=15
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow --durations=15
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) experiments/bench_env.py --compare-pgx
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check keisei_jax tests experiments
+
+clean:
+	rm -rf $(VENV) .jax_cache .pytest_cache

@@ -1,0 +1,210 @@
+"""Game rules on top of move generation: init, step, and the ways a game ends."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keisei_jax.shogi import tables as T
+from keisei_jax.shogi.movegen import legal_moves
+from keisei_jax.shogi.state import DEFAULT_MAX_PLIES, HISTORY_LEN, State, Termination
+
+_SQ = np.arange(81)
+_SLOTS = np.arange(7)
+
+
+def apply_move(board: jax.Array, hand: jax.Array, action: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Play ``action`` for the side to move and return the position from the opponent's view.
+
+    No legality check: board int8[81] and hand int8[2, 7] canonical in, canonical (flipped) out.
+    """
+    frm = jnp.asarray(T.ACTION_FROM)[action].astype(jnp.int32)
+    to = jnp.asarray(T.ACTION_TO)[action].astype(jnp.int32)
+    slot = jnp.asarray(T.ACTION_DROP_SLOT)[action].astype(jnp.int32)
+    is_drop = frm < 0
+    moving = jnp.where(is_drop, slot + 1, board[jnp.maximum(frm, 0)].astype(jnp.int32))
+    moving = jnp.where(jnp.asarray(T.ACTION_PROMOTE)[action], jnp.asarray(T.PROMOTES_TO)[moving], moving)
+    captured_slot = jnp.asarray(T.HAND_SLOT)[board[to]].astype(jnp.int32)
+    board = jnp.where(_SQ == to, moving, jnp.where(_SQ == frm, 0, board)).astype(jnp.int8)
+    own_hand = hand[0] + (_SLOTS == captured_slot) - (is_drop & (_SLOTS == slot))
+    hand = jnp.stack([own_hand.astype(jnp.int8), hand[1]])
+    return flip(board, hand)
+
+
+def flip(board: jax.Array, hand: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Rotate the board 180 degrees and swap the sides: the other player's canonical view."""
+    return jnp.asarray(T.SWAP_SIDE)[board[::-1]], hand[::-1]
+
+
+def zobrist_hash(board: jax.Array, hand: jax.Array, color: jax.Array) -> jax.Array:
+    """uint32[2]: 64-bit hash of the absolute position; never 0 (0 marks an empty history slot)."""
+    keys = jnp.asarray(T.ZOBRIST_BOARD)[color, _SQ, board.astype(jnp.int32)]  # [81, 2]
+    hand_keys = jnp.asarray(T.ZOBRIST_HAND)[
+        color, np.arange(2)[:, None], _SLOTS[None, :], hand.astype(jnp.int32)
+    ].reshape(14, 2)
+    keys = jnp.concatenate([keys, hand_keys])
+    h = jax.lax.reduce(keys, np.uint32(0), jax.lax.bitwise_xor, (0,))
+    return h | np.array([1, 0], np.uint32)
+
+
+def impasse_declaration(board: jax.Array, hand: jax.Array, color: jax.Array, in_check: jax.Array):
+    """bool[]: the side to move wins by entering-king declaration (CSA 27-point rule).
+
+    All must hold at its turn: its king is in the opponent's camp (the three far ranks); it is
+    not in check; at least 10 of its other pieces are in that camp; and those pieces plus its
+    pieces in hand score at least 28 points for Black or 27 for White, counting bishops and
+    rooks (promoted or not) 5 and every other piece 1.
+    """
+    code = board.astype(jnp.int32)
+    in_camp = T.IN_ZONE
+    own = (code >= 1) & (code <= T.OPP)
+    king_in_camp = jnp.any((code == T.KING) & in_camp)
+    pieces = own & (code != T.KING) & in_camp
+    points = jnp.sum(jnp.where(pieces, jnp.asarray(T.IMPASSE_POINTS)[code], 0))
+    points += jnp.sum(hand[0].astype(jnp.int32) * T.HAND_IMPASSE_POINTS)
+    needed = jnp.where(color == 0, 28, 27)
+    return king_in_camp & ~in_check & (pieces.sum() >= 10) & (points >= needed)
+
+
+def make_state(board, hand, color, ply, max_plies, check_streak=None, hash_history=None) -> State:
+    """A fresh (not finished) state for a canonical position, its legal moves computed."""
+    board = jnp.asarray(board, jnp.int8)
+    hand = jnp.asarray(hand, jnp.int8)
+    color = jnp.asarray(color, jnp.int8)
+    ply = jnp.asarray(ply, jnp.int32)
+    legal_bits, in_check = legal_moves(board, hand)
+    h = zobrist_hash(board, hand, color)
+    if hash_history is None:
+        hash_history = jnp.zeros((HISTORY_LEN, 2), jnp.uint32)
+    hash_history = hash_history.at[ply % HISTORY_LEN].set(h)
+    if check_streak is None:  # unknown past: the last move gave check if we are in check now
+        check_streak = jnp.stack([jnp.int16(0), in_check.astype(jnp.int16)])
+    return State(
+        board=board,
+        hand=hand,
+        color=color,
+        ply=ply,
+        max_plies=jnp.asarray(max_plies, jnp.int32),
+        legal_bits=legal_bits,
+        in_check=in_check,
+        check_streak=jnp.asarray(check_streak, jnp.int16),
+        hash_history=hash_history,
+        terminated=jnp.bool_(False),
+        truncated=jnp.bool_(False),
+        rewards=jnp.zeros(2, jnp.float32),
+        termination=jnp.int8(Termination.NONE),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _start_position() -> tuple[np.ndarray, np.ndarray]:
+    from keisei_jax.shogi.sfen import parse_sfen
+
+    board, hand, _, _ = parse_sfen(T.START_SFEN)
+    return board, hand
+
+
+def init(key: jax.Array | None = None, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
+    """The start position, Black to move. ``key`` is accepted for pgx-style vmapping and unused:
+    the start position is deterministic."""
+    del key
+    board, hand = _start_position()
+    return make_state(board, hand, 0, 0, max_plies)
+
+
+def is_legal(state: State, action: jax.Array) -> jax.Array:
+    """bool[]: ``action`` is in range and legal for the side to move."""
+    action = jnp.asarray(action, jnp.int32)
+    a = jnp.clip(action, 0, T.NUM_ACTIONS - 1)
+    bit = (state.legal_bits[a >> 5] >> (a & 31).astype(jnp.uint32)) & 1
+    return (action >= 0) & (action < T.NUM_ACTIONS) & (bit == 1)
+
+
+def step(state: State, action: jax.Array) -> State:
+    """Play ``action`` (int32 in [0, 13527)) for the side to move.
+
+    An illegal or out-of-range action ends the game as a loss for the mover (ILLEGAL_ACTION) and
+    leaves the position as it was. Stepping a finished game returns it unchanged, rewards zeroed.
+    """
+    action = jnp.asarray(action, jnp.int32)
+    legal = is_legal(state, action)
+    finished = state.terminated | state.truncated
+    board, hand = apply_move(state.board, state.hand, jnp.clip(action, 0, T.NUM_ACTIONS - 1))
+    color = 1 - state.color
+    ply = state.ply + 1
+    legal_bits, in_check = legal_moves(board, hand)
+    h = zobrist_hash(board, hand, color)
+    slot = ply % HISTORY_LEN
+    hash_history = state.hash_history.at[slot].set(h)
+    mover_streak = jnp.where(in_check, state.check_streak[0] + 1, 0).astype(jnp.int16)
+    check_streak = jnp.stack([state.check_streak[1], mover_streak])
+
+    # Sennichite: the fourth occurrence within the history window. A side that checked with each
+    # of its moves since the first occurrence loses (the mover first if both did).
+    ages = (slot - jnp.arange(HISTORY_LEN)) % HISTORY_LEN
+    seen = jnp.all(hash_history == h, axis=-1) & (ages > 0)
+    fourfold = seen.sum() >= 3
+    moves_each = jnp.max(jnp.where(seen, ages, 0)) // 2
+    mover_perpetual = mover_streak >= moves_each
+    other_perpetual = check_streak[0] >= moves_each
+
+    no_moves = ~jnp.any(legal_bits != 0)
+    impasse = impasse_declaration(board, hand, color, in_check)
+    cap = ply >= state.max_plies
+
+    # (ended, cause, result for the mover), first match wins.
+    outcomes = [
+        (no_moves, jnp.where(in_check, Termination.CHECKMATE, Termination.NO_LEGAL_MOVES), 1),
+        (fourfold & mover_perpetual, Termination.PERPETUAL_CHECK, -1),
+        (fourfold & other_perpetual, Termination.PERPETUAL_CHECK, 1),
+        (fourfold, Termination.REPETITION, 0),
+        (impasse, Termination.IMPASSE, -1),
+        (cap, Termination.PLY_CAP, 0),
+    ]
+    cause = jnp.int32(Termination.NONE)
+    result = jnp.int32(0)
+    for cond, c, r in reversed(outcomes):
+        cause = jnp.where(cond, c, cause)
+        result = jnp.where(cond, r, result)
+    truncated = cause == Termination.PLY_CAP
+    terminated = (cause != Termination.NONE) & ~truncated
+
+    played = State(
+        board=board,
+        hand=hand,
+        color=color.astype(jnp.int8),
+        ply=ply,
+        max_plies=state.max_plies,
+        legal_bits=legal_bits,
+        in_check=in_check,
+        check_streak=check_streak,
+        hash_history=hash_history,
+        terminated=terminated,
+        truncated=truncated,
+        rewards=_rewards(state.color, result),
+        termination=cause.astype(jnp.int8),
+    )
+    illegal = dataclass_replace(
+        state,
+        terminated=jnp.bool_(True),
+        rewards=_rewards(state.color, -1),
+        termination=jnp.int8(Termination.ILLEGAL_ACTION),
+    )
+    unchanged = dataclass_replace(state, rewards=jnp.zeros(2, jnp.float32))
+    out = jax.tree_util.tree_map(functools.partial(jnp.where, legal), played, illegal)
+    return jax.tree_util.tree_map(functools.partial(jnp.where, finished), unchanged, out)
+
+
+def _rewards(mover_color: jax.Array, mover_result) -> jax.Array:
+    """float32[2] per absolute colour from the mover's result (+1, 0, -1)."""
+    r = jnp.asarray(mover_result, jnp.float32)
+    return jnp.where(np.arange(2) == mover_color, r, -r)
+
+
+def dataclass_replace(state: State, **changes) -> State:
+    import dataclasses
+
+    return dataclasses.replace(state, **changes)

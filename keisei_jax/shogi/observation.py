@@ -1,0 +1,48 @@
+"""Keisei's 46 observation planes, from the side to move's point of view.
+
+Planes (channel c of float32[9, 9, 46], channels last for Flax convolutions; rows and columns are
+canonical, i.e. rotated 180 degrees when White is to move):
+  0-7    side to move's unpromoted P L N S G B R K (1.0 where the piece stands)
+  8-13   side to move's promoted +P +L +N +S +B +R
+  14-21  opponent's unpromoted P L N S G B R K
+  22-27  opponent's promoted +P +L +N +S +B +R
+  28-34  side to move's hand P L N S G B R, count / 18 on every square
+  35-41  opponent's hand, count / 18
+  42     1.0 if the side to move is Black, else 0.0
+  43     ply / max_plies
+  44     earlier occurrences of this position / 3 (sennichite is the fourth)
+  45     1.0 if the side to move is in check
+Keisei left 44 and 45 reserved (zero); they carry the repetition count it planned there and the
+check flag, two facts the rules depend on that the piece planes do not show.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keisei_jax.shogi.state import HISTORY_LEN, State
+
+NUM_PLANES = 46
+_CODES = np.arange(1, 29)
+
+
+def observe(state: State) -> jax.Array:
+    """float32[..., 9, 9, 46] for a state with any leading batch shape."""
+    board = state.board.astype(jnp.int32)
+    pieces = (board[..., :, None] == _CODES).astype(jnp.float32)  # [..., 81, 28]
+    pieces = pieces.reshape(*board.shape[:-1], 9, 9, 28)
+    hands = state.hand.reshape(*state.hand.shape[:-2], 14).astype(jnp.float32) / 18.0
+    current = jnp.where(state.color == 0, 1.0, 0.0)[..., None]
+    progress = (state.ply / jnp.maximum(state.max_plies, 1)).astype(jnp.float32)[..., None]
+    slot = state.ply % HISTORY_LEN
+    current_hash = jnp.take_along_axis(
+        state.hash_history, slot[..., None, None].astype(jnp.int32), axis=-2
+    )
+    repeats = jnp.all(state.hash_history == current_hash, axis=-1).sum(-1) - 1
+    repetition = (repeats.astype(jnp.float32) / 3.0)[..., None]
+    check = state.in_check.astype(jnp.float32)[..., None]
+    scalars = jnp.concatenate([hands, current, progress, repetition, check], axis=-1)  # [..., 18]
+    scalars = jnp.broadcast_to(scalars[..., None, None, :], (*board.shape[:-1], 9, 9, 18))
+    return jnp.concatenate([pieces, scalars], axis=-1)

@@ -1,0 +1,118 @@
+"""The game state: one frozen pytree per game; callers vmap over a leading batch axis."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keisei_jax.shogi import tables as T
+
+HISTORY_LEN = 512  # plies of position hashes kept for sennichite
+DEFAULT_MAX_PLIES = 512
+BLACK, WHITE = 0, 1
+
+
+class Termination:
+    """Why a game ended (``State.termination``, int8)."""
+
+    NONE = 0
+    CHECKMATE = 1  # the side to move is in check and has no legal move: it loses
+    NO_LEGAL_MOVES = 2  # the side to move is not in check but has no legal move: it loses
+    REPETITION = 3  # sennichite: same position a fourth time, draw
+    PERPETUAL_CHECK = 4  # fourth repetition while one side checked throughout: the checker loses
+    IMPASSE = 5  # entering-king declaration (27-point rule): the side to move wins
+    PLY_CAP = 6  # max_plies reached: draw (truncated, not terminated)
+    ILLEGAL_ACTION = 7  # the mover chose an illegal action: it loses, the position is not changed
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "none", "checkmate", "no_legal_moves", "repetition", "perpetual_check", "impasse",
+        "ply_cap", "illegal_action",
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class State:
+    """One shogi game, kept canonical: rotated so the side to move plays up the board.
+
+    Fields (add a leading batch axis ``[B, ...]`` when vmapped):
+      board: int8[81]. Canonical piece codes (see ``tables``): 1..14 side to move, 15..28 opponent.
+      hand: int8[2, 7]. Pieces in hand, row 0 the side to move's, row 1 the opponent's; columns
+        P L N S G B R.
+      color: int8[]. Absolute colour of the side to move: 0 Black (sente), 1 White (gote).
+      ply: int32[]. Plies played; the SFEN move number is ``ply + 1``.
+      max_plies: int32[]. Ply cap: reaching it truncates the game as a draw.
+      legal_bits: uint32[423]. Legal actions of the side to move as a bit set in Keisei's action
+        order (bit ``a`` = word ``a // 32``, bit ``a % 32``); ``legal_mask`` unpacks it.
+      in_check: bool[]. The side to move is in check.
+      check_streak: int16[2]. Consecutive checking moves ending with each side's last move, row 0
+        the side to move, row 1 the opponent (for perpetual check).
+      hash_history: uint32[512, 2]. 64-bit Zobrist hash of the position after ply ``p`` at slot
+        ``p % 512``; 0 marks an empty slot.
+      terminated: bool[]. The game ended by the rules.
+      truncated: bool[]. The game was cut by the ply cap.
+      rewards: float32[2]. Reward of the step that produced this state per absolute colour
+        (Black, White): +1 win, -1 loss, 0 otherwise.
+      termination: int8[]. A ``Termination`` code.
+    """
+
+    board: jax.Array
+    hand: jax.Array
+    color: jax.Array
+    ply: jax.Array
+    max_plies: jax.Array
+    legal_bits: jax.Array
+    in_check: jax.Array
+    check_streak: jax.Array
+    hash_history: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    rewards: jax.Array
+    termination: jax.Array
+
+    @property
+    def legal_mask(self) -> jax.Array:
+        """bool[..., 13527]: legal actions of the side to move (Keisei's action mapping)."""
+        return unpack_legal_bits(self.legal_bits)
+
+    @property
+    def observation(self) -> jax.Array:
+        """float32[..., 9, 9, 46]: Keisei's feature planes; see ``observation.observe``."""
+        from keisei_jax.shogi.observation import observe
+
+        return observe(self)
+
+    @property
+    def current_hash(self) -> jax.Array:
+        """uint32[..., 2]: Zobrist hash of the current position."""
+        slot = self.ply % HISTORY_LEN
+        return jnp.take_along_axis(
+            self.hash_history, slot[..., None, None].astype(jnp.int32), axis=-2
+        )[..., 0, :]
+
+
+_BIT_SHIFTS = np.arange(32, dtype=np.uint32)
+
+
+def unpack_legal_bits(legal_bits: jax.Array) -> jax.Array:
+    """uint32[..., 423] -> bool[..., 13527], elementwise (no gather)."""
+    bits = (legal_bits[..., :, None] >> _BIT_SHIFTS) & 1
+    return bits.reshape(*legal_bits.shape[:-1], -1)[..., : T.NUM_ACTIONS].astype(bool)
+
+
+def pack_legal_mask(mask: np.ndarray) -> np.ndarray:
+    """bool[..., 13527] -> uint32[..., 423] (numpy; for tests and tools)."""
+    mask = np.asarray(mask, bool)
+    pad = T.NUM_LEGAL_WORDS * 32 - T.NUM_ACTIONS
+    mask = np.concatenate([mask, np.zeros((*mask.shape[:-1], pad), bool)], axis=-1)
+    words = mask.reshape(*mask.shape[:-1], T.NUM_LEGAL_WORDS, 32).astype(np.uint64)
+    return (words << np.arange(32, dtype=np.uint64)).sum(-1).astype(np.uint32)
+
+
+def state_nbytes(state: State) -> int:
+    """Bytes of one game's state (pass an unbatched state)."""
+    return sum(int(np.asarray(x).nbytes) for x in jax.tree_util.tree_leaves(state))
