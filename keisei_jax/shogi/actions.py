@@ -85,9 +85,10 @@ def usi_to_action(usi: str, color: int) -> int:
 
 
 def legal_actions(legal_bits: np.ndarray) -> np.ndarray:
-    """int[n]: sorted indices of the set bits of one game's uint32[423] legal bit set."""
-    bits = np.unpackbits(np.asarray(legal_bits, np.uint32).view(np.uint8), bitorder="little")
-    return np.flatnonzero(bits[:NUM_ACTIONS])
+    """int[n]: sorted legal action indices of one game's uint32[507] legal bits."""
+    from keisei_jax.shogi.state import legal_mask_numpy
+
+    return np.flatnonzero(legal_mask_numpy(legal_bits))
 
 
 def legal_usi_moves(state) -> list[str]:

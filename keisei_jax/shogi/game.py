@@ -119,7 +119,8 @@ def is_legal(state: State, action: jax.Array) -> jax.Array:
     """bool[]: ``action`` is in range and legal for the side to move."""
     action = jnp.asarray(action, jnp.int32)
     a = jnp.clip(action, 0, T.NUM_ACTIONS - 1)
-    bit = (state.legal_bits[a >> 5] >> (a & 31).astype(jnp.uint32)) & 1
+    word = state.legal_bits[jnp.asarray(T.ACTION_WORD)[a]]
+    bit = (word >> jnp.asarray(T.ACTION_BIT)[a].astype(jnp.uint32)) & 1
     return (action >= 0) & (action < T.NUM_ACTIONS) & (bit == 1)
 
 

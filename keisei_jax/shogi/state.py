@@ -46,8 +46,8 @@ class State:
       color: int8[]. Absolute colour of the side to move: 0 Black (sente), 1 White (gote).
       ply: int32[]. Plies played; the SFEN move number is ``ply + 1``.
       max_plies: int32[]. Ply cap: reaching it truncates the game as a draw.
-      legal_bits: uint32[423]. Legal actions of the side to move as a bit set in Keisei's action
-        order (bit ``a`` = word ``a // 32``, bit ``a % 32``); ``legal_mask`` unpacks it.
+      legal_bits: uint32[507]. Legal actions of the side to move, packed as bitboards (layout in
+        ``movegen``); ``legal_mask`` unpacks it to Keisei's order.
       in_check: bool[]. The side to move is in check.
       check_streak: int16[2]. Consecutive checking moves ending with each side's last move, row 0
         the side to move, row 1 the opponent (for perpetual check).
@@ -95,22 +95,40 @@ class State:
         )[..., 0, :]
 
 
-_BIT_SHIFTS = np.arange(32, dtype=np.uint32)
+_BB_SHIFTS = np.arange(T.BB_BITS, dtype=np.uint32)
+_TO_WORD = T.DEST_OFF_TO // T.BB_BITS  # [81 from, 80 dest_off]
+_TO_BIT = (T.DEST_OFF_TO % T.BB_BITS).astype(np.uint32)
 
 
 def unpack_legal_bits(legal_bits: jax.Array) -> jax.Array:
-    """uint32[..., 423] -> bool[..., 13527], elementwise (no gather)."""
-    bits = (legal_bits[..., :, None] >> _BIT_SHIFTS) & 1
-    return bits.reshape(*legal_bits.shape[:-1], -1)[..., : T.NUM_ACTIONS].astype(bool)
+    """uint32[..., 507] -> bool[..., 13527] in Keisei's order, elementwise (no gather)."""
+    batch = legal_bits.shape[:-1]
+    words = legal_bits[..., : T.DROP_WORD0].reshape(*batch, 81, 1, 2, 3)  # [f, ., promote, word]
+    word = jnp.where(
+        (_TO_WORD == 0)[:, :, None],
+        words[..., 0],
+        jnp.where((_TO_WORD == 1)[:, :, None], words[..., 1], words[..., 2]),
+    )  # [..., 81 f, 80 dest_off, 2 promote]
+    board = ((word >> _TO_BIT[:, :, None]) & 1).reshape(*batch, T.NUM_BOARD_ACTIONS)
+    drops = legal_bits[..., T.DROP_WORD0 :].reshape(*batch, 7, 3)  # [slot, word]
+    drop = (drops[..., None, :, :] >> _BB_SHIFTS[:, None, None]) & 1  # [..., 27 bit, 7, 3 word]
+    drop = jnp.moveaxis(drop, -1, -3).reshape(*batch, T.NUM_DROP_ACTIONS)  # to = word * 27 + bit
+    return jnp.concatenate([board, drop], axis=-1).astype(bool)
+
+
+def legal_mask_numpy(legal_bits: np.ndarray) -> np.ndarray:
+    """Numpy twin of ``unpack_legal_bits`` (table lookups; for tools and tests)."""
+    legal_bits = np.asarray(legal_bits, np.uint32)
+    return ((legal_bits[..., T.ACTION_WORD] >> T.ACTION_BIT.astype(np.uint32)) & 1).astype(bool)
 
 
 def pack_legal_mask(mask: np.ndarray) -> np.ndarray:
-    """bool[..., 13527] -> uint32[..., 423] (numpy; for tests and tools)."""
+    """bool[..., 13527] -> uint32[..., 507] (numpy; for tests and tools)."""
     mask = np.asarray(mask, bool)
-    pad = T.NUM_LEGAL_WORDS * 32 - T.NUM_ACTIONS
-    mask = np.concatenate([mask, np.zeros((*mask.shape[:-1], pad), bool)], axis=-1)
-    words = mask.reshape(*mask.shape[:-1], T.NUM_LEGAL_WORDS, 32).astype(np.uint64)
-    return (words << np.arange(32, dtype=np.uint64)).sum(-1).astype(np.uint32)
+    out = np.zeros((*mask.shape[:-1], T.NUM_LEGAL_WORDS), np.uint32)
+    for a in np.flatnonzero(mask.reshape(-1, T.NUM_ACTIONS).any(0)):
+        out[..., T.ACTION_WORD[a]] |= np.where(mask[..., a], np.uint32(1) << np.uint32(T.ACTION_BIT[a]), 0).astype(np.uint32)
+    return out
 
 
 def state_nbytes(state: State) -> int:

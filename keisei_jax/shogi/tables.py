@@ -18,9 +18,6 @@ NUM_BOARD_ACTIONS = 81 * 160  # from_sq * 160 + dest_off * 2 + promote
 NUM_DROP_ACTIONS = 81 * 7  # 12960 + to_sq * 7 + hand slot
 NUM_ACTIONS = NUM_BOARD_ACTIONS + NUM_DROP_ACTIONS  # 13,527
 NUM_HAND_TYPES = 7
-WORDS_PER_FROM = 5  # 160 board-move bits of one from-square
-NUM_DROP_WORDS = 18  # 567 drop bits, padded to 576
-NUM_LEGAL_WORDS = 81 * WORDS_PER_FROM + NUM_DROP_WORDS  # 423 uint32 words = 13,536 bits
 
 EMPTY = 0
 PAWN, LANCE, KNIGHT, SILVER, GOLD, BISHOP, ROOK, KING = 1, 2, 3, 4, 5, 6, 7, 8
@@ -222,3 +219,59 @@ def _neighbors() -> np.ndarray:
 
 
 NEIGHBORS = _neighbors()
+
+# Bitboards: a set of squares is uint32[3], word w holding rows 3w..3w+2 (27 bits, bit = sq % 27).
+BB_BITS = 27
+BB_FULL = np.uint32((1 << BB_BITS) - 1)
+
+
+def bitboard(squares) -> np.ndarray:
+    """uint32[3] of a boolean [81] array (numpy, for building tables)."""
+    squares = np.asarray(squares, bool)
+    out = np.zeros(3, np.uint64)
+    for sq in np.flatnonzero(squares):
+        out[sq // BB_BITS] |= np.uint64(1) << np.uint64(sq % BB_BITS)
+    return out.astype(np.uint32)
+
+
+def _ray_tables():
+    between = np.zeros((81, 81, 3), np.uint32)  # strictly between k and x when aligned
+    ray = np.zeros((81, 81, 3), np.uint32)  # squares on the ray from k through s (k excluded)
+    for k in range(81):
+        for x in range(81):
+            d = DIRECTION[k, x]
+            if d == NO_DIR:
+                continue
+            on_ray = DIRECTION[k] == d
+            between[k, x] = bitboard(on_ray & (DISTANCE[k] < DISTANCE[k, x]))
+            ray[k, x] = bitboard(on_ray)
+    return between, ray
+
+
+BETWEEN_BB, RAY_BB = _ray_tables()
+ZONE_BB = bitboard(IN_ZONE)
+MUST_PROMOTE_BB = np.stack(
+    [bitboard((MUST_PROMOTE_ROWS[c] >> ROW) & 1) for c in range(NUM_CODES)]
+)  # [29, 3] squares where a piece of this own code must promote
+DROP_ROWS_BB = np.stack([bitboard(ROW >= DROP_MIN_ROW[k]) for k in range(7)])  # [7, 3]
+
+# Packed legal set ("legal bits"): per from-square the plain and the promoting destinations as
+# bitboards, then one bitboard of drop squares per hand slot: uint32[81 * 2 * 3 + 7 * 3].
+NUM_LEGAL_WORDS = 81 * 2 * 3 + 7 * 3  # 507
+DROP_WORD0 = 81 * 2 * 3
+
+
+def _action_words():
+    """ACTION_WORD[a], ACTION_BIT[a]: where action a lives in the legal bits."""
+    board = ACTION_FROM >= 0
+    frm = np.maximum(ACTION_FROM, 0).astype(np.int64)
+    to = ACTION_TO.astype(np.int64)
+    board_word = frm * 6 + ACTION_PROMOTE.astype(np.int64) * 3 + to // BB_BITS
+    drop_word = DROP_WORD0 + np.maximum(ACTION_DROP_SLOT, 0).astype(np.int64) * 3 + to // BB_BITS
+    return (np.where(board, board_word, drop_word).astype(np.int16),
+            (to % BB_BITS).astype(np.int8))
+
+
+ACTION_WORD, ACTION_BIT = _action_words()
+# [81 from, 80 dest_off] destination square, for unpacking into Keisei's order elementwise.
+DEST_OFF_TO = np.arange(80)[None, :] + DEST_OFF_SKIPS

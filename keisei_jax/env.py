@@ -1,0 +1,166 @@
+"""Batched self-play environment over the rules engine: batch init, auto-reset, random play.
+
+Every function here takes and returns batched states (leading axis ``B``); the engine's
+single-game functions are vmapped once, here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keisei_jax import shogi
+from keisei_jax.shogi import tables as T
+from keisei_jax.shogi.state import DEFAULT_MAX_PLIES, State, Termination
+
+NUM_TERMINATIONS = len(Termination.NAMES)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class StepOutcome:
+    """What one batched step produced, read before finished games are reset. Shapes ``[B]``.
+
+      mover: int8. Absolute colour that moved (0 Black, 1 White).
+      reward: float32. The mover's reward: +1 win, -1 loss, 0 otherwise.
+      terminated: bool. The game ended by the rules on this step.
+      truncated: bool. The game hit the ply cap on this step.
+      termination: int8. ``Termination`` code (0 while the game goes on).
+      game_length: int32. Plies of the game at this step.
+    """
+
+    mover: jax.Array
+    reward: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    termination: jax.Array
+    game_length: jax.Array
+
+    @property
+    def done(self) -> jax.Array:
+        return self.terminated | self.truncated
+
+
+def init_batch(batch_size: int, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
+    """``batch_size`` games at the start position."""
+    start = shogi.init(max_plies=max_plies)
+    return jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (batch_size, *x.shape)), start)
+
+
+step_batch = jax.vmap(shogi.step)
+legal_moves_batch = jax.vmap(shogi.legal_moves)
+
+
+def reset_done(state: State, start: State) -> State:
+    """Replace finished games (terminated or truncated) by ``start`` (a single unbatched state)."""
+    done = state.terminated | state.truncated
+
+    def pick(s, x):
+        mask = done.reshape(done.shape + (1,) * (x.ndim - 1))
+        return jnp.where(mask, s[None], x)
+
+    return jax.tree_util.tree_map(pick, start, state)
+
+
+def step_autoreset(state: State, action: jax.Array, start: State) -> tuple[State, StepOutcome]:
+    """Step every game; games that end are reported in the outcome, then reset to ``start``."""
+    mover = state.color
+    nxt = step_batch(state, action)
+    outcome = StepOutcome(
+        mover=mover,
+        reward=jnp.take_along_axis(nxt.rewards, mover[:, None].astype(jnp.int32), axis=1)[:, 0],
+        terminated=nxt.terminated,
+        truncated=nxt.truncated,
+        termination=nxt.termination,
+        game_length=nxt.ply,
+    )
+    return reset_done(nxt, start), outcome
+
+
+def sample_uniform_legal(legal_bits: jax.Array, u: jax.Array) -> jax.Array:
+    """One uniformly random legal action per game from the packed legal bits.
+
+    Works on the 507 words (popcounts, a prefix sum and a binary search inside one word), never
+    on a 13,527-wide array.
+
+    Args:
+      legal_bits: uint32[B, 507].
+      u: float32[B] uniform in [0, 1).
+    Returns int32[B] Keisei action indices; 0 for a game without legal moves.
+    """
+    counts = jax.lax.population_count(legal_bits).astype(jnp.int32)  # [B, 507]
+    cum = jnp.cumsum(counts, axis=-1)
+    total = cum[:, -1]
+    r = jnp.minimum((u * total).astype(jnp.int32), jnp.maximum(total - 1, 0))  # rank of the pick
+    word = jnp.minimum(jnp.sum(cum <= r[:, None], axis=-1), T.NUM_LEGAL_WORDS - 1)
+    rank = r - jnp.take_along_axis(cum - counts, word[:, None], axis=1)[:, 0]
+    x = jnp.take_along_axis(legal_bits, word[:, None], axis=1)[:, 0]
+    bit = jnp.zeros_like(rank)
+    for width in (16, 8, 4, 2, 1):  # binary search for the rank-th set bit of the word
+        low = x & np.uint32((1 << width) - 1)
+        n_low = jax.lax.population_count(low).astype(jnp.int32)
+        high = rank >= n_low
+        rank = jnp.where(high, rank - n_low, rank)
+        bit = jnp.where(high, bit + width, bit)
+        x = jnp.where(high, x >> width, low)
+    action = word_bit_to_action(word, bit)
+    return jnp.where(total > 0, action, 0)
+
+
+def word_bit_to_action(word: jax.Array, bit: jax.Array) -> jax.Array:
+    """Keisei action of bit ``bit`` of word ``word`` of the legal bits (inverse of ACTION_WORD)."""
+    to = (word % 3) * T.BB_BITS + bit
+    frm = word // 6
+    board_action = frm * 160 + 2 * (to - (to > frm)) + (word % 6) // 3
+    slot = (word - T.DROP_WORD0) // 3
+    drop_action = T.NUM_BOARD_ACTIONS + to * 7 + slot
+    return jnp.where(word < T.DROP_WORD0, board_action, drop_action).astype(jnp.int32)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class RolloutStats:
+    """Totals of a random-play rollout.
+
+      steps: int32[]. Lane-steps played (batch x length).
+      games: int32[]. Games finished.
+      terminations: int32[8]. Finished games per ``Termination`` code.
+      plies: int32[]. Sum of the lengths of the finished games.
+    """
+
+    steps: jax.Array
+    games: jax.Array
+    terminations: jax.Array
+    plies: jax.Array
+
+
+@functools.partial(jax.jit, static_argnames=("num_steps",))
+def random_rollout(state: State, key: jax.Array, num_steps: int) -> tuple[State, RolloutStats]:
+    """Uniform random legal play with auto-reset for ``num_steps`` batched steps in one scan."""
+    start = shogi.init(max_plies=DEFAULT_MAX_PLIES)
+    start = dataclasses.replace(start, max_plies=state.max_plies[0])
+
+    def body(carry, step_key):
+        s, stats = carry
+        u = jax.random.uniform(step_key, s.color.shape)
+        action = sample_uniform_legal(s.legal_bits, u)
+        s, out = step_autoreset(s, action, start)
+        stats = RolloutStats(
+            steps=stats.steps + s.color.shape[0],
+            games=stats.games + out.done.sum(),
+            terminations=stats.terminations
+            + jnp.zeros(NUM_TERMINATIONS, jnp.int32).at[out.termination.astype(jnp.int32)].add(
+                out.done.astype(jnp.int32)
+            ),
+            plies=stats.plies + jnp.sum(jnp.where(out.done, out.game_length, 0)),
+        )
+        return (s, stats), None
+
+    zero = jnp.int32(0)
+    stats = RolloutStats(zero, zero, jnp.zeros(NUM_TERMINATIONS, jnp.int32), zero)
+    (state, stats), _ = jax.lax.scan(body, (state, stats), jax.random.split(key, num_steps))
+    return state, stats
