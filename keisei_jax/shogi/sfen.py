@@ -119,8 +119,6 @@ def _check_material(abs_board: np.ndarray, abs_hand: np.ndarray, sfen: str) -> N
 
 def from_sfen(sfen: str, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     """State of an SFEN position ('startpos' and a leading 'sfen ' are accepted)."""
-    from keisei_jax.shogi.game import make_state
-
     board, hand, color, ply = parse_sfen(sfen)
     return _make_state_jit(board, hand, np.int8(color), np.int32(ply), np.int32(max_plies))
 
@@ -137,10 +135,10 @@ _make_state_jit = jax.jit(_make_state)
 def to_sfen(state: State) -> str:
     """SFEN of an unbatched state (hands in the order R B G S N L P, like cshogi)."""
     board = np.asarray(state.board)
-    hand = np.asarray(state.hand)
-    color = int(state.color)
     if board.ndim != 1:
         raise ValueError(f"to_sfen takes one game, got a board of shape {board.shape}")
+    hand = np.asarray(state.hand)
+    color = int(state.color)
     abs_board, abs_hand = _absolute_to_canonical(board, hand, color)  # the map is an involution
     ranks = []
     for row in range(9):
