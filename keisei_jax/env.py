@@ -25,12 +25,12 @@ NUM_TERMINATIONS = len(Termination.NAMES)
 class StepOutcome:
     """What one batched step produced, read before finished games are reset. Shapes ``[B]``.
 
-      mover: int8. Absolute colour that moved (0 Black, 1 White).
-      reward: float32. The mover's reward: +1 win, -1 loss, 0 otherwise.
-      terminated: bool. The game ended by the rules on this step.
-      truncated: bool. The game hit the ply cap on this step.
-      termination: int8. ``Termination`` code (0 while the game goes on).
-      game_length: int32. Plies of the game at this step.
+    mover: int8. Absolute colour that moved (0 Black, 1 White).
+    reward: float32. The mover's reward: +1 win, -1 loss, 0 otherwise.
+    terminated: bool. The game ended by the rules on this step.
+    truncated: bool. The game hit the ply cap on this step.
+    termination: int8. ``Termination`` code (0 while the game goes on).
+    game_length: int32. Plies of the game at this step.
     """
 
     mover: jax.Array
@@ -126,10 +126,10 @@ def word_bit_to_action(word: jax.Array, bit: jax.Array) -> jax.Array:
 class RolloutStats:
     """Totals of a random-play rollout.
 
-      steps: int32[]. Lane-steps played (batch x length).
-      games: int32[]. Games finished.
-      terminations: int32[8]. Finished games per ``Termination`` code.
-      plies: int32[]. Sum of the lengths of the finished games.
+    steps: int32[]. Lane-steps played (batch x length).
+    games: int32[]. Games finished.
+    terminations: int32[8]. Finished games per ``Termination`` code.
+    plies: int32[]. Sum of the lengths of the finished games.
     """
 
     steps: jax.Array
@@ -153,9 +153,9 @@ def random_rollout(state: State, key: jax.Array, num_steps: int) -> tuple[State,
             steps=stats.steps + s.color.shape[0],
             games=stats.games + out.done.sum(),
             terminations=stats.terminations
-            + jnp.zeros(NUM_TERMINATIONS, jnp.int32).at[out.termination.astype(jnp.int32)].add(
-                out.done.astype(jnp.int32)
-            ),
+            + jnp.zeros(NUM_TERMINATIONS, jnp.int32)
+            .at[out.termination.astype(jnp.int32)]
+            .add(out.done.astype(jnp.int32)),
             plies=stats.plies + jnp.sum(jnp.where(out.done, out.game_length, 0)),
         )
         return (s, stats), None

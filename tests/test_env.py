@@ -32,7 +32,9 @@ def test_word_bit_to_action_inverts_tables():
     from keisei_jax.shogi import tables as T
 
     a = np.arange(shogi.NUM_ACTIONS)
-    back = env.word_bit_to_action(jnp.asarray(T.ACTION_WORD, jnp.int32), jnp.asarray(T.ACTION_BIT, jnp.int32))
+    back = env.word_bit_to_action(
+        jnp.asarray(T.ACTION_WORD, jnp.int32), jnp.asarray(T.ACTION_BIT, jnp.int32)
+    )
     np.testing.assert_array_equal(np.asarray(back), a)
 
 

@@ -1,8 +1,8 @@
 """Command line: ``python -m keisei_jax.shogi {legal-moves,perft} ...``.
 
-  legal-moves --sfen-file FILE   one line per SFEN line of FILE: its sorted legal USI moves,
-                                 separated by spaces (an empty line when there are none)
-  perft --sfen SFEN|startpos --depth N   prints the perft count as its last line
+legal-moves --sfen-file FILE   one line per SFEN line of FILE: its sorted legal USI moves,
+                               separated by spaces (an empty line when there are none)
+perft --sfen SFEN|startpos --depth N   prints the perft count as its last line
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import time
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keisei_jax.shogi", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m keisei_jax.shogi",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     lm = sub.add_parser("legal-moves", help="sorted legal USI moves of each SFEN in a file")
     lm.add_argument("--sfen-file", required=True, help="file with one SFEN per line ('-' = stdin)")

@@ -1,9 +1,10 @@
 """Keisei's 13,527-action space and USI move strings.
 
-Board moves: ``from_sq * 160 + dest_off * 2 + promote`` with ``dest_off = to_sq - (to_sq > from_sq)``
-(12,960 actions); drops: ``12960 + to_sq * 7 + k`` with k in P L N S G B R (567 actions). Squares
-are canonical (rotated 180 degrees when White is to move), so the same index means the same move
-relative to the mover for both colours; USI strings are absolute.
+Board moves: ``from_sq * 160 + dest_off * 2 + promote`` with
+``dest_off = to_sq - (to_sq > from_sq)`` (12,960 actions); drops: ``12960 + to_sq * 7 + k`` with
+k in P L N S G B R (567 actions). Squares are canonical (rotated 180 degrees when White is to
+move), so the same index means the same move relative to the mover for both colours; USI strings
+are absolute.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def _square_name(abs_sq: np.ndarray) -> np.ndarray:
     return np.char.add(files, ranks)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def usi_table(color: int) -> np.ndarray:
     """str[13527]: the USI string of every action index for the given side to move."""
     if color not in (0, 1):
@@ -46,7 +47,7 @@ def usi_table(color: int) -> np.ndarray:
     return table
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _usi_index(color: int) -> dict[str, int]:
     return {usi: i for i, usi in enumerate(usi_table(color).tolist())}
 
@@ -75,9 +76,7 @@ def usi_to_action(usi: str, color: int) -> int:
     whether a move is legal in a position is for ``is_legal`` / ``legal_usi_moves`` to say.
     """
     if not isinstance(usi, str) or _USI_RE.match(usi) is None:
-        raise ValueError(
-            f"malformed USI move {usi!r}: expected e.g. '7g7f', '8h2b+' or 'P*5e'"
-        )
+        raise ValueError(f"malformed USI move {usi!r}: expected e.g. '7g7f', '8h2b+' or 'P*5e'")
     index = _usi_index(int(color)).get(usi)
     if index is None:
         raise ValueError(f"malformed USI move {usi!r}: from and to squares are the same")

@@ -26,7 +26,9 @@ def apply_move(board: jax.Array, hand: jax.Array, action: jax.Array) -> tuple[ja
     slot = jnp.asarray(T.ACTION_DROP_SLOT)[action].astype(jnp.int32)
     is_drop = frm < 0
     moving = jnp.where(is_drop, slot + 1, board[jnp.maximum(frm, 0)].astype(jnp.int32))
-    moving = jnp.where(jnp.asarray(T.ACTION_PROMOTE)[action], jnp.asarray(T.PROMOTES_TO)[moving], moving)
+    moving = jnp.where(
+        jnp.asarray(T.ACTION_PROMOTE)[action], jnp.asarray(T.PROMOTES_TO)[moving], moving
+    )
     captured_slot = jnp.asarray(T.HAND_SLOT)[board[to]].astype(jnp.int32)
     board = jnp.where(_SQ == to, moving, jnp.where(_SQ == frm, 0, board)).astype(jnp.int8)
     own_hand = hand[0] + (_SLOTS == captured_slot) - (is_drop & (_SLOTS == slot))
@@ -99,7 +101,7 @@ def make_state(board, hand, color, ply, max_plies, check_streak=None, hash_histo
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _start_position() -> tuple[np.ndarray, np.ndarray]:
     from keisei_jax.shogi.sfen import parse_sfen
 

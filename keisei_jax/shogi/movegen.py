@@ -62,11 +62,14 @@ def attack_bitboards(code: jax.Array) -> jax.Array:
     counts = jnp.dot(occ.astype(jnp.float32), T.LINE_PREFIX).astype(jnp.int32).reshape(4, 81)
     inclusive = counts[0] | (counts[1] << 8) | (counts[2] << 16) | (counts[3] << 24)
     exclusive = inclusive - occ.astype(jnp.int32) * 0x01010101
-    diff = jnp.where(
-        T.TO_IS_AFTER,
-        exclusive[None, :] - inclusive[:, None],
-        exclusive[:, None] - inclusive[None, :],
-    ) + T.PACKED_BIAS
+    diff = (
+        jnp.where(
+            T.TO_IS_AFTER,
+            exclusive[None, :] - inclusive[:, None],
+            exclusive[:, None] - inclusive[None, :],
+        )
+        + T.PACKED_BIAS
+    )
     path_clear = ((diff >> T.LINE_SHIFT) & 0xFF) == 0x40  # nothing strictly between f and t
     hit = caps[:, None] & T.MOVE_BITS
     reach = ((hit & T.STEP_MASK) != 0) | ((hit > T.STEP_MASK) & path_clear)
@@ -118,7 +121,9 @@ def legal_moves(board: jax.Array, hand: jax.Array) -> tuple[jax.Array, jax.Array
     # from it (the king itself hides that square from the attack map).
     ray_dir = jnp.asarray(T.DIRECTION)[king]
     ray_dist = jnp.asarray(T.DISTANCE)[king]
-    xray_dirs = jnp.sum(jnp.where(checkers & slides_to_king, 1 << jnp.asarray(T.DIRECTION)[:, king], 0))
+    xray_dirs = jnp.sum(
+        jnp.where(checkers & slides_to_king, 1 << jnp.asarray(T.DIRECTION)[:, king], 0)
+    )
     behind_king = (ray_dist == 1) & (((xray_dirs >> ray_dir) & 1) != 0)
     king_targets = ~own_bb & ~opp_attacks & ~pack_squares(behind_king) & _FULL
 

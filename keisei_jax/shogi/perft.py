@@ -54,8 +54,9 @@ def legal_bits_of(board: np.ndarray, hand: np.ndarray, chunk: int = CHUNK) -> np
 
 def legal_action_lists(legal_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(position index, action) of every legal action of N positions, sorted by position."""
-    bits = np.unpackbits(np.ascontiguousarray(legal_bits, "<u4").view(np.uint8), axis=-1,
-                         bitorder="little")  # [N, 507 * 32]
+    bits = np.unpackbits(
+        np.ascontiguousarray(legal_bits, "<u4").view(np.uint8), axis=-1, bitorder="little"
+    )  # [N, 507 * 32]
     pos, flat = np.nonzero(bits)
     word, bit = flat // 32, flat % 32
     return pos, _word_bit_to_action(word, bit)
@@ -92,7 +93,8 @@ def perft_many(boards: np.ndarray, hands: np.ndarray, depth: int, chunk: int = C
         for start, stop in _chunks(len(parent), chunk):
             p = parent[start:stop]
             b, h, lb = _children_chunk(
-                _pad(boards[p], chunk), _pad(hands[p], chunk),
+                _pad(boards[p], chunk),
+                _pad(hands[p], chunk),
                 _pad(action[start:stop].astype(np.int32), chunk),
             )
             n = stop - start

@@ -12,8 +12,14 @@ from keisei_jax.shogi.state import DEFAULT_MAX_PLIES, State
 
 _LETTER_TYPE = {c: i + 1 for i, c in enumerate(T.PIECE_LETTERS)}
 _TYPE_LETTER = {v: k for k, v in _LETTER_TYPE.items()}
-_PROMOTED_BASE = {T.PRO_PAWN: T.PAWN, T.PRO_LANCE: T.LANCE, T.PRO_KNIGHT: T.KNIGHT,
-                  T.PRO_SILVER: T.SILVER, T.HORSE: T.BISHOP, T.DRAGON: T.ROOK}
+_PROMOTED_BASE = {
+    T.PRO_PAWN: T.PAWN,
+    T.PRO_LANCE: T.LANCE,
+    T.PRO_KNIGHT: T.KNIGHT,
+    T.PRO_SILVER: T.SILVER,
+    T.HORSE: T.BISHOP,
+    T.DRAGON: T.ROOK,
+}
 _SFEN_HAND_ORDER = "RBGSNLP"  # the order cshogi and most engines write hands in
 _PIECE_TOTALS = {"P": 18, "L": 4, "N": 4, "S": 4, "G": 4, "B": 2, "R": 2, "K": 2}
 _HAND_RE = re.compile(r"(\d*)([PLNSGBRplnsgbr])")

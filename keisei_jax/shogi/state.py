@@ -29,8 +29,14 @@ class Termination:
     ILLEGAL_ACTION = 7  # the mover chose an illegal action: it loses, the position is not changed
 
     NAMES: ClassVar[tuple[str, ...]] = (
-        "none", "checkmate", "no_legal_moves", "repetition", "perpetual_check", "impasse",
-        "ply_cap", "illegal_action",
+        "none",
+        "checkmate",
+        "no_legal_moves",
+        "repetition",
+        "perpetual_check",
+        "impasse",
+        "ply_cap",
+        "illegal_action",
     )
 
 
@@ -127,7 +133,9 @@ def pack_legal_mask(mask: np.ndarray) -> np.ndarray:
     mask = np.asarray(mask, bool)
     out = np.zeros((*mask.shape[:-1], T.NUM_LEGAL_WORDS), np.uint32)
     for a in np.flatnonzero(mask.reshape(-1, T.NUM_ACTIONS).any(0)):
-        out[..., T.ACTION_WORD[a]] |= np.where(mask[..., a], np.uint32(1) << np.uint32(T.ACTION_BIT[a]), 0).astype(np.uint32)
+        out[..., T.ACTION_WORD[a]] |= np.where(
+            mask[..., a], np.uint32(1) << np.uint32(T.ACTION_BIT[a]), 0
+        ).astype(np.uint32)
     return out
 
 

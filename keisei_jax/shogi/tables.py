@@ -142,8 +142,14 @@ PACKED_BIAS = np.int32(0x40404040)  # keeps each 8-bit field of a difference non
 
 # Per own type: promotable, and the rows where a move must promote (bit r = row r).
 PROMOTES_TO = np.zeros(NUM_CODES, np.int8)  # own code -> promoted own code (0 if it cannot)
-for _base, _pro in ((PAWN, PRO_PAWN), (LANCE, PRO_LANCE), (KNIGHT, PRO_KNIGHT),
-                    (SILVER, PRO_SILVER), (BISHOP, HORSE), (ROOK, DRAGON)):
+for _base, _pro in (
+    (PAWN, PRO_PAWN),
+    (LANCE, PRO_LANCE),
+    (KNIGHT, PRO_KNIGHT),
+    (SILVER, PRO_SILVER),
+    (BISHOP, HORSE),
+    (ROOK, DRAGON),
+):
     PROMOTES_TO[_base] = _pro
 MUST_PROMOTE_ROWS = np.zeros(NUM_CODES, np.int32)
 MUST_PROMOTE_ROWS[PAWN] = MUST_PROMOTE_ROWS[LANCE] = 0b1
@@ -157,14 +163,20 @@ DROP_MIN_ROW = np.array([1, 1, 2, 0, 0, 0, 0], np.int64)
 HAND_SLOT = np.full(NUM_CODES, -1, np.int8)
 for _code in range(1, NUM_CODES):
     _t = (_code - 1) % OPP + 1
-    _base = {PRO_PAWN: PAWN, PRO_LANCE: LANCE, PRO_KNIGHT: KNIGHT, PRO_SILVER: SILVER,
-             HORSE: BISHOP, DRAGON: ROOK}.get(_t, _t)
+    _base = {
+        PRO_PAWN: PAWN,
+        PRO_LANCE: LANCE,
+        PRO_KNIGHT: KNIGHT,
+        PRO_SILVER: SILVER,
+        HORSE: BISHOP,
+        DRAGON: ROOK,
+    }.get(_t, _t)
     HAND_SLOT[_code] = -1 if _base == KING else _base - 1
 
 # code -> the same piece seen from the other side (own <-> opponent).
 SWAP_SIDE = np.zeros(NUM_CODES, np.int8)
-SWAP_SIDE[1:OPP + 1] = np.arange(1, OPP + 1) + OPP
-SWAP_SIDE[OPP + 1:] = np.arange(1, OPP + 1)
+SWAP_SIDE[1 : OPP + 1] = np.arange(1, OPP + 1) + OPP
+SWAP_SIDE[OPP + 1 :] = np.arange(1, OPP + 1)
 
 # Impasse (entering-king) points: 5 for bishops and rooks, promoted or not, 1 for the rest.
 IMPASSE_POINTS = np.zeros(NUM_CODES, np.int32)
@@ -174,7 +186,7 @@ HAND_IMPASSE_POINTS = np.array([1, 1, 1, 1, 1, 5, 5], np.int32)
 
 
 def _action_tables():
-    """Decode tables: action -> (from, to, promote, hand slot); from = -1 and slot >= 0 for drops."""
+    """Decode tables: action -> (from, to, promote, hand slot); drops have from = -1."""
     a = np.arange(NUM_ACTIONS)
     board = a < NUM_BOARD_ACTIONS
     from_sq = np.where(board, a // 160, -1)
@@ -268,8 +280,7 @@ def _action_words():
     to = ACTION_TO.astype(np.int64)
     board_word = frm * 6 + ACTION_PROMOTE.astype(np.int64) * 3 + to // BB_BITS
     drop_word = DROP_WORD0 + np.maximum(ACTION_DROP_SLOT, 0).astype(np.int64) * 3 + to // BB_BITS
-    return (np.where(board, board_word, drop_word).astype(np.int16),
-            (to % BB_BITS).astype(np.int8))
+    return (np.where(board, board_word, drop_word).astype(np.int16), (to % BB_BITS).astype(np.int8))
 
 
 ACTION_WORD, ACTION_BIT = _action_words()

@@ -29,13 +29,16 @@ _step = jax.jit(env.step_batch)
 def _reset(state, reset, start):
     return jax.tree_util.tree_map(
         lambda s, x: jnp.where(reset.reshape(reset.shape + (1,) * (x.ndim - 1)), s[None], x),
-        start, state,
+        start,
+        state,
     )
 
 
 def _choose(board: cshogi.Board, moves: list[int], style: str, rng: np.random.Generator) -> int:
     if style == "capture":
-        captures = [m for m in moves if board.piece(cshogi.move_to(m)) != 0 and not cshogi.move_is_drop(m)]
+        captures = [
+            m for m in moves if board.piece(cshogi.move_to(m)) != 0 and not cshogi.move_is_drop(m)
+        ]
         if captures and rng.random() < 0.8:
             return captures[rng.integers(len(captures))]
     elif style == "drop":
@@ -98,7 +101,9 @@ def run_lockstep(num_positions: int, lanes: int, seed: int, max_plies: int = 512
                 if name in ("checkmate", "no_legal_moves") and list(board.legal_moves):
                     mismatches.append(Mismatch(board.move_number, board.sfen(), f"we say {name}"))
                 if name == "checkmate" and not board.is_check():
-                    mismatches.append(Mismatch(board.move_number, board.sfen(), "mate without check"))
+                    mismatches.append(
+                        Mismatch(board.move_number, board.sfen(), "mate without check")
+                    )
                 reset[i] = True
             elif not list(board.legal_moves):
                 mismatches.append(Mismatch(board.move_number, board.sfen(), "cshogi says mate"))

@@ -36,7 +36,9 @@ def test_white_indices_are_rotated():
 def test_vectorised_mapping():
     actions = np.array([0, 100, 12_960, 13_526])
     out = shogi.actions_to_usi(actions, np.array([0, 1, 0, 1]))
-    assert out.tolist() == [shogi.action_to_usi(a, c) for a, c in zip(actions, [0, 1, 0, 1])]
+    assert out.tolist() == [
+        shogi.action_to_usi(a, c) for a, c in zip(actions, [0, 1, 0, 1], strict=True)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,13 @@ REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference"
 
 
 def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "keisei_jax.shogi", *args], capture_output=True,
-                          text=True, input=stdin, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "keisei_jax.shogi", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+    )
 
 
 def test_legal_moves_file(tmp_path):

@@ -9,7 +9,9 @@ import pytest
 from keisei_jax import shogi
 from keisei_jax.shogi import perft
 
-_REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "positions.jsonl"
+_REFERENCE = (
+    pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "positions.jsonl"
+)
 POSITIONS = [json.loads(line) for line in _REFERENCE.read_text().splitlines() if line.strip()]
 
 
@@ -40,8 +42,11 @@ def test_perft_matches_reference(depth):
         np.stack([p[0] for p in parsed]), np.stack([p[1] for p in parsed]), depth
     )
     expected = [p[f"perft{depth}"] for p in POSITIONS]
-    checked = [(p["id"], int(c), e) for p, c, e in zip(POSITIONS, counts, expected, strict=True)
-               if e is not None]
+    checked = [
+        (p["id"], int(c), e)
+        for p, c, e in zip(POSITIONS, counts, expected, strict=True)
+        if e is not None
+    ]
     assert len(checked) >= 45
     assert [c for _, c, _ in checked] == [e for _, _, e in checked], checked
 

@@ -31,6 +31,7 @@ def assert_running(states):
 
 # --- sennichite ---------------------------------------------------------------------------
 
+
 def test_fourfold_repetition_is_a_draw():
     cycle = ["2h3h", "8b7b", "3h2h", "7b8b"]
     states = play("startpos", cycle * 3)
@@ -59,7 +60,10 @@ WHITE_CHECK_CYCLE = ["6e5e", "5i6i", "5e6e", "6i5i"]
 
 @pytest.mark.parametrize(
     "sfen, cycle, checker",
-    [(BLACK_CHECKS, BLACK_CHECK_CYCLE, shogi.BLACK), (WHITE_CHECKS, WHITE_CHECK_CYCLE, shogi.WHITE)],
+    [
+        (BLACK_CHECKS, BLACK_CHECK_CYCLE, shogi.BLACK),
+        (WHITE_CHECKS, WHITE_CHECK_CYCLE, shogi.WHITE),
+    ],
     ids=["black-checks", "white-checks"],
 )
 def test_perpetual_check_loses_for_the_checker(sfen, cycle, checker):
@@ -87,8 +91,16 @@ def test_repetition_with_checks_by_one_side_only_sometimes_is_a_draw():
     """Black checks with two of its four moves per cycle: a plain draw."""
     cycle = ["4e5e", "5a4a", "5i5h", "4a4b", "5h5i", "4b4a", "5e4e", "4a5a"]
     states = play(BLACK_CHECKS, cycle * 3)
-    assert [bool(s.in_check) for s in states[1:9]] == [True, False, False, False, False, False,
-                                                        True, False]
+    assert [bool(s.in_check) for s in states[1:9]] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
     # The position after ply 2 recurs at plies 6, 10 and 14.
     assert_running(states[:14])
     end = states[14]
@@ -173,14 +185,16 @@ def test_impasse_matches_cshogi_on_random_camp_positions():
     for _ in range(300):
         sfen = _random_camp_sfen(rng)
         state = shogi.from_sfen(sfen)
-        ours = bool(shogi.game.impasse_declaration(state.board, state.hand, state.color,
-                                                   state.in_check))
+        ours = bool(
+            shogi.game.impasse_declaration(state.board, state.hand, state.color, state.in_check)
+        )
         assert ours == cshogi.Board(sfen).is_nyugyoku(), sfen
         declared += ours
     assert 10 < declared < 290  # both outcomes are exercised
 
 
 # --- uchifuzume ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "sfen, move, legal",
@@ -209,6 +223,7 @@ def test_drop_mate_by_pawn_ends_in_checkmate_when_it_is_a_push():
 
 # --- illegal actions, finished games, ply cap -----------------------------------------------
 
+
 def test_illegal_action_loses_and_keeps_the_position():
     start = shogi.from_sfen("startpos")
     illegal = shogi.usi_to_action("5i5g", 0)  # onto its own pawn
@@ -228,7 +243,12 @@ def test_out_of_range_action_is_illegal(action):
 
 def test_finished_game_does_not_change():
     end = play("3nkn3/9/3GPG3/9/9/9/9/9/4K4 b - 1", ["5c5b"])[-1]
-    again = _step(end, int(shogi.legal_actions(end.legal_bits)[0]) if len(shogi.legal_actions(end.legal_bits)) else 0)
+    again = _step(
+        end,
+        int(shogi.legal_actions(end.legal_bits)[0])
+        if len(shogi.legal_actions(end.legal_bits))
+        else 0,
+    )
     assert shogi.to_sfen(again) == shogi.to_sfen(end)
     assert bool(again.terminated)
     np.testing.assert_array_equal(np.asarray(again.rewards), [0.0, 0.0])
