@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import jax
@@ -102,19 +103,21 @@ def make_state(board, hand, color, ply, max_plies, check_streak=None, hash_histo
 
 
 @functools.cache
-def _start_position() -> tuple[np.ndarray, np.ndarray]:
-    from keisei_jax.shogi.sfen import parse_sfen
+def _start_state() -> State:
+    """The start position as numpy constants, computed once (even when first asked in a trace)."""
+    from keisei_jax.shogi.sfen import from_sfen
 
-    board, hand, _, _ = parse_sfen(T.START_SFEN)
-    return board, hand
+    with jax.ensure_compile_time_eval():
+        state = from_sfen(T.START_SFEN)
+    return jax.tree_util.tree_map(np.asarray, state)
 
 
 def init(key: jax.Array | None = None, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     """The start position, Black to move. ``key`` is accepted for pgx-style vmapping and unused:
     the start position is deterministic."""
     del key
-    board, hand = _start_position()
-    return make_state(board, hand, 0, 0, max_plies)
+    start = jax.tree_util.tree_map(jnp.asarray, _start_state())
+    return dataclasses.replace(start, max_plies=jnp.asarray(max_plies, jnp.int32))
 
 
 def is_legal(state: State, action: jax.Array) -> jax.Array:
@@ -190,13 +193,13 @@ def step(state: State, action: jax.Array) -> State:
         rewards=_rewards(state.color, result),
         termination=cause.astype(jnp.int8),
     )
-    illegal = dataclass_replace(
+    illegal = dataclasses.replace(
         state,
         terminated=jnp.bool_(True),
         rewards=_rewards(state.color, -1),
         termination=jnp.int8(Termination.ILLEGAL_ACTION),
     )
-    unchanged = dataclass_replace(state, rewards=jnp.zeros(2, jnp.float32))
+    unchanged = dataclasses.replace(state, rewards=jnp.zeros(2, jnp.float32))
     out = jax.tree_util.tree_map(functools.partial(jnp.where, legal), played, illegal)
     return jax.tree_util.tree_map(functools.partial(jnp.where, finished), unchanged, out)
 
@@ -205,9 +208,3 @@ def _rewards(mover_color: jax.Array, mover_result) -> jax.Array:
     """float32[2] per absolute colour from the mover's result (+1, 0, -1)."""
     r = jnp.asarray(mover_result, jnp.float32)
     return jnp.where(np.arange(2) == mover_color, r, -r)
-
-
-def dataclass_replace(state: State, **changes) -> State:
-    import dataclasses
-
-    return dataclasses.replace(state, **changes)
