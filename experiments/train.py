@@ -1,0 +1,94 @@
+"""Train PPO self-play: ``python experiments/train.py --config default --workdir runs/x``.
+
+Every ``TrainConfig`` field is a flag (``--lr 1e-3``, ``--eval_greedy false``); an unknown flag or
+a bad value stops with an error naming the field and what it accepts. ``--resume`` continues the
+run in ``--workdir`` from its latest checkpoint; ``--fresh`` first moves an existing workdir aside
+(to ``WORKDIR.prev-<time>``) instead of refusing to start over it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
+
+from experiments import configs  # noqa: E402
+from keisei_jax.checkpoints import CheckpointError  # noqa: E402
+from keisei_jax.config import FIELDS, ConfigError, apply_overrides  # noqa: E402
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        unknown = [a for a in sys.argv[1:] if a.startswith("--")]
+        known = {f"--{n}" for n in FIELDS} | {"--config", "--workdir", "--resume", "--fresh",
+                                               "--quiet", "--help", "--stop_at"}
+        bad = [a.split("=")[0] for a in unknown if a.split("=")[0] not in known]
+        if bad:
+            hints = {b: difflib.get_close_matches(b, known, n=2) for b in bad}
+            message += f"; unknown config keys {bad} (close matches: {hints}); see --help"
+        super().error(message)
+
+
+def parse_args(argv: list[str]):
+    parser = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                     allow_abbrev=False)
+    parser.add_argument("--config", default="default", help=f"one of {configs.names()}")
+    parser.add_argument("--workdir", required=True, help="directory for everything the run writes")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--fresh", action="store_true",
+                        help="move an existing workdir aside and start a new run")
+    parser.add_argument("--stop_at", type=int, default=None,
+                        help="stop after this many iterations with a checkpoint (resume later)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    group = parser.add_argument_group("config fields (override the named config)")
+    for name, field in FIELDS.items():
+        group.add_argument(f"--{name}", dest=f"field_{name}", metavar=field.type.upper(),
+                           default=None, help=f"({field.type})")
+    args = parser.parse_args(argv)
+    overrides = {
+        name: getattr(args, f"field_{name}") for name in FIELDS
+        if getattr(args, f"field_{name}") is not None
+    }
+    return args, overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = apply_overrides(configs.get(args.config), overrides)
+    except ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        return 2
+    if args.resume and args.fresh:
+        print("--resume and --fresh exclude each other", file=sys.stderr)
+        return 2
+    workdir = Path(args.workdir)
+    if args.fresh and workdir.exists():
+        aside = workdir.with_name(f"{workdir.name}.prev-{time.strftime('%Y%m%d-%H%M%S')}")
+        workdir.rename(aside)
+        print(f"moved the previous run to {aside}")
+
+    from keisei_jax.training import train_and_evaluate  # imports jax: after argument checks
+
+    try:
+        record = train_and_evaluate(config, workdir, resume=args.resume, stop_at=args.stop_at,
+                                    quiet=args.quiet)
+    except (CheckpointError, ConfigError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"summary: {record['env_steps']} env steps, {record.get('time/wall_seconds', 0):.0f} s, "
+        f"{record.get('env_steps_per_sec', 0):.0f} steps/s (last call), "
+        f"eval/random/win_rate {record.get('eval/random/win_rate', float('nan')):.3f} "
+        f"draw_rate {record.get('eval/random/draw_rate', float('nan')):.3f} over "
+        f"{record.get('eval/random/games', 0)} games"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

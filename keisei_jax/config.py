@@ -1,0 +1,205 @@
+"""Training configuration: one frozen dataclass, validated field by field.
+
+Config files in ``experiments/configs/`` build a ``TrainConfig``; ``experiments/train.py`` sets any
+field from the command line through ``apply_overrides``. An unknown key or a bad value raises
+``ConfigError`` naming the field and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any
+
+from keisei_jax.models import PRESETS, ModelConfig
+
+
+class ConfigError(ValueError):
+    """An unknown config key or a value outside what the field accepts."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on. Units: iterations unless a name says otherwise.
+
+    One iteration = ``rollout_len`` batched env steps on ``num_envs`` self-play lanes, then
+    ``num_epochs`` passes of shuffled minibatches of ``minibatch_size`` transitions.
+    """
+
+    seed: int = 0
+    # Model (``models.PRESETS`` gives named shapes; see ``with_model``).
+    num_blocks: int = 2
+    channels: int = 32
+    se_ratio: float = 0.0
+    policy_channels: int = 2
+    value_channels: int = 2
+    compute_dtype: str = "float32"
+    # Self-play.
+    num_envs: int = 64
+    rollout_len: int = 32
+    max_plies: int = 512
+    # PPO.
+    num_epochs: int = 4
+    minibatch_size: int = 512
+    lr: float = 3e-4
+    lr_schedule: str = "linear"
+    adam_eps: float = 1e-5
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_eps: float = 0.2
+    value_clip_eps: float = 0.0
+    value_coef: float = 0.5
+    entropy_coef: float = 0.01
+    max_grad_norm: float = 0.5
+    target_kl: float = 0.0
+    # Reward shaping (training only): material gain x coefficient, annealed to 0.
+    material_shaping: float = 0.0
+    shaping_anneal_frac: float = 0.0
+    # Schedule of the driver.
+    total_iterations: int = 100
+    iterations_per_call: int = 10
+    eval_every: int = 50
+    eval_games: int = 200
+    eval_max_plies: int = 512
+    eval_greedy: bool = True
+    checkpoint_every: int = 50
+    keep_checkpoints: int = 3
+    tensorboard: bool = True
+
+    @property
+    def steps_per_iteration(self) -> int:
+        return self.num_envs * self.rollout_len
+
+    @property
+    def model(self) -> ModelConfig:
+        return ModelConfig(
+            num_blocks=self.num_blocks, channels=self.channels, se_ratio=self.se_ratio,
+            policy_channels=self.policy_channels, value_channels=self.value_channels,
+            dtype=self.compute_dtype,
+        )
+
+    def with_model(self, preset: str) -> TrainConfig:
+        if preset not in PRESETS:
+            raise ConfigError(f"unknown model preset {preset!r}; allowed: {sorted(PRESETS)}")
+        m = PRESETS[preset]
+        return dataclasses.replace(
+            self, num_blocks=m.num_blocks, channels=m.channels, se_ratio=m.se_ratio,
+            policy_channels=m.policy_channels, value_channels=m.value_channels,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_CHOICES = {
+    "compute_dtype": ("float32", "bfloat16"),
+    "lr_schedule": ("constant", "linear", "cosine"),
+}
+# field -> (lowest, highest, lowest inclusive); None is unbounded.
+_RANGES = {
+    "num_blocks": (0, None, True), "channels": (1, None, True), "se_ratio": (0.0, 1.0, True),
+    "policy_channels": (1, None, True), "value_channels": (1, None, True),
+    "num_envs": (1, None, True), "rollout_len": (1, None, True), "max_plies": (1, None, True),
+    "num_epochs": (1, None, True), "minibatch_size": (1, None, True), "lr": (0.0, None, False),
+    "adam_eps": (0.0, None, False), "gamma": (0.0, 1.0, True), "gae_lambda": (0.0, 1.0, True),
+    "clip_eps": (0.0, None, False), "value_clip_eps": (0.0, None, True),
+    "value_coef": (0.0, None, True), "entropy_coef": (0.0, None, True),
+    "max_grad_norm": (0.0, None, False), "target_kl": (0.0, None, True),
+    "material_shaping": (0.0, None, True), "shaping_anneal_frac": (0.0, 1.0, True),
+    "total_iterations": (1, None, True), "iterations_per_call": (1, None, True),
+    "eval_every": (0, None, True), "eval_games": (2, None, True),
+    "eval_max_plies": (1, None, True), "checkpoint_every": (0, None, True),
+    "keep_checkpoints": (1, None, True),
+}
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def _describe(name: str) -> str:
+    if name in _CHOICES:
+        return f"one of {list(_CHOICES[name])}"
+    ftype = FIELDS[name].type
+    lo, hi, inclusive = _RANGES.get(name, (None, None, True))
+    parts = [{"int": "an integer", "float": "a number", "bool": "true or false"}.get(ftype, ftype)]
+    if lo is not None:
+        parts.append(f"{'>=' if inclusive else '>'} {lo}")
+    if hi is not None:
+        parts.append(f"<= {hi}")
+    return " ".join(parts)
+
+
+def validate(config: TrainConfig) -> TrainConfig:
+    """Check every field and the relations between them; returns ``config`` or raises."""
+    for name, field in FIELDS.items():
+        value = getattr(config, name)
+        ok = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "str": isinstance(value, str),
+        }[field.type]
+        if ok and name in _CHOICES:
+            ok = value in _CHOICES[name]
+        if ok and name in _RANGES:
+            lo, hi, inclusive = _RANGES[name]
+            ok = (lo is None or (value >= lo if inclusive else value > lo)) and (
+                hi is None or value <= hi
+            )
+        if not ok:
+            raise ConfigError(f"bad value {value!r} for {name!r}: expected {_describe(name)}")
+    if config.steps_per_iteration % config.minibatch_size:
+        raise ConfigError(
+            f"bad value {config.minibatch_size!r} for 'minibatch_size': expected a divisor of "
+            f"num_envs * rollout_len = {config.steps_per_iteration}"
+        )
+    if config.eval_games % 2:
+        raise ConfigError(
+            f"bad value {config.eval_games!r} for 'eval_games': expected an even number "
+            "(half the games with each colour)"
+        )
+    for name in ("eval_every", "checkpoint_every", "total_iterations"):
+        value = getattr(config, name)
+        if value % config.iterations_per_call:
+            raise ConfigError(
+                f"bad value {value!r} for {name!r}: expected a multiple of iterations_per_call "
+                f"= {config.iterations_per_call} (the driver acts between compiled calls)"
+            )
+    return config
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Parse ``text`` for field ``name``; raises ``ConfigError`` for unknown keys or bad text."""
+    if name not in FIELDS:
+        close = difflib.get_close_matches(name, FIELDS, n=3)
+        hint = f"; did you mean {close}?" if close else ""
+        raise ConfigError(f"unknown config key {name!r}{hint} (known keys: {sorted(FIELDS)})")
+    ftype = FIELDS[name].type
+    try:
+        if ftype == "bool":
+            lowered = text.lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return lowered in ("true", "1", "yes")
+        if ftype == "int":
+            return int(text)
+        if ftype == "float":
+            return float(text)
+        return text
+    except ValueError:
+        raise ConfigError(
+            f"bad value {text!r} for {name!r}: expected {_describe(name)}"
+        ) from None
+
+
+def apply_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConfig:
+    """``config`` with fields replaced from ``{name: text}``, validated."""
+    values = {name: parse_value(name, text) for name, text in overrides.items()}
+    return validate(dataclasses.replace(config, **values))
+
+
+def from_dict(values: dict[str, Any]) -> TrainConfig:
+    """Rebuild a config saved with ``to_dict``; unknown keys raise ``ConfigError``."""
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"unknown config keys {unknown}; known keys: {sorted(FIELDS)}")
+    return validate(TrainConfig(**values))

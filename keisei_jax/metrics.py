@@ -1,0 +1,78 @@
+"""Run logs: one JSON object per line in ``WORKDIR/metrics.jsonl``, TensorBoard event files, and
+a progress line (a live bar on a terminal, plain lines otherwise)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+
+class MetricsWriter:
+    """Owns ``metrics.jsonl`` (appended, so a resumed run continues the same file) and the
+    TensorBoard writer."""
+
+    def __init__(self, workdir: str | Path, *, tensorboard: bool):
+        self.path = Path(workdir) / "metrics.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("a", encoding="utf-8")
+        self._tb = None
+        if tensorboard:
+            from tensorboardX import SummaryWriter  # optional: only runs that ask pay the import
+
+            self._tb = SummaryWriter(str(Path(workdir) / "tensorboard"))
+
+    def write(self, env_steps: int, values: dict[str, Any]) -> None:
+        record = {"env_steps": env_steps, **values}
+        self._file.write(json.dumps(record, sort_keys=True) + "\n")
+        self._file.flush()
+        if self._tb is not None:
+            for name, value in values.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    if math.isfinite(value):
+                        self._tb.add_scalar(name, value, env_steps)
+            self._tb.flush()
+
+    def close(self) -> None:
+        self._file.close()
+        if self._tb is not None:
+            self._tb.close()
+
+
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    with Path(path).open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class Progress:
+    """Iterations done, env steps/s and ETA; redraws one line on a TTY, prints lines otherwise."""
+
+    def __init__(self, total: int, *, start: int = 0, stream: TextIO = sys.stdout):
+        self.total, self.start, self.stream = total, start, stream
+        self.tty = stream.isatty()
+        self.t0 = time.monotonic()
+
+    def update(self, done: int, steps_per_sec: float, extra: str = "") -> None:
+        elapsed = time.monotonic() - self.t0
+        rate = (done - self.start) / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - done) / rate if rate > 0 else float("nan")
+        eta_text = f"{int(eta) // 60:d}m{int(eta) % 60:02d}s" if math.isfinite(eta) else "?"
+        frac = done / self.total
+        if self.tty:
+            bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+            line = (f"\r[{bar}] {done}/{self.total} it {steps_per_sec:7.0f} steps/s "
+                    f"ETA {eta_text} {extra}")
+            self.stream.write(line[:200].ljust(120))
+        else:
+            self.stream.write(
+                f"it {done}/{self.total} ({100 * frac:.0f}%) {steps_per_sec:.0f} steps/s "
+                f"ETA {eta_text} {extra}\n"
+            )
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        self.stream.write(("\n" if self.tty else "") + text + "\n")
+        self.stream.flush()

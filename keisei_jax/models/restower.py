@@ -1,0 +1,130 @@
+"""ActorCriticResTower: a residual conv tower with a 13,527-way policy head and a value head.
+
+Normalisation is LayerNorm over the channels of each square, not BatchNorm. In self-play the
+behaviour log-probs come from a forward pass over one rollout batch (every lane at the same step)
+and the PPO update re-evaluates them on shuffled minibatches; with BatchNorm in training mode the
+two passes see different batch statistics, so the PPO ratio is not 1 at the first epoch and the
+batch-stat collection would have to thread through the scan. LayerNorm has no batch statistics:
+a position's output depends on that position only, in the rollout, the update and evaluation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from keisei_jax import shogi
+from keisei_jax.models.conv import Conv3x3
+
+NUM_ACTIONS = shogi.NUM_ACTIONS
+NUM_PLANES = shogi.NUM_PLANES
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Shape of an ``ActorCriticResTower``.
+
+      num_blocks: residual blocks after the stem.
+      channels: width of the tower.
+      se_ratio: squeeze-excitation bottleneck as a fraction of ``channels``; 0 disables SE.
+      policy_channels: channels of the policy head's 1x1 conv before the dense layer.
+      value_channels: channels of the value head's 1x1 conv before the dense layer.
+      dtype: compute dtype, "float32" or "bfloat16" (parameters stay float32).
+    """
+
+    num_blocks: int = 2
+    channels: int = 32
+    se_ratio: float = 0.0
+    policy_channels: int = 2
+    value_channels: int = 2
+    dtype: str = "float32"
+
+
+PRESETS: dict[str, ModelConfig] = {
+    # CPU default: small enough that 2 cores play and learn thousands of steps per second.
+    "small": ModelConfig(num_blocks=2, channels=32, se_ratio=0.0),
+    # Keisei's PyTorch reference tower (depth 4 x width 64, no SE): used by the benchmark.
+    "keisei_ref": ModelConfig(num_blocks=4, channels=64, se_ratio=0.0),
+    # Keisei's accelerator tower.
+    "keisei": ModelConfig(num_blocks=9, channels=256, se_ratio=0.25),
+    # Tests.
+    "tiny": ModelConfig(num_blocks=1, channels=8, se_ratio=0.25),
+}
+
+
+def _dtype(name: str) -> Any:
+    return {"float32": jnp.float32, "bfloat16": jnp.bfloat16}[name]
+
+
+class SqueezeExcitation(nn.Module):
+    """Channel gating from the board-wide mean of each channel."""
+
+    ratio: float
+    dtype: Any
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        c = x.shape[-1]
+        s = x.mean(axis=(-3, -2))
+        s = nn.relu(nn.Dense(max(1, int(c * self.ratio)), dtype=self.dtype)(s))
+        s = nn.sigmoid(nn.Dense(c, dtype=self.dtype)(s))
+        return x * s[..., None, None, :]
+
+
+class ResidualBlock(nn.Module):
+    """conv-norm-ReLU-conv-norm (-SE) + skip, ReLU."""
+
+    channels: int
+    se_ratio: float
+    dtype: Any
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = Conv3x3(self.channels, self.dtype)(x)
+        y = nn.relu(nn.LayerNorm(dtype=self.dtype)(y))
+        y = Conv3x3(self.channels, self.dtype)(y)
+        y = nn.LayerNorm(dtype=self.dtype)(y)
+        if self.se_ratio > 0:
+            y = SqueezeExcitation(self.se_ratio, self.dtype)(y)
+        return nn.relu(x + y)
+
+
+class ActorCriticResTower(nn.Module):
+    """Policy logits and value of positions, from the side to move's point of view.
+
+    Input float32[B, 9, 9, 46] (``State.observation``). Returns ``(logits, value)``:
+    logits float32[B, 13527] (unmasked; see ``masked_log_softmax``), value float32[B] in [-1, 1].
+    """
+
+    config: ModelConfig
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        cfg = self.config
+        dtype = _dtype(cfg.dtype)
+        x = obs.astype(dtype)
+        x = Conv3x3(cfg.channels, dtype)(x)
+        x = nn.relu(nn.LayerNorm(dtype=dtype)(x))
+        for _ in range(cfg.num_blocks):
+            x = ResidualBlock(cfg.channels, cfg.se_ratio, dtype)(x)
+
+        p = nn.Dense(cfg.policy_channels, dtype=dtype)(x)
+        p = nn.relu(nn.LayerNorm(dtype=dtype)(p))
+        logits = nn.Dense(NUM_ACTIONS, dtype=dtype)(p.reshape(p.shape[0], -1))
+
+        v = nn.Dense(cfg.value_channels, dtype=dtype)(x)
+        v = nn.relu(nn.LayerNorm(dtype=dtype)(v))
+        value = nn.tanh(nn.Dense(1, dtype=dtype)(v.reshape(v.shape[0], -1)))[:, 0]
+        return logits.astype(jnp.float32), value.astype(jnp.float32)
+
+
+def make_model(config: ModelConfig) -> ActorCriticResTower:
+    return ActorCriticResTower(config)
+
+
+def init_params(model: ActorCriticResTower, key: jax.Array) -> Any:
+    return model.init(key, jnp.zeros((1, 9, 9, NUM_PLANES), jnp.float32))["params"]

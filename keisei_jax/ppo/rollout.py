@@ -1,0 +1,98 @@
+"""Self-play rollout: ``lax.scan`` over the vmapped engine, both colours played by one network."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from keisei_jax import env, models, shogi
+from keisei_jax.ppo.shaping import material_gain
+from keisei_jax.shogi.state import State
+
+# (params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value float32[B])
+ApplyFn = Callable[[object, jax.Array], tuple[jax.Array, jax.Array]]
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    """One batched self-play step, seen by the player who moved. Shapes ``[B, ...]``
+    (``[T, B, ...]`` once stacked by the scan).
+
+      obs: float32[B, 9, 9, 46]. Observation of the position the mover saw.
+      legal_bits: uint32[B, 423]. Packed legal mask of that position.
+      action: int32[B]. Action taken.
+      log_prob: float32[B]. Behaviour log-probability of ``action``.
+      value: float32[B]. V(position) from the mover's view, as computed in the rollout.
+      reward: float32[B]. Mover's reward: game result +1/-1/0 plus shaping.
+      terminated: bool[B]. The move ended the game by the rules.
+      truncated: bool[B]. The move reached the ply cap.
+      bootstrap_value: float32[B]. -V(cut position) where truncated (mover's view), else 0.
+      termination: int8[B]. ``Termination`` code of the step (0 while the game goes on).
+      game_length: int32[B]. Plies of the game after the move.
+    """
+
+    obs: jax.Array
+    legal_bits: jax.Array
+    action: jax.Array
+    log_prob: jax.Array
+    value: jax.Array
+    reward: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    bootstrap_value: jax.Array
+    termination: jax.Array
+    game_length: jax.Array
+
+
+def policy_step(
+    apply_fn: ApplyFn, params, state: State, u: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Sample one action per game. Returns (obs, action int32[B], log_prob, value)."""
+    obs = shogi.observe(state)
+    logits, value = apply_fn(params, obs)
+    log_probs = models.masked_log_softmax(logits, state.legal_mask)
+    action = models.sample(log_probs, u)
+    return obs, action, models.log_prob_of(log_probs, action), value
+
+
+def rollout(
+    apply_fn: ApplyFn,
+    params,
+    state: State,
+    start: State,
+    key: jax.Array,
+    *,
+    num_steps: int,
+    shaping_coef: jax.Array,
+) -> tuple[State, Transition]:
+    """Play ``num_steps`` batched plies with auto-reset; returns the new state and [T, B] data."""
+
+    def step(state, step_key):
+        u = jax.random.uniform(step_key, state.color.shape)
+        obs, action, log_prob, value = policy_step(apply_fn, params, state, u)
+        mover = state.color.astype(jnp.int32)
+        nxt = env.step_batch(state, action)
+        reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=1)[:, 0]
+        reward = reward + shaping_coef * material_gain(state, nxt)
+
+        # The value of a cut position is needed before reset_done replaces it; ply-cap cuts are
+        # rare, so the extra forward pass runs only on steps that have one.
+        def cut_values():
+            _, v = apply_fn(params, shogi.observe(nxt))
+            return jnp.where(nxt.truncated, -v, 0.0)
+
+        bootstrap = jax.lax.cond(
+            jnp.any(nxt.truncated), cut_values, lambda: jnp.zeros_like(value)
+        )
+        transition = Transition(
+            obs=obs, legal_bits=state.legal_bits, action=action, log_prob=log_prob, value=value,
+            reward=reward, terminated=nxt.terminated, truncated=nxt.truncated,
+            bootstrap_value=bootstrap, termination=nxt.termination, game_length=nxt.ply,
+        )
+        return env.reset_done(nxt, start), transition
+
+    return jax.lax.scan(step, state, jax.random.split(key, num_steps))

@@ -1,0 +1,41 @@
+"""Material shaping: a switchable dense reward for the otherwise sparse win/loss signal.
+
+Random self-play games last ~380 plies and a third of them end at the ply cap, so a fresh network
+sees a win/loss signal only hundreds of moves after the moves that caused it. The shaping reward
+is the mover's material gain of its move (captures, promotions), scaled by a coefficient that the
+trainer anneals to zero, so the late policy optimises the game result alone. Evaluation counts game
+results only and never sees shaping.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keisei_jax.shogi import tables as T
+from keisei_jax.shogi.state import State
+
+# Conventional piece values in pawns; kings count 0 (losing one ends the game anyway).
+_TYPE_VALUE = {
+    T.PAWN: 1, T.LANCE: 3, T.KNIGHT: 4, T.SILVER: 5, T.GOLD: 6, T.BISHOP: 8, T.ROOK: 10,
+    T.KING: 0, T.PRO_PAWN: 6, T.PRO_LANCE: 6, T.PRO_KNIGHT: 6, T.PRO_SILVER: 6, T.HORSE: 10,
+    T.DRAGON: 12,
+}
+BOARD_VALUE = np.zeros(T.NUM_CODES, np.float32)  # code -> value, negative for the opponent's
+for _t, _v in _TYPE_VALUE.items():
+    BOARD_VALUE[_t] = _v
+    BOARD_VALUE[_t + T.OPP] = -_v
+HAND_VALUE = np.array([1, 3, 4, 5, 6, 8, 10], np.float32)  # hand slots P L N S G B R
+
+
+def material(state: State) -> jax.Array:
+    """float32[...]: material balance in pawns from the side to move's point of view."""
+    board = jnp.take(jnp.asarray(BOARD_VALUE), state.board.astype(jnp.int32)).sum(-1)
+    hand = state.hand.astype(jnp.float32) @ jnp.asarray(HAND_VALUE)  # [..., 2]
+    return board + hand[..., 0] - hand[..., 1]
+
+
+def material_gain(before: State, after: State) -> jax.Array:
+    """float32[...]: the mover's material gain of the move ``before -> after`` (sides swap)."""
+    return -material(after) - material(before)

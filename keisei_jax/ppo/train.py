@@ -1,0 +1,160 @@
+"""``make_train(config)``: self-play PPO as pure functions that ``jax.jit`` compiles whole.
+
+``init(key) -> Runner`` builds the starting state; ``train_call(runner) -> (runner, metrics)``
+runs ``iterations_per_call`` iterations (rollout, GAE, update) in one compiled ``lax.scan``;
+``evaluate(params, key)`` plays the random baseline. The Python driver only logs and checkpoints
+between calls, and ``Runner`` is everything a resume needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from keisei_jax import env, models, shogi
+from keisei_jax.config import TrainConfig
+from keisei_jax.ppo.evaluate import EvalResult, evaluate_vs_random
+from keisei_jax.ppo.gae import alternating_gae
+from keisei_jax.ppo.loss import Batch, LossConfig, update
+from keisei_jax.ppo.rollout import rollout
+from keisei_jax.shogi.state import State
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Runner:
+    """The whole training state, a pytree of arrays.
+
+      params: network parameters. opt_state: optax state.
+      env_state: State with leading axis [num_envs]: the self-play games in progress.
+      key: uint32[2] RNG key for the next iteration.
+      iteration: int32[]. Iterations completed.
+    """
+
+    params: Any
+    opt_state: Any
+    env_state: State
+    key: jax.Array
+    iteration: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class Trainer:
+    """The compiled-ready functions of one config (see module docstring)."""
+
+    config: TrainConfig
+    model: models.ActorCriticResTower
+    init: Callable[[jax.Array], Runner]
+    train_call: Callable[[Runner], tuple[Runner, dict[str, jax.Array]]]
+    evaluate: Callable[[Any, jax.Array], EvalResult]
+    learning_rate: Callable[[int], float]
+
+
+def make_train(config: TrainConfig) -> Trainer:
+    cfg = config
+    model = models.make_model(cfg.model)
+    num_minibatches = cfg.steps_per_iteration // cfg.minibatch_size
+    total_updates = cfg.total_iterations * cfg.num_epochs * num_minibatches
+
+    if cfg.lr_schedule == "constant":
+        schedule = optax.constant_schedule(cfg.lr)
+    elif cfg.lr_schedule == "linear":
+        schedule = optax.linear_schedule(cfg.lr, 0.0, total_updates)
+    else:
+        schedule = optax.cosine_decay_schedule(cfg.lr, total_updates)
+    tx = optax.chain(
+        optax.clip_by_global_norm(cfg.max_grad_norm),
+        optax.adam(schedule, eps=cfg.adam_eps),
+    )
+    loss_cfg = LossConfig(
+        clip_eps=cfg.clip_eps, value_clip_eps=cfg.value_clip_eps, value_coef=cfg.value_coef,
+        entropy_coef=cfg.entropy_coef,
+    )
+
+    def apply_fn(params, obs):
+        return model.apply({"params": params}, obs)
+
+    start = shogi.init(max_plies=cfg.max_plies)
+
+    def init(key: jax.Array) -> Runner:
+        key, k_params = jax.random.split(key)
+        params = models.init_params(model, k_params)
+        return Runner(
+            params=params,
+            opt_state=tx.init(params),
+            env_state=env.init_batch(cfg.num_envs, max_plies=cfg.max_plies),
+            key=key,
+            iteration=jnp.int32(0),
+        )
+
+    def shaping_coef(iteration: jax.Array) -> jax.Array:
+        if cfg.material_shaping == 0:
+            return jnp.float32(0.0)
+        if cfg.shaping_anneal_frac == 0:
+            return jnp.float32(cfg.material_shaping)
+        horizon = cfg.shaping_anneal_frac * cfg.total_iterations
+        return cfg.material_shaping * jnp.maximum(0.0, 1.0 - iteration / horizon)
+
+    def iteration(runner: Runner, _):
+        key, k_rollout, k_update = jax.random.split(runner.key, 3)
+        coef = shaping_coef(runner.iteration)
+        env_state, traj = rollout(
+            apply_fn, runner.params, runner.env_state, start, k_rollout,
+            num_steps=cfg.rollout_len, shaping_coef=coef,
+        )
+        _, last_values = apply_fn(runner.params, shogi.observe(env_state))
+        advantages, targets = alternating_gae(
+            rewards=traj.reward, values=traj.value, terminated=traj.terminated,
+            truncated=traj.truncated, bootstrap_values=traj.bootstrap_value,
+            last_values=last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
+        )
+        flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
+        batch = Batch(
+            obs=flat(traj.obs), legal_bits=flat(traj.legal_bits), action=flat(traj.action),
+            log_prob=flat(traj.log_prob), value=flat(traj.value), advantage=flat(advantages),
+            target=flat(targets),
+        )
+        params, opt_state, metrics = update(
+            apply_fn, tx, runner.params, runner.opt_state, batch, k_update, cfg=loss_cfg,
+            num_epochs=cfg.num_epochs, minibatch_size=cfg.minibatch_size,
+            target_kl=cfg.target_kl,
+        )
+        done = traj.terminated | traj.truncated
+        metrics = dict(
+            metrics,
+            games=done.sum().astype(jnp.float32),
+            game_plies=jnp.where(done, traj.game_length, 0).sum().astype(jnp.float32),
+            terminations=jnp.zeros(env.NUM_TERMINATIONS, jnp.float32)
+            .at[traj.termination.astype(jnp.int32).reshape(-1)]
+            .add(done.reshape(-1).astype(jnp.float32)),
+            shaping_coef=coef,
+            mean_value=traj.value.mean(),
+            mean_reward=traj.reward.mean(),
+        )
+        runner = Runner(
+            params=params, opt_state=opt_state, env_state=env_state, key=key,
+            iteration=runner.iteration + 1,
+        )
+        return runner, metrics
+
+    def train_call(runner: Runner):
+        return jax.lax.scan(iteration, runner, None, length=cfg.iterations_per_call)
+
+    def evaluate(params, key):
+        return evaluate_vs_random(
+            apply_fn, params, key, num_games=cfg.eval_games, max_plies=cfg.eval_max_plies,
+            greedy=cfg.eval_greedy,
+        )
+
+    def learning_rate(iteration: int) -> float:
+        return float(schedule(iteration * cfg.num_epochs * num_minibatches))
+
+    return Trainer(
+        config=cfg, model=model, init=init, train_call=train_call, evaluate=evaluate,
+        learning_rate=learning_rate,
+    )

@@ -1,0 +1,103 @@
+"""ActorCriticResTower shapes, the masked policy helpers and the loop-friendly convolution."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from keisei_jax import env, models, shogi
+from keisei_jax.models.conv import conv3x3
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    model = models.make_model(models.PRESETS["tiny"])
+    params = models.init_params(model, jax.random.PRNGKey(0))
+    return model, params, jax.jit(lambda p, o: model.apply({"params": p}, o))
+
+
+def test_output_shapes_and_value_range(tiny):
+    model, params, apply = tiny
+    obs = shogi.observe(env.init_batch(3))
+    logits, value = apply(params, obs)
+    assert logits.shape == (3, shogi.NUM_ACTIONS) and logits.dtype == jnp.float32
+    assert value.shape == (3,)
+    assert np.all(np.abs(value) <= 1.0)
+
+
+def test_bfloat16_compute_returns_float32():
+    cfg = models.ModelConfig(num_blocks=1, channels=8, se_ratio=0.25, dtype="bfloat16")
+    model = models.make_model(cfg)
+    params = models.init_params(model, jax.random.PRNGKey(0))
+    assert all(p.dtype == jnp.float32 for p in jax.tree_util.tree_leaves(params))
+    logits, value = model.apply({"params": params}, jnp.ones((2, 9, 9, shogi.NUM_PLANES)))
+    assert logits.dtype == jnp.float32 and value.dtype == jnp.float32
+    assert np.all(np.isfinite(logits))
+
+
+def test_se_ratio_adds_squeeze_excitation_parameters():
+    def count(cfg):
+        p = models.init_params(models.make_model(cfg), jax.random.PRNGKey(0))
+        return sum(x.size for x in jax.tree_util.tree_leaves(p))
+
+    base = models.ModelConfig(num_blocks=1, channels=8, se_ratio=0.0)
+    se = models.ModelConfig(num_blocks=1, channels=8, se_ratio=0.25)
+    assert count(se) == count(base) + (8 * 2 + 2) + (2 * 8 + 8)
+
+
+def test_masked_log_softmax_is_a_distribution_over_legal_actions():
+    key = jax.random.PRNGKey(1)
+    logits = jax.random.normal(key, (4, shogi.NUM_ACTIONS)) * 5
+    mask = jax.random.bernoulli(jax.random.PRNGKey(2), 0.01, (4, shogi.NUM_ACTIONS))
+    log_probs = models.masked_log_softmax(logits, mask)
+    probs = np.exp(np.asarray(log_probs))
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(probs[~np.asarray(mask)] == 0.0)
+    ent = models.entropy(log_probs, mask)
+    legal_p = np.where(mask, probs, 1.0)
+    np.testing.assert_allclose(ent, -np.sum(np.where(mask, probs * np.log(legal_p), 0), -1),
+                               rtol=1e-4)
+
+
+def test_no_legal_action_gives_no_nan():
+    logits = jnp.zeros((2, shogi.NUM_ACTIONS))
+    mask = jnp.zeros((2, shogi.NUM_ACTIONS), bool)
+    log_probs = models.masked_log_softmax(logits, mask)
+    assert np.all(np.isfinite(log_probs))
+    assert np.all(np.isfinite(models.entropy(log_probs, mask)))
+    action = models.sample(log_probs, jnp.array([0.0, 0.999999]))
+    assert np.all((action >= 0) & (action < shogi.NUM_ACTIONS))
+
+
+def test_sample_draws_only_legal_actions_with_the_right_frequencies():
+    mask = np.zeros((1, shogi.NUM_ACTIONS), bool)
+    legal = [7, 300, 13526]
+    mask[0, legal] = True
+    logits = np.zeros((1, shogi.NUM_ACTIONS), np.float32)
+    logits[0, 300] = np.log(2.0)  # probabilities 1/4, 1/2, 1/4
+    log_probs = models.masked_log_softmax(jnp.asarray(logits), jnp.asarray(mask))
+    u = jnp.linspace(0.0, 1.0, 4001)  # includes u = 1.0 at the edge
+    draws = jax.vmap(lambda x: models.sample(log_probs, x[None])[0])(u)
+    counts = {a: int(np.sum(draws == a)) for a in legal}
+    assert sum(counts.values()) == u.shape[0]
+    assert abs(counts[7] - 1000) <= 2 and abs(counts[300] - 2000) <= 2
+    np.testing.assert_allclose(models.log_prob_of(log_probs, jnp.array([300])), np.log(0.5),
+                               rtol=1e-5)
+
+
+def test_conv3x3_gradient_matches_xla_convolution():
+    x = jax.random.normal(jax.random.PRNGKey(3), (2, 9, 9, 5))
+    k = jax.random.normal(jax.random.PRNGKey(4), (3, 3, 5, 4))
+
+    def ref(x, k):
+        return jax.lax.conv_general_dilated(x, k, (1, 1), "SAME",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    def loss(f):
+        return lambda x, k: jnp.sum(jnp.sin(f(x, k)) * jnp.arange(4))
+
+    np.testing.assert_allclose(conv3x3(x, k), ref(x, k), rtol=1e-5, atol=1e-5)
+    got = jax.grad(loss(conv3x3), (0, 1))(x, k)
+    want = jax.grad(loss(ref), (0, 1))(x, k)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
