@@ -56,14 +56,26 @@ legal_moves_batch = jax.vmap(shogi.legal_moves)
 
 
 def reset_done(state: State, start: State) -> State:
-    """Replace finished games (terminated or truncated) by ``start`` (a single unbatched state)."""
+    """Replace finished games (terminated or truncated) by ``start`` (a single unbatched state).
+
+    The hash history is not copied: a reset game's ply makes its older slots invisible, so only
+    the slot of the start ply is written.
+    """
     done = state.terminated | state.truncated
 
     def pick(s, x):
         mask = done.reshape(done.shape + (1,) * (x.ndim - 1))
         return jnp.where(mask, s[None], x)
 
-    return jax.tree_util.tree_map(pick, start, state)
+    fields = {
+        f.name: pick(getattr(start, f.name), getattr(state, f.name))
+        for f in dataclasses.fields(State)
+        if f.name != "hash_history"
+    }
+    slot = start.ply % shogi.HISTORY_LEN
+    history = state.hash_history
+    start_hash = jnp.where(done[:, None], start.hash_history[slot], history[:, slot])
+    return State(**fields, hash_history=history.at[:, slot].set(start_hash))
 
 
 def step_autoreset(state: State, action: jax.Array, start: State) -> tuple[State, StepOutcome]:
@@ -81,23 +93,37 @@ def step_autoreset(state: State, action: jax.Array, start: State) -> tuple[State
     return reset_done(nxt, start), outcome
 
 
+_GROUPS, _GROUP = 32, 16  # 512 >= 507 words
+# x @ _UPPER_TRI[n] = inclusive prefix sums of x[..., n] (a tiny matmul instead of a scan).
+_UPPER_TRI = {n: np.triu(np.ones((n, n), np.int32)) for n in (_GROUPS, _GROUP)}
+
+
 def sample_uniform_legal(legal_bits: jax.Array, u: jax.Array) -> jax.Array:
     """One uniformly random legal action per game from the packed legal bits.
 
-    Works on the 507 words (popcounts, a prefix sum and a binary search inside one word), never
-    on a 13,527-wide array.
+    Works on the 507 words (popcounts, two short prefix sums and a binary search inside one
+    word), never on a 13,527-wide array.
 
     Args:
       legal_bits: uint32[B, 507].
       u: float32[B] uniform in [0, 1).
     Returns int32[B] Keisei action indices; 0 for a game without legal moves.
     """
-    counts = jax.lax.population_count(legal_bits).astype(jnp.int32)  # [B, 507]
-    cum = jnp.cumsum(counts, axis=-1)
-    total = cum[:, -1]
+    # Two levels (32 groups of 16 words) keep the prefix sums short.
+    batch = legal_bits.shape[0]
+    words = jnp.pad(legal_bits, ((0, 0), (0, _GROUPS * _GROUP - T.NUM_LEGAL_WORDS)))
+    counts = jax.lax.population_count(words).astype(jnp.int32).reshape(batch, _GROUPS, _GROUP)
+    group_counts = counts.sum(-1)  # [B, 32]
+    group_end = group_counts @ _UPPER_TRI[_GROUPS]  # inclusive prefix sums, [B, 32]
+    total = group_end[:, -1]
     r = jnp.minimum((u * total).astype(jnp.int32), jnp.maximum(total - 1, 0))  # rank of the pick
-    word = jnp.minimum(jnp.sum(cum <= r[:, None], axis=-1), T.NUM_LEGAL_WORDS - 1)
-    rank = r - jnp.take_along_axis(cum - counts, word[:, None], axis=1)[:, 0]
+    group = jnp.minimum(jnp.sum(group_end <= r[:, None], axis=-1), _GROUPS - 1)
+    rank = r - jnp.take_along_axis(group_end - group_counts, group[:, None], axis=1)[:, 0]
+    in_group = jnp.take_along_axis(counts, group[:, None, None], axis=1)[:, 0]  # [B, 16]
+    word_end = in_group @ _UPPER_TRI[_GROUP]
+    offset = jnp.minimum(jnp.sum(word_end <= rank[:, None], axis=-1), _GROUP - 1)
+    rank = rank - jnp.take_along_axis(word_end - in_group, offset[:, None], axis=1)[:, 0]
+    word = group * _GROUP + offset
     x = jnp.take_along_axis(legal_bits, word[:, None], axis=1)[:, 0]
     bit = jnp.zeros_like(rank)
     for width in (16, 8, 4, 2, 1):  # binary search for the rank-th set bit of the word

@@ -11,7 +11,13 @@ import numpy as np
 
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.movegen import legal_moves
-from keisei_jax.shogi.state import DEFAULT_MAX_PLIES, HISTORY_LEN, State, Termination
+from keisei_jax.shogi.state import (
+    DEFAULT_MAX_PLIES,
+    HISTORY_LEN,
+    State,
+    Termination,
+    earlier_occurrences,
+)
 
 _SQ = np.arange(81)
 _SLOTS = np.arange(7)
@@ -143,15 +149,19 @@ def step(state: State, action: jax.Array) -> State:
     ply = state.ply + 1
     legal_bits, in_check = legal_moves(board, hand)
     h = zobrist_hash(board, hand, color)
+    # Written only when the move is played, so the illegal and finished outcomes below share
+    # this array instead of selecting between two copies of the whole history.
     slot = ply % HISTORY_LEN
-    hash_history = state.hash_history.at[slot].set(h)
+    played_now = legal & ~finished
+    hash_history = state.hash_history.at[slot].set(
+        jnp.where(played_now, h, state.hash_history[slot])
+    )
     mover_streak = jnp.where(in_check, state.check_streak[0] + 1, 0).astype(jnp.int16)
     check_streak = jnp.stack([state.check_streak[1], mover_streak])
 
     # Sennichite: the fourth occurrence within the history window. A side that checked with each
     # of its moves since the first occurrence loses (the mover first if both did).
-    ages = (slot - jnp.arange(HISTORY_LEN)) % HISTORY_LEN
-    seen = jnp.all(hash_history == h, axis=-1) & (ages > 0)
+    seen, ages = earlier_occurrences(hash_history, ply)
     fourfold = seen.sum() >= 3
     moves_each = jnp.max(jnp.where(seen, ages, 0)) // 2
     mover_perpetual = mover_streak >= moves_each
@@ -195,11 +205,14 @@ def step(state: State, action: jax.Array) -> State:
     )
     illegal = dataclasses.replace(
         state,
+        hash_history=hash_history,
         terminated=jnp.bool_(True),
         rewards=_rewards(state.color, -1),
         termination=jnp.int8(Termination.ILLEGAL_ACTION),
     )
-    unchanged = dataclasses.replace(state, rewards=jnp.zeros(2, jnp.float32))
+    unchanged = dataclasses.replace(
+        state, hash_history=hash_history, rewards=jnp.zeros(2, jnp.float32)
+    )
     out = jax.tree_util.tree_map(functools.partial(jnp.where, legal), played, illegal)
     return jax.tree_util.tree_map(functools.partial(jnp.where, finished), unchanged, out)
 

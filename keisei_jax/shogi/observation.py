@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from keisei_jax.shogi.state import HISTORY_LEN, State
+from keisei_jax.shogi.state import State, earlier_occurrences
 
 NUM_PLANES = 46
 _CODES = np.arange(1, 29)
@@ -36,11 +36,7 @@ def observe(state: State) -> jax.Array:
     hands = state.hand.reshape(*state.hand.shape[:-2], 14).astype(jnp.float32) / 18.0
     current = jnp.where(state.color == 0, 1.0, 0.0)[..., None]
     progress = (state.ply / jnp.maximum(state.max_plies, 1)).astype(jnp.float32)[..., None]
-    slot = state.ply % HISTORY_LEN
-    current_hash = jnp.take_along_axis(
-        state.hash_history, slot[..., None, None].astype(jnp.int32), axis=-2
-    )
-    repeats = jnp.all(state.hash_history == current_hash, axis=-1).sum(-1) - 1
+    repeats = earlier_occurrences(state.hash_history, state.ply)[0].sum(-1)
     repetition = (repeats.astype(jnp.float32) / 3.0)[..., None]
     check = state.in_check.astype(jnp.float32)[..., None]
     scalars = jnp.concatenate([hands, current, progress, repetition, check], axis=-1)  # [..., 18]

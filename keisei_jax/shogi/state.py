@@ -58,7 +58,8 @@ class State:
       check_streak: int16[2]. Consecutive checking moves ending with each side's last move, row 0
         the side to move, row 1 the opponent (for perpetual check).
       hash_history: uint32[512, 2]. 64-bit Zobrist hash of the position after ply ``p`` at slot
-        ``p % 512``; 0 marks an empty slot.
+        ``p % 512``; only the last ``min(ply, 511)`` plies count (older slots may hold another
+        game's hashes after a reset), and 0 marks a slot never written.
       terminated: bool[]. The game ended by the rules.
       truncated: bool[]. The game was cut by the ply cap.
       rewards: float32[2]. Reward of the step that produced this state per absolute colour
@@ -99,6 +100,16 @@ class State:
         return jnp.take_along_axis(
             self.hash_history, slot[..., None, None].astype(jnp.int32), axis=-2
         )[..., 0, :]
+
+
+def earlier_occurrences(hash_history: jax.Array, ply: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(seen bool[..., 512], age int32[..., 512]): which history slots hold the current position
+    from an earlier ply of this game, and how many plies ago each slot was written."""
+    slot = (ply % HISTORY_LEN).astype(jnp.int32)
+    current = jnp.take_along_axis(hash_history, slot[..., None, None], axis=-2)
+    age = (slot[..., None] - jnp.arange(HISTORY_LEN)) % HISTORY_LEN
+    seen = jnp.all(hash_history == current, axis=-1) & (age > 0) & (age <= ply[..., None])
+    return seen, age
 
 
 _BB_SHIFTS = np.arange(T.BB_BITS, dtype=np.uint32)
