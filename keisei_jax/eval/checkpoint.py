@@ -1,0 +1,80 @@
+"""Load a trained policy from a checkpoint written by ``keisei_jax.training``.
+
+A checkpoint argument is either a run's workdir (``WORKDIR``, meaning its latest checkpoint),
+its ``WORKDIR/checkpoints`` directory (latest too), or one checkpoint's directory
+(``WORKDIR/checkpoints/<iteration>``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import jax
+
+from keisei_jax.checkpoints import Checkpointer, CheckpointError
+from keisei_jax.config import TrainConfig
+from keisei_jax.eval.players import ModuleApply, Player, network_player
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedPolicy:
+    """A network restored from a checkpoint.
+
+    apply_fn: ``(params, obs float32[B, 9, 9, 46]) -> (logits [B, 13527], value [B])``.
+    params: the network parameters.
+    config: the ``TrainConfig`` of the run.
+    step: the training iteration of the checkpoint.
+    path: the checkpoint's directory.
+    """
+
+    apply_fn: ModuleApply
+    params: Any
+    config: TrainConfig
+    step: int
+    path: Path
+
+    def player(self, *, temperature: float = 0.0, name: str | None = None) -> Player:
+        return network_player(
+            self.apply_fn, self.params, temperature=temperature,
+            name=name or f"{self.path.parent.parent.name}@{self.step}",
+        )
+
+
+def resolve_checkpoint(path: str | Path) -> tuple[Path, int]:
+    """``(checkpoints directory, iteration)`` named by ``path`` (see the module docstring)."""
+    path = Path(path).absolute()
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint path {str(path)!r} is not a directory")
+    if path.name.isdigit() and (path / "config").is_dir():
+        return path.parent, int(path.name)
+    ckpt_dir = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+    steps = sorted(
+        int(p.name) for p in ckpt_dir.iterdir() if p.name.isdigit() and (p / "config").is_dir()
+    )
+    if not steps:
+        raise CheckpointError(
+            f"no checkpoint in {str(path)!r}: expected a run's workdir, its checkpoints/ "
+            "directory, or one checkpoint's directory (checkpoints/<iteration>)"
+        )
+    return ckpt_dir, steps[-1]
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Restore the network parameters of the checkpoint named by ``path``."""
+    from keisei_jax.ppo import make_train  # the trainer's Runner is the checkpoint's structure
+
+    ckpt_dir, step = resolve_checkpoint(path)
+    checkpointer = Checkpointer(ckpt_dir, keep=1_000_000)  # never deletes: we do not save
+    try:
+        config = checkpointer.saved_config(step)
+        trainer = make_train(config)
+        template = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
+        runner, step = checkpointer.restore(template, config, step)
+    finally:
+        checkpointer.close()
+    return LoadedPolicy(
+        apply_fn=ModuleApply(trainer.model), params=runner.params, config=config, step=step,
+        path=ckpt_dir / str(step),
+    )

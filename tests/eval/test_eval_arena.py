@@ -1,0 +1,98 @@
+"""Arena and baseline players: greedy tactics, match bookkeeping, replay of recorded moves."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from keisei_jax import eval as ev
+from keisei_jax import shogi
+from keisei_jax.shogi.state import Termination
+
+NUM_GAMES, MAX_PLIES = 8, 160
+
+
+def _stack(*sfens):
+    states = [shogi.from_sfen(s) for s in sfens]
+    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+
+
+def test_greedy_mates_in_one_and_takes_the_biggest_capture():
+    state = _stack(
+        "4k4/9/4P4/9/9/9/9/9/4K4 b G 1",  # G*5b mates
+        "4k4/9/9/9/2r1p4/3B5/9/9/4K4 b - 1",  # bishop takes the rook, not the pawn
+        "4k4/9/4P4/9/9/9/9/9/4K4 w G 1",  # White to move: no capture, no mate -> any legal move
+    )
+    greedy = ev.greedy_player()
+    act = jax.jit(greedy.act)
+    for seed in range(3):
+        actions = np.asarray(act(None, state, jax.random.PRNGKey(seed)))
+        assert shogi.action_to_usi(int(actions[0]), 0) == "G*5b"
+        assert shogi.action_to_usi(int(actions[1]), 0) == "6f7e"
+        assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[2], state), actions[2]))
+
+
+@pytest.fixture(scope="module")
+def greedy_vs_random():
+    return ev.play_match(
+        ev.greedy_player(), ev.random_player(), jax.random.PRNGKey(0),
+        num_games=NUM_GAMES, max_plies=MAX_PLIES,
+    )
+
+
+def test_match_bookkeeping(greedy_vs_random):
+    g = jax.device_get(greedy_vs_random)
+    assert g.a_color.tolist() == [0] * (NUM_GAMES // 2) + [1] * (NUM_GAMES // 2)
+    assert np.all((g.length > 0) & (g.length <= MAX_PLIES))
+    assert np.all(g.termination != Termination.NONE)
+    assert np.all(g.termination != Termination.ILLEGAL_ACTION)
+    for i in range(NUM_GAMES):
+        assert np.all(g.actions[: g.length[i], i] >= 0) and np.all(g.actions[g.length[i]:, i] == -1)
+    # Greedy mates a random mover almost always within 160 plies.
+    assert g.result.sum() >= NUM_GAMES // 2
+
+
+def test_recorded_moves_replay_to_the_same_result(greedy_vs_random):
+    g = jax.device_get(greedy_vs_random)
+    step = jax.jit(shogi.step)
+    for i in (0, NUM_GAMES - 1):
+        state = shogi.init(max_plies=MAX_PLIES)
+        for usi in ev.game_moves(greedy_vs_random, i):
+            state = step(state, shogi.usi_to_action(usi, int(state.color)))
+        assert int(state.ply) == g.length[i]
+        assert int(state.termination) == g.termination[i]
+        assert np.sign(float(state.rewards[g.a_color[i]])) == g.result[i]
+
+
+def test_summary_record(greedy_vs_random):
+    summary = jax.device_get(ev.summarise(greedy_vs_random))
+    record = ev.summary_record(summary, prefix="greedy/")
+    assert record["greedy/games"] == NUM_GAMES
+    assert summary.wins + summary.draws + summary.losses == NUM_GAMES
+    assert summary.terminations.sum() == NUM_GAMES
+    assert summary.terminations[:, 0].sum() == summary.wins
+    assert record["greedy/mean_length"] == pytest.approx(summary.plies / NUM_GAMES)
+
+
+def test_evaluate_vs_plays_the_same_games_as_play_match():
+    players = (ev.random_player(), ev.random_player())
+    key = jax.random.PRNGKey(3)
+    games = ev.play_match(*players, key, num_games=4, max_plies=24)
+    summary = ev.evaluate_vs(*players, key, num_games=4, max_plies=24)
+    assert int(summary.plies) == int(games.length.sum()) == 4 * 24  # random games last > 24
+    assert int(summary.draws) == 4 and int(summary.terminations[Termination.PLY_CAP, 1]) == 4
+
+
+def test_odd_game_count_is_refused():
+    with pytest.raises(ValueError, match="even"):
+        ev.play_match(ev.random_player(), ev.random_player(), jax.random.PRNGKey(0),
+                      num_games=3, max_plies=8)
+
+
+def test_network_player_rejects_negative_temperature():
+    with pytest.raises(ValueError, match="-1"):
+        ev.network_player(lambda p, o: (o, o), None, temperature=-1)
+    player = ev.network_player(lambda p, o: (o, o), {"w": 1.0}, temperature=0.5)
+    assert dataclasses.replace(player, params={"w": 2.0}).act == player.act
