@@ -31,6 +31,7 @@ class TrainConfig:
     num_blocks: int = 2
     channels: int = 32
     se_ratio: float = 0.0
+    policy_head: str = "dense"
     policy_channels: int = 2
     value_channels: int = 2
     compute_dtype: str = "float32"
@@ -74,7 +75,8 @@ class TrainConfig:
     def model(self) -> ModelConfig:
         return ModelConfig(
             num_blocks=self.num_blocks, channels=self.channels, se_ratio=self.se_ratio,
-            policy_channels=self.policy_channels, value_channels=self.value_channels,
+            policy_head=self.policy_head, policy_channels=self.policy_channels,
+            value_channels=self.value_channels,
             dtype=self.compute_dtype,
         )
 
@@ -84,7 +86,8 @@ class TrainConfig:
         m = PRESETS[preset]
         return dataclasses.replace(
             self, num_blocks=m.num_blocks, channels=m.channels, se_ratio=m.se_ratio,
-            policy_channels=m.policy_channels, value_channels=m.value_channels,
+            policy_head=m.policy_head, policy_channels=m.policy_channels,
+            value_channels=m.value_channels,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +96,7 @@ class TrainConfig:
 
 _CHOICES = {
     "compute_dtype": ("float32", "bfloat16"),
+    "policy_head": ("dense", "local"),
     "lr_schedule": ("constant", "linear", "cosine"),
 }
 # field -> (lowest, highest, lowest inclusive); None is unbounded.

@@ -101,3 +101,28 @@ def test_conv3x3_gradient_matches_xla_convolution():
     want = jax.grad(loss(ref), (0, 1))(x, k)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
+
+
+def test_local_policy_head_follows_the_square_major_action_order():
+    from keisei_jax.models.restower import LocalPolicyHead
+
+    head = LocalPolicyHead(jnp.float32)
+    x = jnp.ones((1, 9, 9, 4))
+    params = head.init(jax.random.PRNGKey(0), x)["params"]
+    s = 40  # square 5e
+    kernel = jnp.zeros_like(params["kernel"]).at[s].set(1.0)
+    logits = np.asarray(head.apply({"params": {"kernel": kernel, "bias": params["bias"]}}, x))[0]
+    nonzero = set(np.flatnonzero(logits).tolist())
+    board = set(range(s * 160, (s + 1) * 160))
+    drops = set(range(81 * 160 + s * 7, 81 * 160 + (s + 1) * 7))
+    assert nonzero == board | drops
+    assert logits.shape == (shogi.NUM_ACTIONS,)
+
+
+@pytest.mark.parametrize("head", ["dense", "local"])
+def test_both_policy_heads_give_13527_logits(head):
+    cfg = models.ModelConfig(num_blocks=0, channels=4, policy_head=head)
+    model = models.make_model(cfg)
+    params = models.init_params(model, jax.random.PRNGKey(0))
+    logits, value = model.apply({"params": params}, jnp.ones((2, 9, 9, shogi.NUM_PLANES)))
+    assert logits.shape == (2, shogi.NUM_ACTIONS) and value.shape == (2,)
