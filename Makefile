@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # One persistent XLA compilation cache for every run started from here.
 export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax_cache
 
-.PHONY: venv test test-slow bench lint clean
+.PHONY: venv test test-slow bench bench-train train lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) experiments/bench_env.py --compare-pgx
+
+# Trains the default CPU config into runs/default/ (a previous run there is moved aside, not
+# deleted) and prints a summary: env steps, steps/s, final evaluation against a random player.
+train: $(STAMP)
+	$(PY) experiments/train.py --config default --workdir runs/default --fresh
+
+bench-train: $(STAMP)
+	$(PY) experiments/bench_train.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check keisei_jax tests experiments
