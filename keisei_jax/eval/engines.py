@@ -1,0 +1,297 @@
+"""Real engine opponents in their own processes: any USI engine (Debian's ``fairy-stockfish``)
+and ``gnushogi`` (its own text protocol).
+
+Every read has a deadline. An engine that dies, stays silent past its deadline, or answers
+something that is not a move raises ``EngineError`` with the kind of failure; its process group
+is killed and reaped, and the next game starts a fresh process. Nothing here blocks forever.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+# Debian installs game engines in /usr/games, which is not on root's PATH.
+_EXTRA_PATHS = ("/usr/games", "/usr/local/games")
+
+
+class EngineError(RuntimeError):
+    """An engine failed: ``kind`` is "crash" (process gone), "timeout" (no answer in time) or
+    "protocol" (an answer that makes no sense)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+
+
+def find_engine(name: str) -> str:
+    """Absolute path of an engine binary on PATH or in /usr/games; FileNotFoundError naming the
+    binary and how to install it otherwise."""
+    if os.path.sep in name:
+        if os.access(name, os.X_OK):
+            return name
+        raise FileNotFoundError(f"engine {name!r} is not an executable file")
+    path = shutil.which(name) or shutil.which(name, path=os.pathsep.join(_EXTRA_PATHS))
+    if path is None:
+        raise FileNotFoundError(
+            f"engine {name!r} not found on PATH or in {_EXTRA_PATHS}; install it with "
+            "`make engines` (apt-get install fairy-stockfish gnushogi)"
+        )
+    return path
+
+
+class EngineProcess:
+    """Owns one engine subprocess: line I/O with deadlines, and a clean kill.
+
+    stdout is read by a daemon thread into a queue so every read can time out; stderr goes to a
+    temporary file whose tail is quoted when the engine dies. The engine runs in its own process
+    group so that ``close`` also kills anything it spawned.
+    """
+
+    def __init__(self, argv: Sequence[str], *, name: str):
+        self.name = name
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            start_new_session=True, bufsize=0,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def _read(self) -> None:
+        buffer = b""
+        while True:
+            try:
+                chunk = os.read(self._proc.stdout.fileno(), 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                self._lines.put(line.decode("utf-8", "replace").rstrip("\r"))
+        if buffer:
+            self._lines.put(buffer.decode("utf-8", "replace"))
+        self._lines.put(None)  # end of output: the process is gone
+
+    def send(self, line: str) -> None:
+        try:
+            self._proc.stdin.write((line + "\n").encode())
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError) as err:
+            raise EngineError("crash", f"{self.name} cannot be written to ({err}); "
+                              f"{self._exit_note()}") from None
+
+    def read_until(self, match: Callable[[str], bool], timeout: float) -> tuple[str, list[str]]:
+        """Read lines until ``match(line)``; returns ``(line, lines before it)``."""
+        deadline = time.monotonic() + timeout
+        seen: list[str] = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise EngineError("timeout", f"{self.name} gave no answer within {timeout:g} s "
+                                  f"(last output: {seen[-3:]})")
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                self._lines.put(None)  # stay at end of output for later reads
+                raise EngineError("crash", f"{self.name} exited; {self._exit_note()}")
+            if match(line):
+                return line, seen
+            seen.append(line)
+
+    def _exit_note(self) -> str:
+        try:
+            code = self._proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        self._stderr.seek(0)
+        tail = self._stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+        return f"exit code {code}, stderr tail {tail}"
+
+    def close(self, quit_command: str | None = None) -> None:
+        """Ask the engine to quit, then kill its process group and reap it."""
+        if self._proc.poll() is None and quit_command:
+            try:
+                self._proc.stdin.write((quit_command + "\n").encode())
+                self._proc.stdin.flush()
+                self._proc.wait(timeout=1.0)
+            except (BrokenPipeError, OSError, ValueError, subprocess.TimeoutExpired):
+                pass
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)  # the engine and anything it started
+        except ProcessLookupError:
+            pass
+        self._proc.wait()
+        for stream in (self._proc.stdin, self._proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._reader.join(timeout=2.0)
+        self._stderr.close()
+
+
+class UsiEngine:
+    """A USI engine. ``best_move(start, moves)`` returns a USI move, "resign" or "win".
+
+    argv: the command line. options: ``setoption`` name -> value, sent after ``usi``.
+    go: the search command, e.g. "go depth 1", "go nodes 1000", "go btime 0 wtime 0 byoyomi 100".
+    timeout: seconds allowed for each answer (start-up and each move).
+    """
+
+    def __init__(self, argv: Sequence[str], *, name: str | None = None,
+                 options: dict[str, str] | None = None, go: str = "go depth 1",
+                 timeout: float = 30.0):
+        argv = list(argv)
+        argv[0] = find_engine(argv[0])
+        self.argv = argv
+        self.name = name or Path(argv[0]).name
+        self.options = dict(options or {})
+        self.go = go
+        self.timeout = timeout
+        self._process: EngineProcess | None = None
+
+    def _start(self) -> EngineProcess:
+        process = EngineProcess(self.argv, name=self.name)
+        try:
+            process.send("usi")
+            process.read_until(lambda line: line.strip() == "usiok", self.timeout)
+            for key, value in self.options.items():
+                process.send(f"setoption name {key} value {value}")
+            process.send("isready")
+            process.read_until(lambda line: line.strip() == "readyok", self.timeout)
+        except EngineError:
+            process.close()
+            raise
+        return process
+
+    def new_game(self) -> None:
+        if self._process is None:
+            self._process = self._start()
+        self._process.send("usinewgame")
+
+    def best_move(self, start: str, moves: Sequence[str]) -> str:
+        if self._process is None:
+            self.new_game()
+        position = "startpos" if start == "startpos" else f"sfen {start}"
+        self._process.send(f"position {position}" + (" moves " + " ".join(moves) if moves else ""))
+        self._process.send(self.go)
+        line, _ = self._process.read_until(lambda s: s.split()[:1] == ["bestmove"], self.timeout)
+        parts = line.split()
+        if len(parts) < 2:
+            raise EngineError("protocol", f"{self.name} sent {line!r} without a move")
+        return parts[1]
+
+    def game_over(self, result: str) -> None:
+        """Tell the engine the game ended ("win", "lose" or "draw", from its side)."""
+        if self._process is not None:
+            self._process.send(f"gameover {result}")
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close("quit")
+            self._process = None
+
+    def __enter__(self) -> UsiEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_GNUSHOGI_MOVE = re.compile(r"\d+\. \.\.\. (\S+)")
+
+
+class GnuShogiEngine:
+    """``gnushogi`` through its text protocol (not USI): ``depth`` then the number on its own
+    line, ``force`` to enter moves (USI notation) without replies, ``go`` to make it move for
+    the side to move; it answers ``N. ... <move>``, ``Resigns`` or ``Drawn game!``.
+
+    Each move replays the game from ``new`` so the engine and the rules engine cannot drift
+    apart. ``best_move`` returns a USI move, "resign" or "draw".
+    """
+
+    def __init__(self, *, depth: int = 1, binary: str = "gnushogi", timeout: float = 30.0):
+        if depth < 1:
+            raise ValueError(f"gnushogi depth must be >= 1, got {depth}")
+        self.binary = find_engine(binary)
+        self.depth = depth
+        self.timeout = timeout
+        self.name = f"gnushogi-d{depth}"
+        self._process: EngineProcess | None = None
+
+    def new_game(self) -> None:
+        if self._process is None:
+            process = EngineProcess([self.binary], name=self.name)
+            try:
+                process.read_until(lambda line: "GNU Shogi" in line, self.timeout)
+            except EngineError:
+                process.close()
+                raise
+            self._process = process
+
+    def best_move(self, start: str, moves: Sequence[str]) -> str:
+        if start != "startpos":
+            raise ValueError(f"the gnushogi adapter plays from the start position, not {start!r}")
+        self.new_game()
+        p = self._process
+        for line in ("new", "depth", str(self.depth), "force", *moves, "go"):
+            p.send(line)
+
+        def answer(line: str) -> bool:
+            return bool(_GNUSHOGI_MOVE.search(line)) or "Illegal" in line or any(
+                word in line for word in ("Resigns", "Drawn game", "Draw ")
+            )
+
+        line, _ = p.read_until(answer, self.timeout)
+        if "Illegal" in line:
+            raise EngineError("protocol", f"{self.name} rejected a move of the game: {line!r}")
+        found = _GNUSHOGI_MOVE.search(line)
+        if found:
+            return found.group(1)
+        return "resign" if "Resigns" in line else "draw"
+
+    def game_over(self, result: str) -> None:
+        del result
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close("quit")
+            self._process = None
+
+    def __enter__(self) -> GnuShogiEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def fairy_stockfish(*, skill: int = -20, go: str = "go depth 1", timeout: float = 30.0,
+                    binary: str = "fairy-stockfish") -> UsiEngine:
+    """Fairy-Stockfish as a shogi player (its default variant after ``usi`` is shogi) at
+    ``Skill Level`` ``skill`` in -20..20."""
+    if not -20 <= skill <= 20:
+        raise ValueError(f"fairy-stockfish Skill Level must be in -20..20, got {skill}")
+    return UsiEngine(
+        [binary], name=f"fairy-stockfish-s{skill}", options={"Skill Level": str(skill),
+                                                               "Threads": "1"},
+        go=go, timeout=timeout,
+    )

@@ -1,0 +1,118 @@
+"""Engine adapters: a fake engine that misbehaves on purpose, and the real Debian engines.
+
+The real engines must be installed (``make engines``; ``make test`` does it). If a binary is
+missing these tests fail with the install hint; they never skip.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import jax
+import pytest
+
+from keisei_jax import eval as ev
+from keisei_jax.eval import engine_match as em
+from keisei_jax.eval import engines
+
+FAKE = str(Path(__file__).with_name("fake_usi_engine.py"))
+
+
+@pytest.fixture(scope="module")
+def random_policy():
+    return em.single_game_policy(ev.random_player())
+
+
+def _fake(mode: str, at: int, *extra: str, timeout: float = 15.0) -> engines.UsiEngine:
+    return engines.UsiEngine([sys.executable, FAKE, mode, str(at), *extra], name=f"fake-{mode}",
+                             timeout=timeout)
+
+
+def _play(policy, engine, color=0, max_plies=40):
+    return em.play_engine_game(policy, engine, player_name="random", player_color=color,
+                               key=jax.random.PRNGKey(0), max_plies=max_plies)
+
+
+@pytest.mark.parametrize("mode,ending", [
+    ("crash", "engine_crash"), ("hang", "engine_timeout"), ("illegal", "engine_illegal"),
+    ("garbage", "engine_illegal"), ("resign", "resign"), ("silent_start", "engine_timeout"),
+])
+def test_misbehaving_engine_is_adjudicated_and_cleaned_up(random_policy, mode, ending):
+    # Short deadlines only where the engine is meant to hang: a loaded machine starts slowly.
+    engine = _fake(mode, 3, timeout=1.5 if "hang" in mode or "silent" in mode else 15.0)
+    t0 = time.monotonic()
+    game = _play(random_policy, engine, color=0)
+    assert game.record.ending == ending and game.result == 1 and game.record.winner == 0
+    assert time.monotonic() - t0 < 30
+    if mode != "silent_start":
+        assert len(game.record.moves) == 5  # our 3 moves and the engine's 2 good ones
+    assert engine._process is None or mode == "resign"
+    engine.close()
+    assert engine._process is None
+
+
+def test_match_goes_on_after_a_crash_with_a_fresh_process(random_policy):
+    engine = _fake("crash", 2)
+    games = em.play_engine_match(ev.random_player(), engine, num_games=3,
+                                 key=jax.random.PRNGKey(1), max_plies=6)
+    # Each game restarts the engine, which crashes at its 2nd move every time.
+    assert [g.record.ending for g in games] == ["engine_crash"] * 3
+    assert [g.player_color for g in games] == [0, 1, 0]
+    record = em.engine_match_record(games)
+    assert record["wins"] == 3 and record["win_by_engine_crash"] == 3
+
+
+def test_hanging_engine_and_its_children_are_killed(random_policy, tmp_path):
+    pidfile = tmp_path / "child.pid"
+    engine = _fake("child_hang", 1, str(pidfile), timeout=1.5)
+    game = _play(random_policy, engine, color=1)
+    assert game.record.ending == "engine_timeout" and game.result == 1
+    child = int(pidfile.read_text())
+    for _ in range(50):  # the group was SIGKILLed; the child is reaped by init shortly
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the engine's child process {child} survived")
+
+
+def test_missing_binary_names_the_install_command():
+    with pytest.raises(FileNotFoundError, match="make engines"):
+        engines.find_engine("no-such-shogi-engine")
+
+
+def test_records_of_engine_games_are_valid(random_policy):
+    from cshogi import CSA
+
+    from keisei_jax import records
+    game = _play(random_policy, _fake("illegal", 5), color=1)
+    parsed = CSA.Parser.parse_str(records.to_csa(game.record))[0]
+    assert len(parsed.moves) == len(game.record.moves)
+    assert "5e5" in game.record.comment
+
+
+# The real engines: installed by `make engines`; a missing binary fails here, never skips.
+
+def test_fairy_stockfish_plays_a_full_game(random_policy):
+    engine = engines.fairy_stockfish(skill=-20, go="go depth 1", timeout=20)
+    try:
+        game = _play(random_policy, engine, color=0, max_plies=512)
+    finally:
+        engine.close()
+    assert game.record.ending in ("checkmate", "repetition", "impasse", "ply_cap",
+                                  "perpetual_check", "resign")
+    assert not game.record.comment
+    assert game.result == -1  # uniform random does not beat an engine
+
+
+def test_gnushogi_plays_a_full_game(random_policy):
+    engine = engines.GnuShogiEngine(depth=1, timeout=20)
+    try:
+        game = _play(random_policy, engine, color=1, max_plies=512)
+    finally:
+        engine.close()
+    assert not game.record.comment, game.record.comment
+    assert game.result == -1 and len(game.record.moves) > 10
