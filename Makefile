@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # One persistent XLA compilation cache for every run started from here.
 export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax_cache
 
-.PHONY: venv test test-slow bench bench-train train lint clean
+.PHONY: venv engines test test-slow bench bench-train train lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# The opponents of the evaluation tests: Debian's fairy-stockfish and gnushogi (in /usr/games).
+# Installs only what is missing, so running it again does nothing.
+ENGINE_BINS := fairy-stockfish gnushogi
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+engines:
+	@missing=""; for e in $(ENGINE_BINS); do \
+	  PATH="$$PATH:/usr/games" command -v $$e >/dev/null 2>&1 || missing="$$missing $$e"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+test: $(STAMP) engines
 	$(PY) -m pytest -q -n 2 --durations=15
 
 test-slow: $(STAMP)
