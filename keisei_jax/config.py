@@ -56,6 +56,8 @@ class TrainConfig:
     # Reward shaping (training only): material gain x coefficient, annealed to 0.
     material_shaping: float = 0.0
     shaping_anneal_frac: float = 0.0
+    # Curriculum (training only): this fraction of the lanes plays a uniform-random opponent.
+    random_opponent_lanes: float = 0.0
     # Schedule of the driver.
     total_iterations: int = 100
     iterations_per_call: int = 10
@@ -110,6 +112,7 @@ _RANGES = {
     "value_coef": (0.0, None, True), "entropy_coef": (0.0, None, True),
     "max_grad_norm": (0.0, None, False), "target_kl": (0.0, None, True),
     "material_shaping": (0.0, None, True), "shaping_anneal_frac": (0.0, 1.0, True),
+    "random_opponent_lanes": (0.0, 1.0, True),
     "total_iterations": (1, None, True), "iterations_per_call": (1, None, True),
     "eval_every": (0, None, True), "eval_games": (2, None, True),
     "eval_max_plies": (1, None, True), "checkpoint_every": (0, None, True),

@@ -20,6 +20,7 @@ class Batch:
       obs: float32[N, 9, 9, 46]. legal_bits: uint32[N, 423]. action: int32[N].
       log_prob: float32[N] behaviour log-probs. value: float32[N] rollout values.
       advantage: float32[N]. target: float32[N] value targets (advantage + value).
+      weight: float32[N]. 1 for the network's own moves, 0 for a curriculum opponent's.
     """
 
     obs: jax.Array
@@ -29,6 +30,7 @@ class Batch:
     value: jax.Array
     advantage: jax.Array
     target: jax.Array
+    weight: jax.Array
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,28 +48,32 @@ def ppo_loss(apply_fn: ApplyFn, params, batch: Batch, cfg: LossConfig):
     log_probs = models.masked_log_softmax(logits, mask)
     log_prob = models.log_prob_of(log_probs, batch.action)
 
+    w = batch.weight
+    total_w = jnp.maximum(w.sum(), 1.0)
+    mean = lambda x: jnp.sum(w * x) / total_w  # noqa: E731
     adv = batch.advantage
-    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-    log_ratio = log_prob - batch.log_prob
+    adv_mean = mean(adv)
+    adv = (adv - adv_mean) / (jnp.sqrt(mean(jnp.square(adv - adv_mean))) + 1e-8)
+    log_ratio = jnp.where(w > 0, log_prob - batch.log_prob, 0.0)
     ratio = jnp.exp(log_ratio)
     clipped = jnp.clip(ratio, 1.0 - cfg.clip_eps, 1.0 + cfg.clip_eps)
-    policy_loss = -jnp.minimum(ratio * adv, clipped * adv).mean()
+    policy_loss = -mean(jnp.minimum(ratio * adv, clipped * adv))
 
     value_loss = jnp.square(value - batch.target)
     if cfg.value_clip_eps > 0:
         v_clipped = batch.value + jnp.clip(value - batch.value, -cfg.value_clip_eps,
                                            cfg.value_clip_eps)
         value_loss = jnp.maximum(value_loss, jnp.square(v_clipped - batch.target))
-    value_loss = 0.5 * value_loss.mean()
+    value_loss = 0.5 * mean(value_loss)
 
-    ent = models.entropy(log_probs, mask).mean()
+    ent = mean(models.entropy(log_probs, mask))
     total = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
     aux = {
         "policy_loss": policy_loss,
         "value_loss": value_loss,
         "entropy": ent,
-        "approx_kl": jnp.mean((ratio - 1.0) - log_ratio),
-        "clip_fraction": jnp.mean(jnp.abs(ratio - 1.0) > cfg.clip_eps),
+        "approx_kl": mean((ratio - 1.0) - log_ratio),
+        "clip_fraction": mean(jnp.abs(ratio - 1.0) > cfg.clip_eps),
     }
     return total, aux
 

@@ -33,6 +33,7 @@ class Transition:
       bootstrap_value: float32[B]. -V(cut position) where truncated (mover's view), else 0.
       termination: int8[B]. ``Termination`` code of the step (0 while the game goes on).
       game_length: int32[B]. Plies of the game after the move.
+      learn: bool[B]. The network chose the move (False where the random opponent did).
     """
 
     obs: jax.Array
@@ -46,6 +47,7 @@ class Transition:
     bootstrap_value: jax.Array
     termination: jax.Array
     game_length: jax.Array
+    learn: jax.Array
 
 
 def policy_step(
@@ -68,12 +70,24 @@ def rollout(
     *,
     num_steps: int,
     shaping_coef: jax.Array,
+    random_color: jax.Array | None = None,
 ) -> tuple[State, Transition]:
-    """Play ``num_steps`` batched plies with auto-reset; returns the new state and [T, B] data."""
+    """Play ``num_steps`` batched plies with auto-reset; returns the new state and [T, B] data.
+
+    ``random_color`` int8[B] (optional): in lanes where it is 0 or 1, that colour is played by a
+    uniform-random player (a curriculum opponent); -1 marks pure self-play lanes. The random
+    player's moves stay in the data, so GAE sees every ply, but are marked ``learn=False``.
+    """
 
     def step(state, step_key):
-        u = jax.random.uniform(step_key, state.color.shape)
+        k_policy, k_random = jax.random.split(step_key)
+        u = jax.random.uniform(k_policy, state.color.shape)
         obs, action, log_prob, value = policy_step(apply_fn, params, state, u)
+        learn = jnp.ones_like(state.terminated)
+        if random_color is not None:
+            learn = state.color != random_color
+            u_random = jax.random.uniform(k_random, state.color.shape)
+            action = jnp.where(learn, action, env.sample_uniform_legal(state.legal_bits, u_random))
         mover = state.color.astype(jnp.int32)
         nxt = env.step_batch(state, action)
         reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=1)[:, 0]
@@ -92,6 +106,7 @@ def rollout(
             obs=obs, legal_bits=state.legal_bits, action=action, log_prob=log_prob, value=value,
             reward=reward, terminated=nxt.terminated, truncated=nxt.truncated,
             bootstrap_value=bootstrap, termination=nxt.termination, game_length=nxt.ply,
+            learn=learn,
         )
         return env.reset_done(nxt, start), transition
 

@@ -80,6 +80,12 @@ def make_train(config: TrainConfig) -> Trainer:
         return model.apply({"params": params}, obs)
 
     start = shogi.init(max_plies=cfg.max_plies)
+    # Curriculum: the first lanes face a uniform-random player, alternately as White and Black.
+    num_random = round(cfg.random_opponent_lanes * cfg.num_envs)
+    lanes = jnp.arange(cfg.num_envs)
+    random_color = None
+    if num_random:
+        random_color = jnp.where(lanes < num_random, 1 - lanes % 2, -1).astype(jnp.int8)
 
     def init(key: jax.Array) -> Runner:
         key, k_params = jax.random.split(key)
@@ -105,7 +111,7 @@ def make_train(config: TrainConfig) -> Trainer:
         coef = shaping_coef(runner.iteration)
         env_state, traj = rollout(
             apply_fn, runner.params, runner.env_state, start, k_rollout,
-            num_steps=cfg.rollout_len, shaping_coef=coef,
+            num_steps=cfg.rollout_len, shaping_coef=coef, random_color=random_color,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
         advantages, targets = alternating_gae(
@@ -117,7 +123,7 @@ def make_train(config: TrainConfig) -> Trainer:
         batch = Batch(
             obs=flat(traj.obs), legal_bits=flat(traj.legal_bits), action=flat(traj.action),
             log_prob=flat(traj.log_prob), value=flat(traj.value), advantage=flat(advantages),
-            target=flat(targets),
+            target=flat(targets), weight=flat(traj.learn).astype(jnp.float32),
         )
         params, opt_state, metrics = update(
             apply_fn, tx, runner.params, runner.opt_state, batch, k_update, cfg=loss_cfg,

@@ -39,7 +39,8 @@ def setup():
     batch = Batch(obs=flat(traj.obs), legal_bits=flat(traj.legal_bits),
                   action=flat(traj.action), log_prob=flat(traj.log_prob),
                   value=flat(traj.value), advantage=flat(adv),
-                  target=flat(jnp.clip(traj.value + adv, -1, 1)))
+                  target=flat(jnp.clip(traj.value + adv, -1, 1)),
+                  weight=jnp.ones(traj.value.size))
     return apply_fn, params, batch
 
 
@@ -70,6 +71,34 @@ def test_value_clipping_and_kl_early_stop(setup):
     _, _, metrics = update(apply_fn, tx, params, tx.init(params), batch, jax.random.PRNGKey(3),
                            cfg=cfg, num_epochs=3, minibatch_size=8, target_kl=1e-9)
     assert float(metrics["epochs_run"]) == 1.0  # stopped after the first epoch's KL
+
+
+def test_zero_weight_samples_do_not_enter_the_loss(setup):
+    apply_fn, params, batch = setup
+    n = batch.action.shape[0]
+    weight = (jnp.arange(n) % 2 == 0).astype(jnp.float32)
+    scrambled = dataclasses.replace(
+        batch, weight=weight,
+        advantage=jnp.where(weight > 0, batch.advantage, 1e3),
+        log_prob=jnp.where(weight > 0, batch.log_prob, -50.0),
+        target=jnp.where(weight > 0, batch.target, -1.0),
+    )
+    kept = jax.tree_util.tree_map(lambda x: x[::2], dataclasses.replace(batch, weight=weight))
+    got, _ = ppo_loss(apply_fn, params, scrambled, LOSS)
+    want, _ = ppo_loss(apply_fn, params, kept, LOSS)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_random_opponent_lanes_mark_the_random_moves(setup):
+    apply_fn, params, _ = setup
+    state = env.init_batch(3, max_plies=32)
+    random_color = jnp.array([1, 0, -1], jnp.int8)
+    _, traj = rollout(apply_fn, params, state, shogi.init(max_plies=32), jax.random.PRNGKey(5),
+                      num_steps=4, shaping_coef=jnp.float32(0.0), random_color=random_color)
+    # Black moves at even steps: lane 0's random player is White, lane 1's is Black.
+    np.testing.assert_array_equal(traj.learn[:, 0], [True, False, True, False])
+    np.testing.assert_array_equal(traj.learn[:, 1], [False, True, False, True])
+    assert bool(traj.learn[:, 2].all())
 
 
 def test_material_and_the_gain_of_a_capture():
