@@ -112,25 +112,18 @@ def earlier_occurrences(hash_history: jax.Array, ply: jax.Array) -> tuple[jax.Ar
     return seen, age
 
 
-_BB_SHIFTS = np.arange(T.BB_BITS, dtype=np.uint32)
-_TO_WORD = T.DEST_OFF_TO // T.BB_BITS  # [81 from, 80 dest_off]
-_TO_BIT = (T.DEST_OFF_TO % T.BB_BITS).astype(np.uint32)
+_ACTION_WORD = T.ACTION_WORD.astype(np.int32)
+_ACTION_BIT = T.ACTION_BIT.astype(np.uint32)
 
 
 def unpack_legal_bits(legal_bits: jax.Array) -> jax.Array:
-    """uint32[..., 507] -> bool[..., 13527] in Keisei's order, elementwise (no gather)."""
-    batch = legal_bits.shape[:-1]
-    words = legal_bits[..., : T.DROP_WORD0].reshape(*batch, 81, 1, 2, 3)  # [f, ., promote, word]
-    word = jnp.where(
-        (_TO_WORD == 0)[:, :, None],
-        words[..., 0],
-        jnp.where((_TO_WORD == 1)[:, :, None], words[..., 1], words[..., 2]),
-    )  # [..., 81 f, 80 dest_off, 2 promote]
-    board = ((word >> _TO_BIT[:, :, None]) & 1).reshape(*batch, T.NUM_BOARD_ACTIONS)
-    drops = legal_bits[..., T.DROP_WORD0 :].reshape(*batch, 7, 3)  # [slot, word]
-    drop = (drops[..., None, :, :] >> _BB_SHIFTS[:, None, None]) & 1  # [..., 27 bit, 7, 3 word]
-    drop = jnp.moveaxis(drop, -1, -3).reshape(*batch, T.NUM_DROP_ACTIONS)  # to = word * 27 + bit
-    return jnp.concatenate([board, drop], axis=-1).astype(bool)
+    """uint32[..., 507] -> bool[..., 13527] in Keisei's order.
+
+    One gather with constant indices (word and bit of each action). Measured at batch 1,024 on
+    the 2-core CPU it is ~15x faster than an elementwise select-and-shift formulation, whose
+    size-2 minor axis (the promote flag) defeats vectorisation.
+    """
+    return ((legal_bits[..., _ACTION_WORD] >> _ACTION_BIT) & 1).astype(bool)
 
 
 def legal_mask_numpy(legal_bits: np.ndarray) -> np.ndarray:
