@@ -1,0 +1,45 @@
+"""The parallel learner is the sequential iteration with the rollout moved out: same numbers."""
+
+import dataclasses
+import functools
+
+import jax
+import numpy as np
+
+from experiments.configs import tiny
+from keisei_jax import env
+from keisei_jax.parallel.learner import apply_fn_of, make_collect, make_learn, shaping_coef
+from keisei_jax.ppo import make_train
+
+
+@functools.cache
+def _trainer():
+    cfg = dataclasses.replace(tiny.get_config(), iterations_per_call=1, material_shaping=0.05,
+                              shaping_anneal_frac=0.5)
+    return make_train(cfg)
+
+
+def test_learn_on_worker_halves_equals_one_sequential_iteration():
+    trainer = _trainer()
+    cfg = trainer.config
+    runner = trainer.init(jax.random.PRNGKey(3))
+    expected, seq_metrics = jax.jit(trainer.train_call)(runner)
+
+    # Two "workers" of half the lanes each, fed the sequential rollout key: the collected data
+    # side by side is the sequential rollout, and the learner must reproduce the update.
+    _, k_rollout, _ = jax.random.split(runner.key, 3)
+    collect = make_collect(cfg, lanes=cfg.num_envs, segment_length=cfg.rollout_len,
+                           first_lane=0, apply_fn=apply_fn_of(trainer))
+    state = env.init_batch(cfg.num_envs, max_plies=cfg.max_plies)
+    _, traj, last = jax.jit(collect)(runner.params, state, k_rollout,
+                                     shaping_coef(cfg, runner.iteration))
+    got, metrics = jax.jit(make_learn(trainer))(runner, traj, last)
+
+    assert int(got.iteration) == int(expected.iteration) == 1
+    np.testing.assert_array_equal(got.key, expected.key)
+    leaves = jax.tree_util.tree_leaves
+    for a, b in zip(leaves(got.params), leaves(expected.params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert set(metrics) == set(seq_metrics)
+    for name, value in metrics.items():
+        np.testing.assert_allclose(value, seq_metrics[name][0], rtol=1e-4, atol=1e-6, err_msg=name)
