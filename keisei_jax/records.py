@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from html import escape
+from pathlib import Path
 
 START_SFEN = "lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/1B5R1/LNSGKGSNL b - 1"
 RANKS = "abcdefghi"
@@ -19,6 +20,7 @@ _HAND_ORDER = "RBGSNLP"
 ENDINGS = (
     "checkmate", "no_legal_moves", "repetition", "perpetual_check", "impasse", "ply_cap",
     "illegal_action", "resign", "engine_crash", "engine_timeout", "engine_illegal",
+    "interrupted",
 )
 
 _CSA_PIECE = {
@@ -196,7 +198,7 @@ def _csa_ending(record: GameRecord, to_move: int) -> str:
     loser = None if record.winner is None else 1 - record.winner
     if record.ending == "repetition":
         return "%SENNICHITE"
-    if record.ending == "ply_cap" or loser is None:
+    if record.ending in ("ply_cap", "interrupted") or loser is None:
         return "%CHUDAN"
     if record.ending == "impasse" and record.winner == to_move:
         return "%KACHI"
@@ -254,15 +256,16 @@ def _kif_square(sq: str) -> str:
     return _ZEN_DIGITS[int(sq[0])] + _KANJI_NUMBERS[RANKS.index(sq[1]) + 1]
 
 
-def to_kif(record: GameRecord) -> str:
-    """KIF (UTF-8) text of a game from the start position (KIF needs a board diagram otherwise,
-    which this writer does not produce: ValueError)."""
+def to_kif(record: GameRecord, *, encoding: str = "UTF-8") -> str:
+    """KIF text of a game from the start position (KIF needs a board diagram otherwise, which
+    this writer does not produce: ValueError). ``encoding`` is only named in the header: use
+    ``write_kif`` to write a file in the encoding its name implies."""
     if record.start not in ("startpos", START_SFEN):
         raise ValueError(f"KIF records start from the start position, not {record.start!r}")
     board, infos = _replay(record)
     started = record.started or datetime.datetime.now(datetime.UTC)
     lines = [
-        "#KIF version=2.0 encoding=UTF-8",
+        f"#KIF version=2.0 encoding={encoding}",
         f"開始日時：{started:%Y/%m/%d %H:%M:%S}",
         "手合割：平手",
         f"先手：{record.black}",
@@ -288,6 +291,16 @@ def to_kif(record: GameRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_kif(path: str | Path, record: GameRecord) -> None:
+    """Write a KIF file: ``.kifu`` is UTF-8, anything else (``.kif``) Shift_JIS (cp932), the
+    convention shogi software (and cshogi's parser) follows."""
+    path = Path(path)
+    if path.suffix == ".kifu":
+        path.write_text(to_kif(record), encoding="utf-8")
+    else:
+        path.write_bytes(to_kif(record, encoding="Shift_JIS").encode("cp932", "replace"))
+
+
 def _kif_ending(record: GameRecord, to_move: int, n: int) -> tuple[str, str]:
     csa = _csa_ending(record, to_move)
     winner = None if record.winner is None else _COLOR_NAME[record.winner]
@@ -302,6 +315,25 @@ def _kif_ending(record: GameRecord, to_move: int, n: int) -> tuple[str, str]:
     if csa == "%TIME_UP":
         return "切れ負け", f"まで{n}手で{winner}の勝ち"
     return "投了", f"まで{n}手で{winner}の勝ち"
+
+
+def position_text(sfen: str = "startpos") -> str:
+    """Plain-text diagram: SFEN letters (upper case Black, ``+`` promoted), files 9..1 across,
+    ranks a..i down, White's hand above and Black's below."""
+    board = parse_sfen(sfen)
+
+    def hand(c: int) -> str:
+        items = [f"{letter}{board.hands[c][letter]}" if board.hands[c][letter] > 1 else letter
+                 for letter in _HAND_ORDER if board.hands[c].get(letter, 0)]
+        return " ".join(items) or "-"
+
+    lines = [f"White hand: {hand(1)}", "   " + "".join(f"{f:>3}" for f in range(9, 0, -1))]
+    for rank in RANKS:
+        cells = "".join(f"{board.cells.get(f'{file}{rank}', '.'):>3}" for file in range(9, 0, -1))
+        lines.append(f"   {cells}  {rank}")
+    lines.append(f"Black hand: {hand(0)}")
+    lines.append(f"{'Black' if board.color == 0 else 'White'} to move, move {board.ply + 1}")
+    return "\n".join(lines)
 
 
 def position_svg(sfen: str = "startpos", *, last_move: str | None = None, size: int = 40) -> str:

@@ -5,10 +5,13 @@ from keisei_jax.eval.arena import (
     MatchSummary,
     evaluate_vs,
     game_moves,
+    match_records,
     play_match,
+    round_robin,
     summarise,
     summary_record,
 )
+from keisei_jax.eval.elo import PairResult, Rating, fit_elo, format_table
 from keisei_jax.eval.players import (
     ModuleApply,
     NetworkAct,
@@ -19,7 +22,8 @@ from keisei_jax.eval.players import (
 )
 
 __all__ = [
-    "MatchGames", "MatchSummary", "ModuleApply", "NetworkAct", "Player", "evaluate_vs",
-    "game_moves", "greedy_player", "network_player", "play_match", "random_player", "summarise",
+    "MatchGames", "MatchSummary", "ModuleApply", "NetworkAct", "PairResult", "Player", "Rating",
+    "evaluate_vs", "fit_elo", "format_table", "game_moves", "greedy_player", "match_records",
+    "network_player", "play_match", "random_player", "round_robin", "summarise",
     "summary_record",
 ]

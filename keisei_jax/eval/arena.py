@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from keisei_jax import env, shogi
+from keisei_jax.eval.elo import PairResult
 from keisei_jax.eval.players import Player
+from keisei_jax.records import GameRecord
 from keisei_jax.shogi.state import State, Termination
 
 
@@ -168,3 +171,39 @@ def game_moves(games: MatchGames, index: int) -> list[str]:
     actions = np.asarray(games.actions[:, index])
     length = int(games.length[index])
     return [shogi.action_to_usi(int(a), ply % 2) for ply, a in enumerate(actions[:length])]
+
+
+def match_records(games: MatchGames, name_a: str, name_b: str) -> list[GameRecord]:
+    """``GameRecord`` of every game of a match (host side), for KIF/CSA/SFEN files."""
+    g = jax.device_get(games)
+    out = []
+    for i in range(len(g.result)):
+        a_color, result = int(g.a_color[i]), int(g.result[i])
+        winner = None if result == 0 else (a_color if result > 0 else 1 - a_color)
+        black, white = (name_a, name_b) if a_color == 0 else (name_b, name_a)
+        out.append(GameRecord(
+            moves=tuple(game_moves(games, i)), black=black, white=white,
+            ending=Termination.NAMES[int(g.termination[i])], winner=winner,
+        ))
+    return out
+
+
+def round_robin(
+    players: list[Player], key: jax.Array, *, games_per_pair: int, max_plies: int = 512,
+    on_pair: Callable[[PairResult], None] | None = None,
+) -> list[PairResult]:
+    """Every pair of ``players`` plays ``games_per_pair`` (even) games in the arena."""
+    names = [p.name for p in players]
+    if len(set(names)) != len(names):
+        raise ValueError(f"player names must be unique, got {names}")
+    results = []
+    for i in range(len(players)):
+        for j in range(i + 1, len(players)):
+            key, k = jax.random.split(key)
+            s = jax.device_get(evaluate_vs(players[i], players[j], k, num_games=games_per_pair,
+                                           max_plies=max_plies))
+            pair = PairResult(names[i], names[j], int(s.wins), int(s.draws), int(s.losses))
+            results.append(pair)
+            if on_pair:
+                on_pair(pair)
+    return results

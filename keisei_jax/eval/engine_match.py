@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
@@ -43,11 +44,14 @@ class EngineGame:
     result: int
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _act_one(act, params, state: State, key: jax.Array) -> jax.Array:
+    return act(params, jax.tree_util.tree_map(lambda x: x[None], state), key)[0]
+
+
 def single_game_policy(player: Player) -> Callable[[State, jax.Array], int]:
-    """``(state, key) -> action`` for one unbatched state, jitted once."""
-    act = jax.jit(lambda params, state, key: player.act(
-        params, jax.tree_util.tree_map(lambda x: x[None], state), key)[0])
-    return lambda state, key: int(act(player.params, state, key))
+    """``(state, key) -> action`` for one unbatched state (compiled once per act function)."""
+    return lambda state, key: int(_act_one(player.act, player.params, state, key))
 
 
 _step = jax.jit(shogi.step)

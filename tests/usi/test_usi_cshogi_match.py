@@ -27,7 +27,8 @@ def test_cshogi_cli_plays_keisei_usi_against_fairy_stockfish(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "2 of 2 games finished." in proc.stdout, proc.stdout[-2000:]
-    assert "反則" not in proc.stdout and "切れ負け" not in proc.stdout  # no illegal move, no time loss
+    # No illegal move, no loss on time.
+    assert "反則" not in proc.stdout and "切れ負け" not in proc.stdout
     files = sorted(csa_dir.glob("*.csa"))
     assert len(files) == 2
     for path in files:

@@ -1,0 +1,82 @@
+"""experiments/evaluate.py, elo.py and play.py end to end on a tiny checkpoint."""
+
+import io
+import json
+
+import cshogi
+import pytest
+from cshogi import CSA, KIF
+
+from experiments import elo as elo_script
+from experiments import evaluate as evaluate_script
+from experiments import play as play_script
+from tests.eval.checkpoint_helpers import write_tiny_checkpoint
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return write_tiny_checkpoint(tmp_path_factory.mktemp("eval_run"))
+
+
+def _check_outputs(out, games):
+    results = json.loads((out / "results.json").read_text())
+    r = results["results"]
+    assert r["games"] == games and r["wins"] + r["draws"] + r["losses"] == games
+    for i in range(games):
+        kif = KIF.Parser.parse_file(str(out / f"game_{i:03d}.kif"))
+        csa = CSA.Parser.parse_file(str(out / f"game_{i:03d}.csa"))[0]
+        assert [cshogi.move_to_usi(m) for m in kif.moves] == [
+            cshogi.move_to_usi(m) for m in csa.moves]
+    lines = (out / "games.sfen").read_text().splitlines()
+    assert len(lines) == games and all(line.startswith("position startpos") for line in lines)
+    return results
+
+
+@pytest.mark.parametrize("opponent", ["random", "gnushogi", "fairy-stockfish"])
+def test_evaluate_writes_table_json_and_records(run_dir, tmp_path, capsys, opponent):
+    out = tmp_path / "out"
+    code = evaluate_script.main([
+        "--checkpoint", str(run_dir), "--opponent", opponent, "--games", "2",
+        "--max-plies", "24", "--out", str(out), "--timeout", "20",
+    ])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "games 2" in printed and "ending" in printed
+    results = _check_outputs(out, 2)
+    assert results["iteration"] == 4 and results["opponent_spec"] == opponent
+
+
+def test_evaluate_checkpoint_opponent_and_bad_arguments(run_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "stockfish"])
+    assert "'stockfish'" in capsys.readouterr().err
+    code = evaluate_script.main(["--checkpoint", str(tmp_path / "nope"), "--opponent", "random"])
+    assert code == 2 and "nope" in capsys.readouterr().err
+
+
+def test_elo_ladder_over_a_run_and_a_baseline(run_dir, tmp_path, capsys):
+    out = tmp_path / "elo.json"
+    code = elo_script.main(["--checkpoints", str(run_dir), "--baselines", "random",
+                            "--games", "2", "--max-plies", "24", "--out", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text())
+    names = {r["name"] for r in data["ratings"]}
+    assert names == {"random", f"{run_dir.name}@2", f"{run_dir.name}@4"}
+    assert len(data["pairs"]) == 3
+    assert "+-95%" in capsys.readouterr().out
+
+
+def test_play_in_the_terminal(tmp_path):
+    record = tmp_path / "game.kif"
+    out = io.StringIO()
+    code = play_script.main(
+        ["--human", "black", "--record", str(record), "--svg", str(tmp_path / "b.svg")],
+        stdin=io.StringIO("help\n7g7f\nnonsense\n5e5d\nmoves\nresign\n"), stdout=out,
+    )
+    text = out.getvalue()
+    assert code == 0
+    assert "malformed USI move 'nonsense'" in text and "5e5d is illegal" in text
+    assert "game over after 2 plies: resign" in text
+    parsed = KIF.Parser.parse_file(str(record))
+    assert cshogi.move_to_usi(parsed.moves[0]) == "7g7f" and parsed.win == cshogi.WHITE_WIN
+    assert (tmp_path / "b.svg").read_text().startswith("<svg")
