@@ -1,0 +1,55 @@
+"""Checkpoint-backed players: path resolution, exact restore, and the trainer's evaluation hook
+(new parameters, no recompilation)."""
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from experiments.configs import tiny
+from keisei_jax import eval as ev
+from keisei_jax.checkpoints import CheckpointError
+from keisei_jax.eval.checkpoint import load_policy, resolve_checkpoint
+from keisei_jax.ppo import make_train
+from tests.eval.checkpoint_helpers import write_tiny_checkpoint
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return write_tiny_checkpoint(tmp_path_factory.mktemp("ckpt_run"))
+
+
+def test_resolve_workdir_checkpoints_dir_and_one_checkpoint(run_dir, tmp_path):
+    ckpts = run_dir / "checkpoints"
+    assert resolve_checkpoint(run_dir) == (ckpts, 4)
+    assert resolve_checkpoint(ckpts) == (ckpts, 4)
+    assert resolve_checkpoint(ckpts / "2") == (ckpts, 2)
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        resolve_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="not a directory"):
+        resolve_checkpoint(tmp_path / "missing")
+
+
+def test_restored_params_are_the_saved_ones(run_dir):
+    policy = load_policy(run_dir / "checkpoints" / "2")
+    saved = make_train(tiny.get_config()).init(jax.random.PRNGKey(0)).params
+    for a, b in zip(jax.tree_util.tree_leaves(policy.params), jax.tree_util.tree_leaves(saved),
+                    strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert policy.step == 2 and policy.config == tiny.get_config()
+    assert policy.player().name == f"{run_dir.name}@2"
+
+
+def test_evaluate_vs_swaps_params_without_recompiling(run_dir):
+    first, second = load_policy(run_dir / "checkpoints" / "2"), load_policy(run_dir)
+    player = first.player(name="learner")
+    baseline = ev.random_player()
+    key = jax.random.PRNGKey(0)
+    s1 = ev.evaluate_vs(player, baseline, key, num_games=2, max_plies=12)
+    size = ev.evaluate_vs._cache_size()
+    s2 = ev.evaluate_vs(dataclasses.replace(player, params=second.params), baseline, key,
+                        num_games=2, max_plies=12)
+    assert ev.evaluate_vs._cache_size() == size
+    for s in (s1, s2):
+        assert int(s.wins) + int(s.draws) + int(s.losses) == 2
