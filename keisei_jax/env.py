@@ -94,8 +94,6 @@ def step_autoreset(state: State, action: jax.Array, start: State) -> tuple[State
 
 
 _GROUPS, _GROUP = 32, 16  # 512 >= 507 words
-# x @ _UPPER_TRI[n] = inclusive prefix sums of x[..., n] (a tiny matmul instead of a scan).
-_UPPER_TRI = {n: np.triu(np.ones((n, n), np.int32)) for n in (_GROUPS, _GROUP)}
 
 
 def sample_uniform_legal(legal_bits: jax.Array, u: jax.Array) -> jax.Array:
@@ -109,18 +107,19 @@ def sample_uniform_legal(legal_bits: jax.Array, u: jax.Array) -> jax.Array:
       u: float32[B] uniform in [0, 1).
     Returns int32[B] Keisei action indices; 0 for a game without legal moves.
     """
-    # Two levels (32 groups of 16 words) keep the prefix sums short.
+    # Two levels (32 groups of 16 words) keep the prefix sums short: XLA's CPU scan over all 507
+    # words cost ~13% of a random-play step.
     batch = legal_bits.shape[0]
     words = jnp.pad(legal_bits, ((0, 0), (0, _GROUPS * _GROUP - T.NUM_LEGAL_WORDS)))
     counts = jax.lax.population_count(words).astype(jnp.int32).reshape(batch, _GROUPS, _GROUP)
     group_counts = counts.sum(-1)  # [B, 32]
-    group_end = group_counts @ _UPPER_TRI[_GROUPS]  # inclusive prefix sums, [B, 32]
+    group_end = jnp.cumsum(group_counts, axis=-1)  # [B, 32]
     total = group_end[:, -1]
     r = jnp.minimum((u * total).astype(jnp.int32), jnp.maximum(total - 1, 0))  # rank of the pick
     group = jnp.minimum(jnp.sum(group_end <= r[:, None], axis=-1), _GROUPS - 1)
     rank = r - jnp.take_along_axis(group_end - group_counts, group[:, None], axis=1)[:, 0]
     in_group = jnp.take_along_axis(counts, group[:, None, None], axis=1)[:, 0]  # [B, 16]
-    word_end = in_group @ _UPPER_TRI[_GROUP]
+    word_end = jnp.cumsum(in_group, axis=-1)
     offset = jnp.minimum(jnp.sum(word_end <= rank[:, None], axis=-1), _GROUP - 1)
     rank = rank - jnp.take_along_axis(word_end - in_group, offset[:, None], axis=1)[:, 0]
     word = group * _GROUP + offset

@@ -59,6 +59,7 @@ def attack_bitboards(code: jax.Array) -> jax.Array:
     """uint32[81, 3]: for each square, the squares its piece attacks (whatever stands on them)."""
     occ = code != T.EMPTY
     caps = jnp.asarray(T.CAPS)[code]
+    # 0/1 inputs and counts <= 9: exact even where a backend multiplies f32 in bf16 (TPU).
     counts = jnp.dot(occ.astype(jnp.float32), T.LINE_PREFIX).astype(jnp.int32).reshape(4, 81)
     inclusive = counts[0] | (counts[1] << 8) | (counts[2] << 16) | (counts[3] << 24)
     exclusive = inclusive - occ.astype(jnp.int32) * 0x01010101
