@@ -12,6 +12,7 @@ from keisei_jax.eval.arena import (
     summary_record,
 )
 from keisei_jax.eval.elo import PairResult, Rating, fit_elo, format_table
+from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.eval.players import (
     ModuleApply,
     NetworkAct,
@@ -23,7 +24,7 @@ from keisei_jax.eval.players import (
 
 __all__ = [
     "MatchGames", "MatchSummary", "ModuleApply", "NetworkAct", "PairResult", "Player", "Rating",
-    "evaluate_vs", "fit_elo", "format_table", "game_moves", "greedy_player", "match_records",
-    "network_player", "play_match", "random_player", "round_robin", "summarise",
-    "summary_record",
+    "evaluate_training", "evaluate_vs", "fit_elo", "format_table", "game_moves",
+    "greedy_player", "match_records", "network_player", "play_match", "random_player",
+    "round_robin", "summarise", "summary_record",
 ]

@@ -53,3 +53,15 @@ def test_evaluate_vs_swaps_params_without_recompiling(run_dir):
     assert ev.evaluate_vs._cache_size() == size
     for s in (s1, s2):
         assert int(s.wins) + int(s.draws) + int(s.losses) == 2
+
+
+def test_periodic_evaluation_hook(run_dir):
+    first, second = load_policy(run_dir / "checkpoints" / "2"), load_policy(run_dir)
+    model = make_train(tiny.get_config()).model
+    record = ev.evaluate_training(model, second.params, first.params, jax.random.PRNGKey(1),
+                                  num_games=2, max_plies=12)
+    for prefix in ("eval/greedy/", "eval/earlier/"):
+        assert record[f"{prefix}games"] == 2
+        assert record[f"{prefix}wins"] + record[f"{prefix}draws"] + record[f"{prefix}losses"] == 2
+    assert "eval/earlier/games" not in ev.evaluate_training(
+        model, second.params, None, jax.random.PRNGKey(1), num_games=2, max_plies=12)
