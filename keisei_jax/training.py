@@ -3,6 +3,10 @@
 Between compiled calls it only writes metrics, evaluates against the random player and saves
 checkpoints. ``WORKDIR`` holds everything a run writes: ``config.json``, ``metrics.jsonl``,
 ``tensorboard/`` and ``checkpoints/``.
+
+The loop runs over a device mesh (``keisei_jax.distributed``; by default every device of every
+process): one device is the mesh of size one. With several processes each runs this driver; only
+process 0 writes files and prints, all of them save and restore checkpoints together.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.sharding import Mesh
 
+from keisei_jax import distributed
 from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.metrics import MetricsWriter, Progress
@@ -63,6 +69,7 @@ def train_and_evaluate(
     resume: bool = False,
     stop_at: int | None = None,
     quiet: bool = False,
+    mesh: Mesh | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) into ``workdir``; returns the last metrics record.
 
@@ -70,7 +77,8 @@ def train_and_evaluate(
     ``iterations_per_call``) with a checkpoint, as if interrupted; ``resume`` continues it.
 
     Refuses to start a fresh run over an existing checkpoint directory (nothing is overwritten);
-    ``resume`` restores the latest checkpoint and continues exactly where it stopped.
+    ``resume`` restores the latest checkpoint and continues exactly where it stopped, on any
+    mesh: a run saved on four devices resumes on one and the other way round.
     """
     config = validate(config)
     stop_at = config.total_iterations if stop_at is None else stop_at
@@ -90,22 +98,27 @@ def train_and_evaluate(
         raise CheckpointError(f"cannot resume: {ckpt_dir} does not exist (nothing was changed)")
 
     trainer = make_train(config)
-    train_call = jax.jit(trainer.train_call, donate_argnums=0)
+    sharded = distributed.shard_trainer(trainer, distributed.make_mesh() if mesh is None else mesh)
+    train_call = sharded.train_call
     evaluate = jax.jit(trainer.evaluate)
     checkpointer = Checkpointer(ckpt_dir, keep=config.keep_checkpoints)
-    runner = trainer.init(jax.random.PRNGKey(config.seed))
+    runner = sharded.init(jax.random.PRNGKey(config.seed))
     start_iteration = 0
     if resume:
         runner, start_iteration = checkpointer.restore(runner, config)
 
+    main = distributed.is_main_process()
+    quiet = quiet or not main
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-    writer = MetricsWriter(workdir, tensorboard=config.tensorboard)
+    if main:
+        (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    writer = MetricsWriter(workdir, tensorboard=config.tensorboard) if main else None
     out = Progress(config.total_iterations, start=start_iteration)
     if not quiet:
         out.message(
             f"{'resuming at' if resume else 'starting'} iteration {start_iteration}: "
-            f"{config.num_envs} lanes x {config.rollout_len} steps per iteration, "
+            f"{config.num_envs} lanes x {config.rollout_len} steps per iteration on "
+            f"{sharded.mesh.size} {jax.devices()[0].platform} device(s), "
             f"{config.total_iterations} iterations, workdir {workdir}"
         )
     record: dict[str, Any] = {}
@@ -134,7 +147,8 @@ def train_and_evaluate(
                                          iteration)
                 record.update(evaluation_record(evaluate(runner.params, key), config))
                 record["time/eval_seconds"] = time.monotonic() - t_eval
-            writer.write(env_steps, record)
+            if writer is not None:
+                writer.write(env_steps, record)
             if config.checkpoint_every and (iteration % config.checkpoint_every == 0 or last):
                 checkpointer.save(iteration, runner, config)
             if not quiet:
@@ -143,7 +157,8 @@ def train_and_evaluate(
                     extra += f" | eval win {record['eval/random/win_rate']:.2f}"
                 out.update(iteration, record["env_steps_per_sec"], extra)
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
         checkpointer.close()
     if not quiet:
         out.message("done")
