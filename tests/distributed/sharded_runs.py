@@ -1,0 +1,106 @@
+"""Runs on emulated CPU devices for ``test_sharding.py``, in a subprocess of its own so the
+device-count flag never reaches the rest of the suite:
+
+    python -m tests.distributed.sharded_runs WORKDIR
+
+prints one JSON line comparing a 4-device and a 1-device run of the same global batch, and runs
+saved on one mesh and resumed on the other.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+)
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keisei_jax import distributed  # noqa: E402
+from keisei_jax.checkpoints import Checkpointer  # noqa: E402
+from keisei_jax.config import TrainConfig  # noqa: E402
+from keisei_jax.ppo import make_train  # noqa: E402
+from keisei_jax.training import train_and_evaluate  # noqa: E402
+
+# 8 lanes (2 per device), 2 epochs x 2 minibatches of 16. The value head is 8 channels wide: a
+# LayerNorm over the default 2 channels divides by their difference, which turns the last-bit
+# differences of a cross-device sum into gradient differences of several percent.
+CONFIG = TrainConfig(
+    num_blocks=1, channels=8, se_ratio=0.0, policy_head="local", value_channels=8, num_envs=8,
+    rollout_len=4, max_plies=24, num_epochs=2, minibatch_size=16, material_shaping=0.01,
+    total_iterations=2, iterations_per_call=1, eval_every=0, checkpoint_every=1,
+    tensorboard=False,
+)
+
+
+def _max_diff(a, b) -> float:
+    diffs = jax.tree_util.tree_map(
+        lambda x, y: float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
+        if np.size(x) else 0.0, a, b,
+    )
+    return max(jax.tree_util.tree_leaves(diffs))
+
+
+def equivalence() -> dict:
+    trainer = make_train(CONFIG)
+    runs = {}
+    for n in (4, 1):
+        sharded = distributed.shard_trainer(trainer, distributed.make_mesh(jax.devices()[:n]))
+        runner = sharded.init(jax.random.PRNGKey(CONFIG.seed))
+        metrics = []
+        for _ in range(CONFIG.total_iterations):
+            runner, m = sharded.train_call(runner)
+            metrics.append(jax.device_get(m))
+        lanes = {str(s.device.id) for s in runner.env_state.board.addressable_shards}
+        runs[n] = (jax.device_get(runner), metrics, len(lanes))
+    (r4, m4, d4), (r1, m1, d1) = runs[4], runs[1]
+    return {
+        "devices": [d4, d1],
+        "param_diff": _max_diff(r4.params, r1.params),
+        "param_scale": max(float(np.abs(x).max()) for x in jax.tree_util.tree_leaves(r1.params)),
+        "env_state_equal": all(
+            np.array_equal(x, y) for x, y in zip(jax.tree_util.tree_leaves(r4.env_state),
+                                                 jax.tree_util.tree_leaves(r1.env_state),
+                                                 strict=True)
+        ),
+        "loss": [[float(np.mean(m["loss"])) for m in ms] for ms in (m4, m1)],
+        "grad_norm": [[float(np.mean(m["grad_norm"])) for m in ms] for ms in (m4, m1)],
+    }
+
+
+def _final_params(workdir: Path, mesh):
+    trainer = make_train(CONFIG)
+    template = distributed.shard_trainer(trainer, mesh).init(jax.random.PRNGKey(1))
+    ck = Checkpointer(workdir / "checkpoints", keep=CONFIG.keep_checkpoints)
+    try:
+        runner, step = ck.restore(template, CONFIG)
+    finally:
+        ck.close()
+    return jax.device_get(runner), step
+
+
+def resume(base: Path) -> dict:
+    four, one = distributed.make_mesh(), distributed.make_mesh(jax.devices()[:1])
+    out = {}
+    for name, first, second in (("4to1", four, one), ("1to4", one, four)):
+        train_and_evaluate(CONFIG, base / f"straight_{name}", quiet=True, mesh=second)
+        split = base / f"split_{name}"
+        train_and_evaluate(CONFIG, split, stop_at=1, quiet=True, mesh=first)
+        train_and_evaluate(CONFIG, split, resume=True, quiet=True, mesh=second)
+        a, step_a = _final_params(base / f"straight_{name}", one)
+        b, step_b = _final_params(split, one)
+        out[name] = {"steps": [step_a, step_b], "diff": _max_diff(a, b),
+                     "iteration": int(b.iteration)}
+    return out
+
+
+if __name__ == "__main__":
+    base = Path(sys.argv[1])
+    result = {"equivalence": equivalence(), "resume": resume(base)}
+    print(json.dumps(result))
