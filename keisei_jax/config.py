@@ -53,8 +53,10 @@ class TrainConfig:
     entropy_coef: float = 0.01
     max_grad_norm: float = 0.5
     target_kl: float = 0.0
-    # Reward shaping (training only): material gain x coefficient, annealed to 0.
+    # Reward shaping (training only): (material gain + check_shaping if the move gives check), in
+    # pawns, x material_shaping, annealed to 0 over shaping_anneal_frac of the run.
     material_shaping: float = 0.0
+    check_shaping: float = 0.0
     shaping_anneal_frac: float = 0.0
     # Curriculum (training only): this fraction of the lanes plays a uniform-random opponent.
     random_opponent_lanes: float = 0.0
@@ -111,7 +113,8 @@ _RANGES = {
     "clip_eps": (0.0, None, False), "value_clip_eps": (0.0, None, True),
     "value_coef": (0.0, None, True), "entropy_coef": (0.0, None, True),
     "max_grad_norm": (0.0, None, False), "target_kl": (0.0, None, True),
-    "material_shaping": (0.0, None, True), "shaping_anneal_frac": (0.0, 1.0, True),
+    "material_shaping": (0.0, None, True),
+    "check_shaping": (0.0, None, True), "shaping_anneal_frac": (0.0, 1.0, True),
     "random_opponent_lanes": (0.0, 1.0, True),
     "total_iterations": (1, None, True), "iterations_per_call": (1, None, True),
     "eval_every": (0, None, True), "eval_games": (2, None, True),

@@ -70,9 +70,13 @@ def rollout(
     *,
     num_steps: int,
     shaping_coef: jax.Array,
+    check_bonus: float = 0.0,
     random_color: jax.Array | None = None,
 ) -> tuple[State, Transition]:
     """Play ``num_steps`` batched plies with auto-reset; returns the new state and [T, B] data.
+
+    Shaping adds ``shaping_coef * (material gain + check_bonus * gives check)`` to the mover's
+    reward (both in pawns; see ``shaping``).
 
     ``random_color`` int8[B] (optional): in lanes where it is 0 or 1, that colour is played by a
     uniform-random player (a curriculum opponent); -1 marks pure self-play lanes. The random
@@ -91,7 +95,8 @@ def rollout(
         mover = state.color.astype(jnp.int32)
         nxt = env.step_batch(state, action)
         reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=1)[:, 0]
-        reward = reward + shaping_coef * material_gain(state, nxt)
+        gain = material_gain(state, nxt) + check_bonus * nxt.in_check.astype(jnp.float32)
+        reward = reward + shaping_coef * gain
 
         # The value of a cut position is needed before reset_done replaces it; ply-cap cuts are
         # rare, so the extra forward pass runs only on steps that have one.

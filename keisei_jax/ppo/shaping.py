@@ -2,8 +2,10 @@
 
 Random self-play games last ~380 plies and a third of them end at the ply cap, so a fresh network
 sees a win/loss signal only hundreds of moves after the moves that caused it. The shaping reward
-is the mover's material gain of its move (captures, promotions), scaled by a coefficient that the
-trainer anneals to zero, so the late policy optimises the game result alone. Evaluation counts game
+is the mover's material gain of its move (captures, promotions) plus, optionally, a bonus for a
+move that gives check (against a player who does not defend, checks are what turn material into
+mates), scaled by a coefficient that the trainer anneals to zero, so the late policy optimises
+the game result alone. Evaluation counts game
 results only and never sees shaping.
 """
 

@@ -111,7 +111,8 @@ def make_train(config: TrainConfig) -> Trainer:
         coef = shaping_coef(runner.iteration)
         env_state, traj = rollout(
             apply_fn, runner.params, runner.env_state, start, k_rollout,
-            num_steps=cfg.rollout_len, shaping_coef=coef, random_color=random_color,
+            num_steps=cfg.rollout_len, shaping_coef=coef, check_bonus=cfg.check_shaping,
+            random_color=random_color,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
         advantages, targets = alternating_gae(

@@ -124,3 +124,18 @@ def test_evaluation_counts_every_game_once(eval_result):
     assert int(r.terminations.sum()) == 6
     assert int(r.terminations[shogi.Termination.ILLEGAL_ACTION]) == 0
     assert int(r.terminations[0]) == 0  # every game finished (ply cap 24)
+
+
+def test_check_bonus_is_added_to_the_shaped_reward():
+    action = shogi.usi_to_action("G*5b", 0)  # checks the king on 5a; the king can take it
+
+    def apply_fn(params, obs):
+        logits = jnp.zeros((obs.shape[0], shogi.NUM_ACTIONS)).at[:, action].set(100.0)
+        return logits, jnp.zeros(obs.shape[0])
+
+    state = jax.tree_util.tree_map(lambda x: x[None],
+                                   shogi.from_sfen("4k4/9/9/9/9/9/9/9/4K4 b G 1"))
+    _, traj = rollout(apply_fn, None, state, shogi.init(), jax.random.PRNGKey(0), num_steps=1,
+                      shaping_coef=jnp.float32(0.5), check_bonus=3.0)
+    assert int(traj.action[0, 0]) == action and not bool(traj.terminated[0, 0])
+    np.testing.assert_allclose(traj.reward[0, 0], 0.5 * (0.0 + 3.0))  # a drop gains no material
