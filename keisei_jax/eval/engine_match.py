@@ -17,6 +17,7 @@ from typing import Protocol
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from keisei_jax import shogi
 from keisei_jax.eval.engines import EngineError
@@ -90,6 +91,12 @@ def play_engine_game(
                 comment = f"{engine.name}: {err}"
                 engine.close()
                 break
+            if usi == "draw" and _occurrences(state) >= 3:
+                # gnushogi calls repetition draws earlier than the fourfold rule: accept the
+                # claim on a third occurrence rather than score it as a loss.
+                ending, winner = "repetition", None
+                comment = f"{engine.name} claimed a draw on a third repetition (accepted)"
+                break
             if usi in ("resign", "win", "draw"):
                 ending, winner = "resign", player_color
                 if usi != "resign":  # our rules found no end here, so the claim is false
@@ -123,6 +130,12 @@ def play_engine_game(
         started=started, comment=comment,
     )
     return EngineGame(record=record, player_color=player_color, result=result)
+
+
+def _occurrences(state: State) -> int:
+    """Times the current position occurred in the game so far (itself included)."""
+    history = np.asarray(state.hash_history)
+    return int(np.sum(np.all(history == np.asarray(state.current_hash), axis=-1)))
 
 
 def _engine_failure(err: EngineError) -> str:

@@ -2,8 +2,9 @@
 
 ``python fake_usi_engine.py MODE N [PIDFILE]``: plays random legal moves (cshogi) and at its
 N-th ``go`` does MODE: ``crash`` (exits), ``hang`` (never answers), ``illegal`` (a legal-looking
-but illegal move), ``garbage`` (not a move), ``resign``, ``child_hang`` (starts a child process
-that sleeps, writes the child's pid to PIDFILE, and hangs), ``silent_start`` (never says usiok).
+but illegal move), ``garbage`` (not a move), ``resign``, ``draw`` (a false draw claim),
+``child_hang`` (starts a child process that sleeps, writes the child's pid to PIDFILE, and
+hangs), ``silent_start`` (never says usiok).
 """
 
 import random
@@ -53,8 +54,8 @@ def main() -> None:
                 if mode == "garbage":
                     print("bestmove xyzzy", flush=True)
                     continue
-                if mode == "resign":
-                    print("bestmove resign", flush=True)
+                if mode in ("resign", "draw"):
+                    print(f"bestmove {mode}", flush=True)
                     continue
             move = rng.choice(list(board.legal_moves))
             print(f"bestmove {cshogi.move_to_usi(move)}", flush=True)

@@ -37,6 +37,7 @@ def _play(policy, engine, color=0, max_plies=40):
 @pytest.mark.parametrize("mode,ending", [
     ("crash", "engine_crash"), ("hang", "engine_timeout"), ("illegal", "engine_illegal"),
     ("garbage", "engine_illegal"), ("resign", "resign"), ("silent_start", "engine_timeout"),
+    ("draw", "engine_illegal"),
 ])
 def test_misbehaving_engine_is_adjudicated_and_cleaned_up(random_policy, mode, ending):
     # Short deadlines only where the engine is meant to hang: a loaded machine starts slowly.
@@ -47,7 +48,7 @@ def test_misbehaving_engine_is_adjudicated_and_cleaned_up(random_policy, mode, e
     assert time.monotonic() - t0 < 60
     if mode != "silent_start":
         assert len(game.record.moves) == 5  # our 3 moves and the engine's 2 good ones
-    assert engine._process is None or mode == "resign"
+    assert engine._process is None or mode in ("resign", "draw")
     engine.close()
     assert engine._process is None
 
@@ -77,6 +78,13 @@ def test_hanging_engine_and_its_children_are_killed(random_policy, tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail(f"the engine's child process {child} survived")
+
+
+def test_a_draw_claim_counts_as_one_on_a_third_repetition():
+    state = em.shogi.init()
+    for usi in ["5i5h", "5a5b", "5h5i", "5b5a"] * 2:
+        state = em._step(state, em.shogi.usi_to_action(usi, int(state.color)))
+    assert em._occurrences(state) == 3  # the start position, twice more
 
 
 def test_missing_binary_names_the_install_command():
