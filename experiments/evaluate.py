@@ -50,9 +50,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.opponent.startswith("checkpoint:") and len(args.opponent) > len("checkpoint:"))
     if not valid:
         parser.error(f"bad --opponent {args.opponent!r}: expected one of {list(OPPONENTS)}")
-    if args.games < 1 or (args.games % 2 and args.opponent in ("random", "greedy")
-                          or args.games % 2 and args.opponent.startswith("checkpoint:")):
-        parser.error(f"--games must be even and >= 2 for arena opponents, got {args.games}")
+    arena = args.opponent in ("random", "greedy") or args.opponent.startswith("checkpoint:")
+    if args.games < 1 or (arena and args.games % 2):
+        parser.error(f"--games must be >= 1, and even for arena opponents, got {args.games}")
     if args.max_plies < 1:
         parser.error(f"--max-plies must be >= 1, got {args.max_plies}")
     if args.temperature < 0 or args.opponent_temperature < 0:
