@@ -4,6 +4,10 @@ Every ``TrainConfig`` field is a flag (``--lr 1e-3``, ``--eval_greedy false``); 
 a bad value stops with an error naming the field and what it accepts. ``--resume`` continues the
 run in ``--workdir`` from its latest checkpoint; ``--fresh`` first moves an existing workdir aside
 (to ``WORKDIR.prev-<time>``) instead of refusing to start over it.
+
+The run uses every device JAX sees. Over several hosts, start this same command on each with
+``--distributed`` (Cloud TPU pod slices, SLURM and Open MPI: JAX finds the others by itself) or
+with ``--coordinator_address HOST:PORT --num_processes N --process_id I``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         unknown = [a for a in sys.argv[1:] if a.startswith("--")]
         known = {f"--{n}" for n in FIELDS} | {"--config", "--workdir", "--resume", "--fresh",
-                                               "--quiet", "--help", "--stop_at"}
+                                               "--quiet", "--help", "--stop_at", "--distributed",
+                                               "--coordinator_address", "--num_processes",
+                                               "--process_id"}
         bad = [a.split("=")[0] for a in unknown if a.split("=")[0] not in known]
         if bad:
             hints = {b: difflib.get_close_matches(b, known, n=2) for b in bad}
@@ -44,6 +50,12 @@ def parse_args(argv: list[str]):
     parser.add_argument("--stop_at", type=int, default=None,
                         help="stop after this many iterations with a checkpoint (resume later)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    multi = parser.add_argument_group("multi-host (jax.distributed)")
+    multi.add_argument("--distributed", action="store_true",
+                       help="join a multi-process run found by JAX (TPU pod slice, SLURM, MPI)")
+    multi.add_argument("--coordinator_address", default=None, help="HOST:PORT of process 0")
+    multi.add_argument("--num_processes", type=int, default=None)
+    multi.add_argument("--process_id", type=int, default=None)
     group = parser.add_argument_group("config fields (override the named config)")
     for name, field in FIELDS.items():
         group.add_argument(f"--{name}", dest=f"field_{name}", metavar=field.type.upper(),
@@ -72,7 +84,17 @@ def main(argv: list[str] | None = None) -> int:
         workdir.rename(aside)
         print(f"moved the previous run to {aside}")
 
-    from keisei_jax.training import train_and_evaluate  # imports jax: after argument checks
+    from keisei_jax import distributed  # imports jax: after argument checks
+
+    try:
+        distributed.initialize(
+            coordinator_address=args.coordinator_address, num_processes=args.num_processes,
+            process_id=args.process_id, auto=args.distributed,
+        )
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from keisei_jax.training import train_and_evaluate
 
     try:
         record = train_and_evaluate(config, workdir, resume=args.resume, stop_at=args.stop_at,
@@ -80,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    if not distributed.is_main_process():
+        return 0
     print(
         f"summary: {record['env_steps']} env steps, {record.get('time/wall_seconds', 0):.0f} s, "
         f"{record.get('env_steps_per_sec', 0):.0f} steps/s (last call), "
