@@ -60,9 +60,16 @@ _ACTION_IS_DROP = T.ACTION_FROM < 0
 # Code of the piece an action puts on its destination, given the code it moves (drops: slot + 1).
 _DROP_CODE = np.maximum(T.ACTION_DROP_SLOT, 0).astype(np.int32) + 1
 
-# Mate-in-one is searched among the legal moves that could give a direct check; at most this
-# many per position are tried (the most valuable captures first), each with a full move
-# generation. Positions with more candidate checks than this are rare.
+# Bitboard (uint32[3] per action) of the square an action leaves; empty for drops.
+_FROM_BB = np.zeros((T.NUM_ACTIONS, 3), np.uint32)
+_board_actions = np.flatnonzero(T.ACTION_FROM >= 0)
+_from = T.ACTION_FROM[_board_actions].astype(np.int64)
+_FROM_BB[_board_actions, _from // T.BB_BITS] = (1 << (_from % T.BB_BITS)).astype(np.uint32)
+_STEP_BITS = np.int32(T.STEP_MASK)  # one-step and knight moves: no path to clear
+
+# Mate in one is searched among the legal direct checks (most valuable captures first); each
+# candidate costs a full move generation, so at most this many are tried per position.
+# Discovered checks are not searched.
 MATE_CANDIDATES = 32
 
 
@@ -80,9 +87,15 @@ def _greedy_one(state: State, noise: jax.Array) -> jax.Array:
     capture = jnp.asarray(_PIECE_VALUE)[board[_ACTION_TO]]
     capture = jnp.where(_ACTION_IS_DROP, 0.0, capture)
     opp_king = jnp.argmax(board == T.KING + T.OPP)
-    # Ignoring pieces in between: a superset of the direct checks.
-    caps = jnp.asarray(T.CAPS)[_moved_code(state.board)]
-    attacks_king = (caps & jnp.asarray(T.MOVE_BITS)[_ACTION_TO, opp_king]) != 0
+    # Direct checks: the moved piece attacks the king from its destination, by a step or along
+    # a line that is empty once the piece has left its square.
+    reach = jnp.asarray(T.CAPS)[_moved_code(state.board)] & jnp.asarray(T.MOVE_BITS)[
+        _ACTION_TO, opp_king
+    ]
+    occupied = movegen.pack_squares(board != 0)
+    between = jnp.asarray(T.BETWEEN_BB)[opp_king][_ACTION_TO]  # [13527, 3]
+    path_clear = ~jnp.any((between & occupied & ~jnp.asarray(_FROM_BB)) != 0, axis=-1)
+    attacks_king = ((reach & _STEP_BITS) != 0) | (((reach & ~_STEP_BITS) != 0) & path_clear)
     candidate_score = jnp.where(legal & attacks_king, 1.0 + capture + noise, -1.0)
     score, candidates = jax.lax.top_k(candidate_score, MATE_CANDIDATES)
 
@@ -109,8 +122,8 @@ def random_player() -> Player:
 
 
 def greedy_player() -> Player:
-    """Mate in one (by a direct check) when there is one, else the most valuable capture
-    (ties broken at random), else a uniformly random legal move."""
+    """Mate in one by a direct check when there is one (up to ``MATE_CANDIDATES`` checks are
+    tried), else the most valuable capture (ties broken at random), else a random legal move."""
     return Player(_greedy_act, None, "greedy")
 
 

@@ -24,6 +24,7 @@ def test_greedy_mates_in_one_and_takes_the_biggest_capture():
         "4k4/9/4P4/9/9/9/9/9/4K4 b G 1",  # G*5b mates
         "4k4/9/9/9/2r1p4/3B5/9/9/4K4 b - 1",  # bishop takes the rook, not the pawn
         "4k4/9/4P4/9/9/9/9/9/4K4 w G 1",  # White to move: no capture, no mate -> any legal move
+        "8k/7pp/9/9/9/9/9/9/K8 b RBGSNL 1",  # R*3a..R*9a mate along the rank; many other checks
     )
     greedy = ev.greedy_player()
     act = jax.jit(greedy.act)
@@ -32,6 +33,7 @@ def test_greedy_mates_in_one_and_takes_the_biggest_capture():
         assert shogi.action_to_usi(int(actions[0]), 0) == "G*5b"
         assert shogi.action_to_usi(int(actions[1]), 0) == "6f7e"
         assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[2], state), actions[2]))
+        assert shogi.action_to_usi(int(actions[3]), 0) in {f"R*{f}a" for f in range(3, 10)}
 
 
 @pytest.fixture(scope="module")
