@@ -60,10 +60,14 @@ class EngineProcess:
     def __init__(self, argv: Sequence[str], *, name: str):
         self.name = name
         self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-            start_new_session=True, bufsize=0,
-        )
+        try:
+            self._proc = subprocess.Popen(
+                list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                start_new_session=True, bufsize=0,
+            )
+        except OSError as err:
+            self._stderr.close()
+            raise EngineError("crash", f"{name} could not be started ({argv[0]}): {err}") from None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

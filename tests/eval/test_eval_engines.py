@@ -87,6 +87,16 @@ def test_a_draw_claim_counts_as_one_on_a_third_repetition():
     assert em._occurrences(state) == 3  # the start position, twice more
 
 
+def test_an_engine_that_cannot_start_loses_the_game(random_policy, tmp_path):
+    script = tmp_path / "engine.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    engine = engines.UsiEngine([str(script)], timeout=5)
+    script.unlink()  # gone before the game starts
+    game = _play(random_policy, engine, color=0)
+    assert game.record.ending == "engine_crash" and "could not be started" in game.record.comment
+
+
 def test_missing_binary_names_the_install_command():
     with pytest.raises(FileNotFoundError, match="make engines"):
         engines.find_engine("no-such-shogi-engine")
