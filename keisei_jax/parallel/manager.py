@@ -75,7 +75,11 @@ class ParallelManager:
         params = jax.eval_shape(trainer.init, jax.random.PRNGKey(0)).params
         self.comm = WorkerCommunicator(self.spec, num_workers=p.num_workers,
                                        slots_per_worker=p.slots_per_worker)
-        self.sync = ModelSynchronizer(params_layout(params))
+        try:
+            self.sync = ModelSynchronizer(params_layout(params))
+        except OSError:
+            self.comm.close()
+            raise
         self.workers: list[SelfPlayWorker | None] = [None] * p.num_workers
         self.incarnation = [0] * p.num_workers
         self.delivered = [False] * p.num_workers  # this incarnation has sent a segment
@@ -282,9 +286,12 @@ class ParallelTrainCall:
 
     def __call__(self, runner: Runner) -> tuple[Runner, dict[str, np.ndarray]]:
         if self.manager is None and self.fell_back is None:
-            self.manager = ParallelManager(self.trainer, self.parallel, log=self.log,
-                                           fault=self.fault)
-            self.manager.start(runner.params, int(runner.iteration))
+            try:
+                self.manager = ParallelManager(self.trainer, self.parallel, log=self.log,
+                                               fault=self.fault)
+                self.manager.start(runner.params, int(runner.iteration))
+            except OSError as err:  # no shared memory, no process: workers cannot start
+                self._fall_back(WorkerFailure(f"cannot start the workers: {err}"))
         records = []
         for _ in range(self.trainer.config.iterations_per_call):
             if self.fell_back is None:

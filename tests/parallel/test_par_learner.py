@@ -1,29 +1,21 @@
 """The parallel learner is the sequential iteration with the rollout moved out: same numbers."""
 
-import dataclasses
-import functools
-
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from experiments.configs import tiny
 from keisei_jax import env
 from keisei_jax.parallel.learner import apply_fn_of, make_collect, make_learn, shaping_coef
-from keisei_jax.ppo import make_train
-
-
-@functools.cache
-def _trainer():
-    cfg = dataclasses.replace(tiny.get_config(), iterations_per_call=1, material_shaping=0.05,
-                              shaping_anneal_frac=0.5)
-    return make_train(cfg)
+from tests.parallel.par_common import tiny_trainer
 
 
 def test_learn_on_worker_halves_equals_one_sequential_iteration():
-    trainer = _trainer()
+    trainer = tiny_trainer()
     cfg = trainer.config
     runner = trainer.init(jax.random.PRNGKey(3))
-    expected, seq_metrics = jax.jit(trainer.train_call)(runner)
+    # Donated as the driver and ParallelTrainCall do, so these compile to the same programs.
+    copy = jax.tree_util.tree_map(jnp.copy, runner)
+    expected, seq_metrics = jax.jit(trainer.train_call, donate_argnums=0)(copy)
 
     # Two "workers" of half the lanes each, fed the sequential rollout key: the collected data
     # side by side is the sequential rollout, and the learner must reproduce the update.
@@ -33,7 +25,7 @@ def test_learn_on_worker_halves_equals_one_sequential_iteration():
     state = env.init_batch(cfg.num_envs, max_plies=cfg.max_plies)
     _, traj, last = jax.jit(collect)(runner.params, state, k_rollout,
                                      shaping_coef(cfg, runner.iteration))
-    got, metrics = jax.jit(make_learn(trainer))(runner, traj, last)
+    got, metrics = jax.jit(make_learn(trainer), donate_argnums=0)(runner, traj, last)
 
     assert int(got.iteration) == int(expected.iteration) == 1
     np.testing.assert_array_equal(got.key, expected.key)

@@ -5,7 +5,6 @@ fails a test instead of hanging it.
 """
 
 import dataclasses
-import functools
 import multiprocessing as mp
 import os
 import signal
@@ -19,19 +18,13 @@ import jax
 import numpy as np
 import pytest
 
-from experiments.configs import tiny
 from keisei_jax.parallel import ParallelConfig, ParallelTrainCall
-from keisei_jax.ppo import make_train
 from keisei_jax.training import summarise
+from tests.parallel.par_common import tiny_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 PAR = ParallelConfig(enabled=True, num_workers=2, start_timeout=150.0, segment_timeout=60.0,
                      stop_timeout=5.0)
-
-
-@functools.cache
-def _trainer():
-    return make_train(dataclasses.replace(tiny.get_config(), iterations_per_call=2))
 
 
 def _gone(pids):
@@ -65,7 +58,7 @@ def _assert_no_workers_left(pids):
 
 
 def test_two_workers_learn_and_survive_a_sigkill():
-    trainer = _trainer()
+    trainer = tiny_trainer()
     runner = trainer.init(jax.random.PRNGKey(0))
     seen = set()
     messages = []
@@ -75,26 +68,28 @@ def test_two_workers_learn_and_survive_a_sigkill():
         victim = call.manager.workers[0].pid
         os.kill(victim, signal.SIGKILL)
         _wait_dead(victim)  # the next call must see the death, not segments left in the ring
-        for _ in range(2):
+        for _ in range(3):
             runner, more = call(runner)
             seen.update(call.manager.pids())
         health = call.health()
     _assert_no_workers_left(seen)
 
-    assert int(runner.iteration) == 6
-    assert np.all(np.isfinite(metrics["loss"])) and np.all(np.isfinite(more["loss"]))
-    _, seq_metrics = jax.jit(trainer.train_call)(trainer.init(jax.random.PRNGKey(0)))
-    assert set(more) == set(seq_metrics)
+    why = (health, messages)  # shown with any failure below
+    assert int(runner.iteration) == 4, why
+    assert np.all(np.isfinite(metrics["loss"])) and np.all(np.isfinite(more["loss"])), why
+    _, seq_metrics = jax.eval_shape(trainer.train_call, trainer.init(jax.random.PRNGKey(0)))
+    assert set(more) == set(seq_metrics), why
+    zeros = jax.tree_util.tree_map(lambda x: np.zeros(x.shape, x.dtype), seq_metrics)
     assert set(summarise(jax.device_get(more), trainer.config)) == set(
-        summarise(jax.device_get(seq_metrics), trainer.config))
-    assert health["parallel/worker_restarts"] >= 1, (health, messages)
-    assert health["parallel/fell_back"] == 0.0, messages
-    assert health["parallel/segments"] >= 12
-    assert any(f"worker 0 exited with code {-signal.SIGKILL}" in m for m in messages), messages
+        summarise(zeros, trainer.config)), why
+    assert health["parallel/worker_restarts"] >= 1, why
+    assert health["parallel/fell_back"] == 0.0, why
+    assert health["parallel/segments"] >= 8, why
+    assert any(f"worker 0 exited with code {-signal.SIGKILL}" in m for m in messages), why
 
 
 def test_workers_that_cannot_start_fall_back_to_sequential():
-    trainer = _trainer()
+    trainer = tiny_trainer()
     runner = trainer.init(jax.random.PRNGKey(1))
     messages = []
     par = dataclasses.replace(PAR, max_restarts=1)
@@ -103,21 +98,20 @@ def test_workers_that_cannot_start_fall_back_to_sequential():
         pids = call.manager.pids() if call.manager else []
         health = call.health()
     _assert_no_workers_left(pids)
-    assert int(runner.iteration) == 2 and np.all(np.isfinite(metrics["loss"]))
+    assert int(runner.iteration) == 1 and np.all(np.isfinite(metrics["loss"]))
     assert health["parallel/fell_back"] == 1.0
     assert any("continuing with the sequential path" in m for m in messages), messages
 
 
 def test_sigterm_stops_every_worker():
     script = textwrap.dedent(f"""
-        import dataclasses, os, sys
+        import sys
         sys.path.insert(0, {str(ROOT)!r})
         import jax
-        from experiments.configs import tiny
         from keisei_jax.parallel import ParallelConfig, ParallelTrainCall
-        from keisei_jax.ppo import make_train
+        from tests.parallel.par_common import tiny_trainer
         if __name__ == "__main__":
-            trainer = make_train(dataclasses.replace(tiny.get_config(), iterations_per_call=2))
+            trainer = tiny_trainer()
             runner = trainer.init(jax.random.PRNGKey(0))
             par = ParallelConfig(enabled=True, num_workers=2, start_timeout=150.0)
             try:
@@ -132,8 +126,9 @@ def test_sigterm_stops_every_worker():
             except KeyboardInterrupt:
                 print("INTERRUPTED", flush=True)
     """)
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(jax.config.jax_compilation_cache_dir))
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, env=env)
     try:
         line = proc.stdout.readline()
         assert line.startswith("PIDS"), line
