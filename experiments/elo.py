@@ -64,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from keisei_jax.eval import report
     from keisei_jax.eval.checkpoint import load_policy
 
-    players = [{"random": ev.random_player, "greedy": ev.greedy_player}[b]()
-               for b in args.baselines]
+    players = []
     try:
         for path in args.checkpoints:
             for ckpt in checkpoint_paths(path):
@@ -74,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"checkpoint error: {err}", file=sys.stderr)
         return 2
+    players += [{"random": ev.random_player, "greedy": ev.greedy_player}[b]()
+                for b in args.baselines]
     names = [p.name for p in players]
     if len(players) < 2:
         print(f"need at least two players, got {names}", file=sys.stderr)

@@ -47,11 +47,23 @@ def _take(state: State, lanes: slice) -> State:
     return jax.tree_util.tree_map(lambda x: x[lanes], state)
 
 
-@functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
+def _anonymous(player: Player) -> Player:
+    # Names are static pytree metadata: drop them so renaming a player never recompiles.
+    return dataclasses.replace(player, name="")
+
+
 def play_match(
     player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512
 ) -> MatchGames:
-    """Play ``num_games`` (even) games of A against B, A Black in the first half."""
+    """Play ``num_games`` (even) games of A against B, A Black in the first half (jitted)."""
+    return _play_match(_anonymous(player_a), _anonymous(player_b), key, num_games=num_games,
+                       max_plies=max_plies)
+
+
+@functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
+def _play_match(
+    player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int
+) -> MatchGames:
     if num_games < 2 or num_games % 2:
         raise ValueError(
             f"num_games must be even and >= 2 (half with each colour), got {num_games}"
@@ -131,7 +143,6 @@ def summarise(games: MatchGames) -> MatchSummary:
     )
 
 
-@functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
 def evaluate_vs(
     player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512
 ) -> MatchSummary:
@@ -140,8 +151,14 @@ def evaluate_vs(
     Swap ``params`` of the players (``dataclasses.replace``) between calls: same act functions
     and shapes mean no recompilation.
     """
+    return _evaluate_vs(_anonymous(player_a), _anonymous(player_b), key, num_games=num_games,
+                        max_plies=max_plies)
+
+
+@functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
+def _evaluate_vs(player_a, player_b, key, *, num_games: int, max_plies: int) -> MatchSummary:
     return summarise(
-        play_match(player_a, player_b, key, num_games=num_games, max_plies=max_plies)
+        _play_match(player_a, player_b, key, num_games=num_games, max_plies=max_plies)
     )
 
 

@@ -7,8 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from experiments.configs import tiny
 from keisei_jax import eval as ev
 from keisei_jax import shogi
+from keisei_jax.models import init_params, make_model
 from keisei_jax.shogi.state import Termination
 
 NUM_GAMES, MAX_PLIES = 8, 160
@@ -79,12 +81,20 @@ def test_summary_record(greedy_vs_random):
 
 
 def test_evaluate_vs_plays_the_same_games_as_play_match():
-    players = (ev.random_player(), ev.random_player())
+    # A tiny untrained network against random, at the shapes the checkpoint and experiment
+    # tests use too (2 games, 12 plies), so the suite compiles this match once.
+    model = make_model(tiny.get_config().model)
+    player = ev.network_player(ev.ModuleApply(model), init_params(model, jax.random.PRNGKey(0)))
     key = jax.random.PRNGKey(3)
-    games = ev.play_match(*players, key, num_games=4, max_plies=24)
-    summary = ev.evaluate_vs(*players, key, num_games=4, max_plies=24)
-    assert int(summary.plies) == int(games.length.sum()) == 4 * 24  # random games last > 24
-    assert int(summary.draws) == 4 and int(summary.terminations[Termination.PLY_CAP, 1]) == 4
+    games = ev.play_match(player, ev.random_player(), key, num_games=2, max_plies=12)
+    summary = jax.device_get(ev.evaluate_vs(
+        dataclasses.replace(player, name="renamed"), ev.random_player(), key, num_games=2,
+        max_plies=12))
+    expected = jax.device_get(ev.summarise(games))
+    assert summary.plies == expected.plies == int(games.length.sum())
+    assert (summary.wins, summary.draws, summary.losses) == (
+        expected.wins, expected.draws, expected.losses)
+    np.testing.assert_array_equal(summary.terminations, expected.terminations)
 
 
 def test_odd_game_count_is_refused():

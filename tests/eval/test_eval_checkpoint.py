@@ -47,10 +47,10 @@ def test_evaluate_vs_swaps_params_without_recompiling(run_dir):
     baseline = ev.random_player()
     key = jax.random.PRNGKey(0)
     s1 = ev.evaluate_vs(player, baseline, key, num_games=2, max_plies=12)
-    size = ev.evaluate_vs._cache_size()
+    size = ev.arena._evaluate_vs._cache_size()
     s2 = ev.evaluate_vs(dataclasses.replace(player, params=second.params), baseline, key,
                         num_games=2, max_plies=12)
-    assert ev.evaluate_vs._cache_size() == size
+    assert ev.arena._evaluate_vs._cache_size() == size
     for s in (s1, s2):
         assert int(s.wins) + int(s.draws) + int(s.losses) == 2
 

@@ -37,7 +37,7 @@ def test_evaluate_writes_table_json_and_records(run_dir, tmp_path, capsys, oppon
     out = tmp_path / "out"
     code = evaluate_script.main([
         "--checkpoint", str(run_dir), "--opponent", opponent, "--games", "2",
-        "--max-plies", "24", "--out", str(out), "--timeout", "20",
+        "--max-plies", "12", "--out", str(out), "--timeout", "20",
     ])
     assert code == 0
     printed = capsys.readouterr().out
@@ -57,7 +57,7 @@ def test_evaluate_checkpoint_opponent_and_bad_arguments(run_dir, tmp_path, capsy
 def test_elo_ladder_over_a_run_and_a_baseline(run_dir, tmp_path, capsys):
     out = tmp_path / "elo.json"
     code = elo_script.main(["--checkpoints", str(run_dir), "--baselines", "random",
-                            "--games", "2", "--max-plies", "24", "--out", str(out)])
+                            "--games", "2", "--max-plies", "12", "--out", str(out)])
     assert code == 0
     data = json.loads(out.read_text())
     names = {r["name"] for r in data["ratings"]}
