@@ -32,6 +32,7 @@ class TrainConfig:
     channels: int = 32
     se_ratio: float = 0.0
     policy_head: str = "dense"
+    action_prior: bool = False
     policy_channels: int = 2
     value_channels: int = 2
     compute_dtype: str = "float32"
@@ -79,7 +80,8 @@ class TrainConfig:
     def model(self) -> ModelConfig:
         return ModelConfig(
             num_blocks=self.num_blocks, channels=self.channels, se_ratio=self.se_ratio,
-            policy_head=self.policy_head, policy_channels=self.policy_channels,
+            policy_head=self.policy_head, action_prior=self.action_prior,
+            policy_channels=self.policy_channels,
             value_channels=self.value_channels,
             dtype=self.compute_dtype,
         )
@@ -90,7 +92,8 @@ class TrainConfig:
         m = PRESETS[preset]
         return dataclasses.replace(
             self, num_blocks=m.num_blocks, channels=m.channels, se_ratio=m.se_ratio,
-            policy_head=m.policy_head, policy_channels=m.policy_channels,
+            policy_head=m.policy_head, action_prior=m.action_prior,
+            policy_channels=m.policy_channels,
             value_channels=m.value_channels,
         )
 

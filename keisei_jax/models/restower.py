@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from keisei_jax import shogi
+from keisei_jax.models.action_prior import ActionPrior
 from keisei_jax.models.conv import Conv3x3
 
 NUM_ACTIONS = shogi.NUM_ACTIONS
@@ -34,6 +35,7 @@ class ModelConfig:
       policy_head: "dense" (Keisei's: 1x1 conv to ``policy_channels``, flatten, dense to 13,527)
         or "local" (per-square weights from the tower's features; see ``LocalPolicyHead``).
       policy_channels: channels of the dense policy head's 1x1 conv.
+      action_prior: add the learned per-action prior of ``action_prior.ActionPrior``.
       value_channels: channels of the value head's 1x1 conv before the dense layer.
       dtype: compute dtype, "float32" or "bfloat16" (parameters stay float32).
     """
@@ -42,6 +44,7 @@ class ModelConfig:
     channels: int = 32
     se_ratio: float = 0.0
     policy_head: str = "dense"
+    action_prior: bool = False
     policy_channels: int = 2
     value_channels: int = 2
     dtype: str = "float32"
@@ -49,7 +52,8 @@ class ModelConfig:
 
 PRESETS: dict[str, ModelConfig] = {
     # CPU default: small enough that 2 cores play and learn thousands of steps per second.
-    "small": ModelConfig(num_blocks=2, channels=32, se_ratio=0.0, policy_head="local"),
+    "small": ModelConfig(num_blocks=2, channels=32, se_ratio=0.0, policy_head="local",
+                         action_prior=True),
     # Keisei's PyTorch reference tower (depth 4 x width 64, no SE): used by the benchmark.
     "keisei_ref": ModelConfig(num_blocks=4, channels=64, se_ratio=0.0),
     # Keisei's accelerator tower.
@@ -148,6 +152,8 @@ class ActorCriticResTower(nn.Module):
             p = nn.Dense(cfg.policy_channels, dtype=dtype)(x)
             p = nn.relu(nn.LayerNorm(dtype=dtype)(p))
             logits = nn.Dense(NUM_ACTIONS, dtype=dtype)(p.reshape(p.shape[0], -1))
+        if cfg.action_prior:
+            logits = logits.astype(jnp.float32) + ActionPrior()(obs)
 
         v = nn.Dense(cfg.value_channels, dtype=dtype)(x)
         v = nn.relu(nn.LayerNorm(dtype=dtype)(v))

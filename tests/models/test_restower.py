@@ -126,3 +126,26 @@ def test_both_policy_heads_give_13527_logits(head):
     params = models.init_params(model, jax.random.PRNGKey(0))
     logits, value = model.apply({"params": params}, jnp.ones((2, 9, 9, shogi.NUM_PLANES)))
     assert logits.shape == (2, shogi.NUM_ACTIONS) and value.shape == (2,)
+
+
+def test_action_prior_reads_captures_and_king_proximity_off_the_observation():
+    from keisei_jax.models.action_prior import WEIGHT_SCALE, ActionPrior
+
+    state = shogi.from_sfen("4k4/9/9/4p4/4P4/9/9/9/4K4 b R 1")
+    obs = shogi.observe(state)[None]
+    prior = ActionPrior()
+    assert np.all(prior.apply(prior.init(jax.random.PRNGKey(0), obs), obs) == 0.0)  # off at init
+
+    def bias(weights):
+        stored = jnp.array(weights) / WEIGHT_SCALE
+        return np.asarray(prior.apply({"params": {"weights": stored}}, obs))[0]
+
+    capture = bias([1.0, 0, 0, 0, 0])
+    assert capture[shogi.usi_to_action("5e5d", 0)] == pytest.approx(0.1)  # takes a pawn
+    assert capture[shogi.usi_to_action("5i5h", 0)] == 0.0
+    legal = np.asarray(state.legal_mask)
+    adjacent = bias([0, 0, 0, 1.0, 0])
+    moves = {shogi.action_to_usi(int(a), 0) for a in np.flatnonzero(adjacent * legal)}
+    assert moves == {"R*6a", "R*4a", "R*6b", "R*5b", "R*4b"}  # around the king on 5a
+    drop = bias([0, 0, 1.0, 0, 0])
+    assert drop[shogi.usi_to_action("R*5b", 0)] == 1.0 and drop[shogi.usi_to_action("5e5d", 0)] == 0
