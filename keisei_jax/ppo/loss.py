@@ -90,11 +90,14 @@ def update(
     num_epochs: int,
     minibatch_size: int,
     target_kl: float,
+    minibatch_sharding: jax.sharding.Sharding | None = None,
 ):
     """``num_epochs`` passes of shuffled minibatches; returns (params, opt_state, metrics).
 
     With ``target_kl > 0`` the epochs after the first whose mean approx-KL exceeds it are skipped.
-    Metrics are means over the minibatch steps that ran.
+    Metrics are means over the minibatch steps that ran. ``minibatch_sharding`` (of the
+    [num_minibatches, minibatch_size, ...] shuffled data) splits each minibatch over devices, so
+    the loss means and the gradients become cross-device all-reduces.
     """
     n = batch.action.shape[0]
     num_minibatches = n // minibatch_size
@@ -116,6 +119,9 @@ def update(
             shuffled = jax.tree_util.tree_map(
                 lambda x: x[perm].reshape(num_minibatches, minibatch_size, *x.shape[1:]), batch
             )
+            if minibatch_sharding is not None:
+                # Without it the partitioner may gather the minibatch and repeat it everywhere.
+                shuffled = jax.lax.with_sharding_constraint(shuffled, minibatch_sharding)
             (p, o), aux = jax.lax.scan(minibatch_step, (params, opt_state), shuffled)
             return p, o, jax.tree_util.tree_map(jnp.mean, aux)
 
