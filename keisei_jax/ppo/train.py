@@ -55,7 +55,9 @@ class Trainer:
     learning_rate: Callable[[int], float]
 
 
-def make_train(config: TrainConfig) -> Trainer:
+def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) -> Trainer:
+    """``mesh``: the device mesh the loop will be jitted over (``keisei_jax.distributed``); each
+    minibatch is then split over its ``"data"`` axis. None: no sharding annotation at all."""
     cfg = config
     model = models.make_model(cfg.model)
     num_minibatches = cfg.steps_per_iteration // cfg.minibatch_size
@@ -80,6 +82,8 @@ def make_train(config: TrainConfig) -> Trainer:
         return model.apply({"params": params}, obs)
 
     start = shogi.init(max_plies=cfg.max_plies)
+    minibatch_sharding = None if mesh is None else jax.sharding.NamedSharding(
+        mesh, jax.sharding.PartitionSpec(None, mesh.axis_names[0]))
     # Curriculum: the first lanes face a uniform-random player, alternately as White and Black.
     num_random = round(cfg.random_opponent_lanes * cfg.num_envs)
     lanes = jnp.arange(cfg.num_envs)
@@ -129,7 +133,7 @@ def make_train(config: TrainConfig) -> Trainer:
         params, opt_state, metrics = update(
             apply_fn, tx, runner.params, runner.opt_state, batch, k_update, cfg=loss_cfg,
             num_epochs=cfg.num_epochs, minibatch_size=cfg.minibatch_size,
-            target_kl=cfg.target_kl,
+            target_kl=cfg.target_kl, minibatch_sharding=minibatch_sharding,
         )
         done = traj.terminated | traj.truncated
         metrics = dict(
