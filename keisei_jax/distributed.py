@@ -24,6 +24,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from keisei_jax.config import ConfigError, TrainConfig
+from keisei_jax.ppo import Trainer, make_train
 
 DATA_AXIS = "data"
 
@@ -122,20 +123,23 @@ def runner_shardings(mesh: Mesh, runner: Any) -> Any:
 class ShardedTrainer:
     """A trainer's functions compiled for one mesh.
 
+      trainer: the ``ppo.Trainer`` (its model, evaluate, learning_rate), built for ``mesh``.
       init(key) -> Runner, already laid out (each process builds only its lanes).
       train_call(runner) -> (runner, metrics); the runner argument is donated.
       shardings: the Runner's shardings (also the restore template's).
     """
 
+    trainer: Trainer
     mesh: Mesh
     init: Callable[[jax.Array], Any]
     train_call: Callable[[Any], tuple[Any, dict[str, jax.Array]]]
     shardings: Any
 
 
-def shard_trainer(trainer: Any, mesh: Mesh) -> ShardedTrainer:
-    """Compile ``trainer`` (from ``ppo.make_train``) over ``mesh``; see ``ShardedTrainer``."""
-    check_divisible(trainer.config, mesh)
+def shard_trainer(config: TrainConfig, mesh: Mesh) -> ShardedTrainer:
+    """``ppo.make_train(config)`` jitted over ``mesh``; see ``ShardedTrainer``."""
+    check_divisible(config, mesh)
+    trainer = make_train(config, mesh=mesh)
     abstract = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     shardings = runner_shardings(mesh, abstract)
     if jax.process_count() == 1:
@@ -149,7 +153,8 @@ def shard_trainer(trainer: Any, mesh: Mesh) -> ShardedTrainer:
         trainer.train_call, in_shardings=(shardings,), out_shardings=(shardings, replicated(mesh)),
         donate_argnums=0,
     )
-    return ShardedTrainer(mesh=mesh, init=init, train_call=train_call, shardings=shardings)
+    return ShardedTrainer(trainer=trainer, mesh=mesh, init=init, train_call=train_call,
+                          shardings=shardings)
 
 
 def place(tree: Any, shardings: Any) -> Any:

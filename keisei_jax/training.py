@@ -24,7 +24,6 @@ from keisei_jax import distributed
 from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.metrics import MetricsWriter, Progress
-from keisei_jax.ppo import make_train
 from keisei_jax.shogi.state import Termination
 
 _EVAL_KEY_SALT = 0x5EED  # evaluation draws its own keys, so evaluating never perturbs training
@@ -97,8 +96,8 @@ def train_and_evaluate(
     if resume and not ckpt_dir.is_dir():
         raise CheckpointError(f"cannot resume: {ckpt_dir} does not exist (nothing was changed)")
 
-    trainer = make_train(config)
-    sharded = distributed.shard_trainer(trainer, distributed.make_mesh() if mesh is None else mesh)
+    sharded = distributed.shard_trainer(config, distributed.make_mesh() if mesh is None else mesh)
+    trainer = sharded.trainer
     train_call = sharded.train_call
     evaluate = jax.jit(trainer.evaluate)
     checkpointer = Checkpointer(ckpt_dir, keep=config.keep_checkpoints)

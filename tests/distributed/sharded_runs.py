@@ -25,7 +25,6 @@ import numpy as np  # noqa: E402
 from keisei_jax import distributed  # noqa: E402
 from keisei_jax.checkpoints import Checkpointer  # noqa: E402
 from keisei_jax.config import TrainConfig  # noqa: E402
-from keisei_jax.ppo import make_train  # noqa: E402
 from keisei_jax.training import train_and_evaluate  # noqa: E402
 
 # 8 lanes (2 per device), 2 epochs x 2 minibatches of 16. The value head is 8 channels wide: a
@@ -48,10 +47,9 @@ def _max_diff(a, b) -> float:
 
 
 def equivalence() -> dict:
-    trainer = make_train(CONFIG)
     runs = {}
     for n in (4, 1):
-        sharded = distributed.shard_trainer(trainer, distributed.make_mesh(jax.devices()[:n]))
+        sharded = distributed.shard_trainer(CONFIG, distributed.make_mesh(jax.devices()[:n]))
         runner = sharded.init(jax.random.PRNGKey(CONFIG.seed))
         metrics = []
         for _ in range(CONFIG.total_iterations):
@@ -75,8 +73,7 @@ def equivalence() -> dict:
 
 
 def _final_params(workdir: Path, mesh):
-    trainer = make_train(CONFIG)
-    template = distributed.shard_trainer(trainer, mesh).init(jax.random.PRNGKey(1))
+    template = distributed.shard_trainer(CONFIG, mesh).init(jax.random.PRNGKey(1))
     ck = Checkpointer(workdir / "checkpoints", keep=CONFIG.keep_checkpoints)
     try:
         runner, step = ck.restore(template, CONFIG)
