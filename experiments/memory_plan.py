@@ -83,6 +83,11 @@ def largest_lanes(model: MemoryModel, device_gb: float, minibatch: int) -> int:
     return max(0, int(free // model.per_lane) // 256 * 256)
 
 
+def largest_minibatch(model: MemoryModel, device_gb: float, lanes: int) -> int:
+    free = USABLE * device_gb * GB - model.fixed - model.per_lane * lanes
+    return max(0, int(free // model.per_transition) // 256 * 256)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -100,15 +105,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         "| preset | dtype | MB per lane | MB per minibatch transition | fixed MB | check "
         "(32 lanes, mb 128): predicted / compiled MB | "
-        + " | ".join(f"max lanes {g} GB" for g in DEVICE_GB) + " |",
-        "|" + "---|" * (6 + len(DEVICE_GB)),
+        + " | ".join(f"max lanes {g} GB" for g in DEVICE_GB) + " | "
+        + " | ".join(f"max minibatch at 4,096 lanes {g} GB" for g in DEVICE_GB) + " |",
+        "|" + "---|" * (6 + 2 * len(DEVICE_GB)),
     ]
     for preset in args.presets:
         model = fit(preset, args.lanes, args.fit_minibatch, rollout_len=args.rollout_len)
         check_lanes, check_mb = 4 * args.lanes, 2 * args.fit_minibatch
         measured = peak_bytes(plan_config(preset, check_lanes, check_mb,
                                           rollout_len=args.rollout_len))
-        fits = " | ".join(f"{largest_lanes(model, g, args.minibatch):,}" for g in DEVICE_GB)
+        fits = " | ".join(
+            [f"{largest_lanes(model, g, args.minibatch):,}" for g in DEVICE_GB]
+            + [f"{largest_minibatch(model, g, 4096):,}" for g in DEVICE_GB]
+        )
         rows.append(
             f"| {preset} | {plan_config(preset, 8, 64, rollout_len=32).compute_dtype} | "
             f"{model.per_lane / 1e6:.2f} | {model.per_transition / 1e6:.3f} | "
