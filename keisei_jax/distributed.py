@@ -15,6 +15,7 @@ process 0 writes logs (``is_main_process``); orbax coordinates checkpoints acros
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -72,6 +73,23 @@ def initialize(
 def cluster_detected() -> bool:
     """True where ``initialize(auto=True)`` can find the other processes by itself."""
     return any(name in os.environ for name in _AUTO_DETECTED)
+
+
+_barriers = itertools.count()
+
+
+def barrier(name: str, *, timeout_s: int = 900) -> None:
+    """Wait until every process reaches this point (nothing to do with one process).
+
+    Uses the coordination service's barrier (orbax's multi-host code calls the same client): its
+    timeout is ours, where the first cross-process collective waits only 30 s for its peers.
+    """
+    if jax.process_count() == 1:
+        return
+    from jax._src import distributed as jax_distributed  # no public barrier without a collective
+
+    jax_distributed.global_state.client.wait_at_barrier(f"{name}_{next(_barriers)}",
+                                                        timeout_s * 1000)
 
 
 def is_main_process() -> bool:
@@ -153,8 +171,24 @@ def shard_trainer(config: TrainConfig, mesh: Mesh) -> ShardedTrainer:
         trainer.train_call, in_shardings=(shardings,), out_shardings=(shardings, replicated(mesh)),
         donate_argnums=0,
     )
+    if jax.process_count() > 1:
+        train_call = _compile_then_meet(train_call)
     return ShardedTrainer(trainer=trainer, mesh=mesh, init=init, train_call=train_call,
                           shardings=shardings)
+
+
+def _compile_then_meet(jitted: Callable) -> Callable:
+    """``jitted`` compiled on the first call, then a barrier before it runs: processes compile at
+    different speeds, and the first collective gives a late peer only 30 s."""
+    compiled = []
+
+    def call(runner):
+        if not compiled:
+            compiled.append(jitted.lower(runner).compile())
+            barrier("train_call_compiled")
+        return compiled[0](runner)
+
+    return call
 
 
 def place(tree: Any, shardings: Any) -> Any:
