@@ -74,3 +74,20 @@ def test_runner_shardings_split_only_the_games():
     specs = {tuple(s.spec) for s in jax.tree_util.tree_leaves(shardings.env_state)}
     assert specs == {(distributed.DATA_AXIS,)}
     assert {tuple(s.spec) for s in jax.tree_util.tree_leaves(shardings.params)} == {()}
+
+
+def test_bfloat16_compute_trains_with_finite_losses():
+    import jax.numpy as jnp
+    import numpy as np
+
+    config = TrainConfig(num_blocks=1, channels=8, se_ratio=0.25, policy_head="local",
+                         compute_dtype="bfloat16", num_envs=4, rollout_len=4, max_plies=24,
+                         num_epochs=1, minibatch_size=8, total_iterations=1,
+                         iterations_per_call=1, eval_every=0, checkpoint_every=0)
+    sharded = distributed.shard_trainer(config, distributed.make_mesh())
+    runner, metrics = sharded.train_call(sharded.init(jax.random.PRNGKey(0)))
+    for name in ("loss", "policy_loss", "value_loss", "entropy", "grad_norm"):
+        assert np.all(np.isfinite(np.asarray(metrics[name]))), (name, metrics[name])
+    # Parameters and optimizer moments stay float32; only the arithmetic is bfloat16.
+    assert {x.dtype for x in jax.tree_util.tree_leaves((runner.params, runner.opt_state))
+            if jnp.issubdtype(x.dtype, jnp.floating)} == {jnp.dtype("float32")}
