@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # One persistent XLA compilation cache for every run started from here.
 export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax_cache
 
-.PHONY: venv engines test test-slow bench bench-train train lint clean
+.PHONY: venv engines test test-slow bench bench-train memory-plan train lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ train: $(STAMP)
 
 bench-train: $(STAMP)
 	$(PY) experiments/bench_train.py
+
+# Compiled peak memory per game lane and per minibatch transition, largest batch on 16/80/141 GB.
+memory-plan: $(STAMP)
+	$(PY) experiments/memory_plan.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check keisei_jax tests experiments
