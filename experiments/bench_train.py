@@ -120,6 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
+    dev = jax.devices()[0]
+    print(f"device: {dev.platform} ({dev.device_kind}), {jax.device_count()} device(s)")
     print("| preset | lanes x steps | epochs x minibatch | env steps/s | engine | network "
           "(rollout) | update |")
     print("|---|---|---|---:|---:|---:|---:|")
