@@ -2,10 +2,11 @@
 
 The game lanes (``Runner.env_state``, leading axis ``num_envs``) are split over the mesh axis
 ``"data"``; parameters, optimizer state, RNG key and counter are replicated. ``jax.jit`` with
-these shardings compiles the unchanged training loop as one SPMD program: every device plays and
-learns on its own lanes, and the loss means over a sharded minibatch become all-reduces, so the
-gradients are averaged across devices inside the compiled update. One device is the mesh of size
-one: the same code path runs on a laptop and on a pod slice.
+these shardings compiles the training loop as one SPMD program: every device plays its own lanes,
+each shuffled minibatch is split the same way (``make_train(config, mesh=...)``), and the loss
+means over it become all-reduces, so the gradients are averaged across devices inside the
+compiled update. One device is the mesh of size one: the same code path runs on a laptop and on a
+pod slice.
 
 Multi-host: every process calls ``initialize`` before any other JAX call, then builds the same
 mesh over ``jax.devices()`` (all processes' devices); each process holds only its lanes. Only
