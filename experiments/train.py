@@ -8,11 +8,16 @@ run in ``--workdir`` from its latest checkpoint; ``--fresh`` first moves an exis
 The run uses every device JAX sees. Over several hosts, start this same command on each with
 ``--distributed`` (Cloud TPU pod slices, SLURM and Open MPI: JAX finds the others by itself) or
 with ``--coordinator_address HOST:PORT --num_processes N --process_id I``.
+
+``--parallel`` plays self-play in worker processes instead (the CPU fallback for many-core hosts
+without an accelerator); ``--parallel.num_workers 4`` and the other ``ParallelConfig`` fields
+shape it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import sys
 import time
@@ -23,6 +28,9 @@ sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 from experiments import configs  # noqa: E402
 from keisei_jax.checkpoints import CheckpointError  # noqa: E402
 from keisei_jax.config import FIELDS, ConfigError, apply_overrides  # noqa: E402
+from keisei_jax.parallel.config import ParallelConfig  # noqa: E402
+
+PARALLEL_FIELDS = [f for f in dataclasses.fields(ParallelConfig) if f.name != "enabled"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +39,8 @@ class _Parser(argparse.ArgumentParser):
         known = {f"--{n}" for n in FIELDS} | {"--config", "--workdir", "--resume", "--fresh",
                                                "--quiet", "--help", "--stop_at", "--distributed",
                                                "--coordinator_address", "--num_processes",
-                                               "--process_id"}
+                                               "--process_id", "--parallel"}
+        known |= {f"--parallel.{f.name}" for f in PARALLEL_FIELDS}
         bad = [a.split("=")[0] for a in unknown if a.split("=")[0] not in known]
         if bad:
             hints = {b: difflib.get_close_matches(b, known, n=2) for b in bad}
@@ -56,6 +65,12 @@ def parse_args(argv: list[str]):
     multi.add_argument("--coordinator_address", default=None, help="HOST:PORT of process 0")
     multi.add_argument("--num_processes", type=int, default=None)
     multi.add_argument("--process_id", type=int, default=None)
+    par = parser.add_argument_group("CPU-parallel self-play (keisei_jax.parallel)")
+    par.add_argument("--parallel", action="store_true",
+                     help="self-play in worker processes feeding the same update")
+    for f in PARALLEL_FIELDS:
+        par.add_argument(f"--parallel.{f.name}", dest=f"parallel_{f.name}", type=type(f.default),
+                         default=f.default, help=f"(default {f.default})")
     group = parser.add_argument_group("config fields (override the named config)")
     for name, field in FIELDS.items():
         group.add_argument(f"--{name}", dest=f"field_{name}", metavar=field.type.upper(),
@@ -96,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from keisei_jax.training import train_and_evaluate
 
+    parallel = ParallelConfig(enabled=args.parallel, **{
+        f.name: getattr(args, f"parallel_{f.name}") for f in PARALLEL_FIELDS})
     try:
         record = train_and_evaluate(config, workdir, resume=args.resume, stop_at=args.stop_at,
-                                    quiet=args.quiet)
+                                    quiet=args.quiet, parallel=parallel)
     except (CheckpointError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ process 0 writes files and prints, all of them save and restore checkpoints toge
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from keisei_jax import distributed
 from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.metrics import MetricsWriter, Progress
+from keisei_jax.parallel.config import ParallelConfig
 from keisei_jax.shogi.state import Termination
 
 _EVAL_KEY_SALT = 0x5EED  # evaluation draws its own keys, so evaluating never perturbs training
@@ -69,6 +71,7 @@ def train_and_evaluate(
     stop_at: int | None = None,
     quiet: bool = False,
     mesh: Mesh | None = None,
+    parallel: ParallelConfig | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) into ``workdir``; returns the last metrics record.
 
@@ -78,6 +81,9 @@ def train_and_evaluate(
     Refuses to start a fresh run over an existing checkpoint directory (nothing is overwritten);
     ``resume`` restores the latest checkpoint and continues exactly where it stopped, on any
     mesh: a run saved on four devices resumes on one and the other way round.
+
+    ``parallel`` (if enabled) plays self-play in worker processes (``keisei_jax.parallel``, the
+    CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
     """
     config = validate(config)
     stop_at = config.total_iterations if stop_at is None else stop_at
@@ -123,7 +129,18 @@ def train_and_evaluate(
     record: dict[str, Any] = {}
     iteration = start_iteration
     t_start = time.monotonic()
+    workers = contextlib.ExitStack()
+    parallel_call = None
     try:
+        if parallel is not None and parallel.enabled:
+            if sharded.mesh.size != 1:
+                raise ConfigError(
+                    f"parallel.enabled needs one device, not a mesh of {sharded.mesh.size}"
+                )
+            from keisei_jax.parallel import ParallelTrainCall  # spawns processes: when asked
+
+            parallel_call = workers.enter_context(ParallelTrainCall(trainer, parallel))
+            train_call = parallel_call
         while iteration < stop_at:
             t0 = time.monotonic()
             runner, metrics = train_call(runner)
@@ -132,6 +149,8 @@ def train_and_evaluate(
             iteration += config.iterations_per_call
             env_steps = iteration * config.steps_per_iteration
             record = summarise(metrics, config)
+            if parallel_call is not None:
+                record.update(parallel_call.health())
             record["iteration"] = iteration
             record["env_steps_per_sec"] = (
                 config.iterations_per_call * config.steps_per_iteration / elapsed
@@ -156,6 +175,7 @@ def train_and_evaluate(
                     extra += f" | eval win {record['eval/random/win_rate']:.2f}"
                 out.update(iteration, record["env_steps_per_sec"], extra)
     finally:
+        workers.close()  # every worker stopped before the files close
         if writer is not None:
             writer.close()
         checkpointer.close()
