@@ -3,6 +3,10 @@ cache) between the learner test, the workers' learner and the sequential fall-ba
 
 import dataclasses
 import functools
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
 
 from experiments.configs import tiny
 from keisei_jax.ppo import make_train
@@ -15,3 +19,33 @@ def tiny_trainer():
                               shaping_anneal_frac=0.5, check_shaping=0.5,
                               total_iterations=400)
     return make_train(cfg)
+
+
+def gone(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        return False
+    return True
+
+
+def wait_dead(pid, timeout=10.0):
+    """Until ``pid`` is a zombie or gone (without reaping it: that is the manager's job)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.05)
+
+
+def assert_no_workers_left(pids):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (gone(pids) and not mp.active_children()):
+        time.sleep(0.1)
+    assert mp.active_children() == [] and gone(pids), (pids, mp.active_children())

@@ -1,0 +1,41 @@
+"""Workers that cannot start: the run falls back to the sequential path and leaves nothing behind.
+
+(A SIGKILLed worker, metric keys and SIGTERM are tested through the driver: test_par_driver.py.)
+Every test checks that no worker outlives it. Timeouts in the configs bound every wait, so a bug
+fails a test instead of hanging it.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from keisei_jax.parallel import ParallelConfig, ParallelTrainCall
+from tests.parallel.par_common import assert_no_workers_left, tiny_trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+PAR = ParallelConfig(enabled=True, num_workers=2, start_timeout=150.0, segment_timeout=60.0,
+                     stop_timeout=5.0)
+
+
+def test_workers_that_cannot_start_fall_back_to_sequential():
+    trainer = tiny_trainer()
+    runner = trainer.init(jax.random.PRNGKey(1))
+    messages = []
+    par = dataclasses.replace(PAR, max_restarts=1)
+    with ParallelTrainCall(trainer, par, log=messages.append, fault="exit_at_start") as call:
+        runner, metrics = call(runner)
+        pids = call.manager.pids() if call.manager else []
+        health = call.health()
+    assert_no_workers_left(pids)
+    assert int(runner.iteration) == 1 and np.all(np.isfinite(metrics["loss"]))
+    assert health["parallel/fell_back"] == 1.0
+    assert any("continuing with the sequential path" in m for m in messages), messages
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_children():
+    yield
+    assert_no_workers_left([])
