@@ -26,8 +26,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="comma-separated baselines from {random, greedy}; '' for none")
     parser.add_argument("--games", type=int, default=20, help="games per pair (even)")
     parser.add_argument("--max-plies", type=int, default=512)
-    parser.add_argument("--temperature", type=float, default=0.0,
-                        help="checkpoints play greedily (0) or sample at this temperature")
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="checkpoints sample at this temperature; 0 plays the most probable "
+                        "move, but then two checkpoints replay the same two games every time")
     parser.add_argument("--anchor", default="random", help="player fixed at Elo 0")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="elo.json", help="JSON output path")
