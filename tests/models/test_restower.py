@@ -30,7 +30,8 @@ def test_bfloat16_compute_returns_float32():
     model = models.make_model(cfg)
     params = models.init_params(model, jax.random.PRNGKey(0))
     assert all(p.dtype == jnp.float32 for p in jax.tree_util.tree_leaves(params))
-    logits, value = model.apply({"params": params}, jnp.ones((2, 9, 9, shogi.NUM_PLANES)))
+    apply = jax.jit(lambda p, o: model.apply({"params": p}, o))
+    logits, value = apply(params, jnp.ones((2, 9, 9, shogi.NUM_PLANES)))
     assert logits.dtype == jnp.float32 and value.dtype == jnp.float32
     assert np.all(np.isfinite(logits))
 
