@@ -17,7 +17,7 @@ from keisei_jax.ppo.rollout import ApplyFn
 class Batch:
     """Flat training data, leading axis ``N`` = transitions.
 
-      obs: float32[N, 9, 9, 46]. legal_bits: uint32[N, 423]. action: int32[N].
+      obs: float32[N, 9, 9, 46]. legal_bits: uint32[N, 507]. action: int32[N].
       log_prob: float32[N] behaviour log-probs. value: float32[N] rollout values.
       advantage: float32[N]. target: float32[N] value targets (advantage + value).
       weight: float32[N]. 1 for the network's own moves, 0 for a curriculum opponent's.

@@ -23,7 +23,7 @@ class Transition:
     (``[T, B, ...]`` once stacked by the scan).
 
       obs: float32[B, 9, 9, 46]. Observation of the position the mover saw.
-      legal_bits: uint32[B, 423]. Packed legal mask of that position.
+      legal_bits: uint32[B, 507]. Packed legal set of that position (see shogi.movegen).
       action: int32[B]. Action taken.
       log_prob: float32[B]. Behaviour log-probability of ``action``.
       value: float32[B]. V(position) from the mover's view, as computed in the rollout.
