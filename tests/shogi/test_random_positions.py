@@ -8,6 +8,8 @@ import pytest
 from keisei_jax import shogi
 from keisei_jax.shogi import perft
 
+from .sfen_text import board_field, hand_field
+
 _POOL = "P" * 18 + "L" * 4 + "N" * 4 + "S" * 4 + "G" * 4 + "B" * 2 + "R" * 2
 _PROMOTABLE = set("PLNSBR")
 
@@ -43,25 +45,9 @@ def _random_sfen(rng: np.random.Generator) -> str:
             pawn_files[owner].add(col)
         symbol = ("+" if promote else "") + piece
         board[sq] = symbol if owner == "b" else symbol.lower()
-    rows = []
-    for r in range(9):
-        text, empty = "", 0
-        for c in range(9):
-            p = board[r * 9 + c]
-            if p:
-                text += (str(empty) if empty else "") + p
-                empty = 0
-            else:
-                empty += 1
-        rows.append(text + (str(empty) if empty else ""))
-    hand = ""
-    for owner in "bw":
-        for x in "RBGSNLP":
-            n = hands[owner].count(x)
-            if n:
-                hand += (str(n) if n > 1 else "") + (x if owner == "b" else x.lower())
     side = "b" if rng.random() < 0.5 else "w"
-    return f"{'/'.join(rows)} {side} {hand or '-'} {int(rng.integers(1, 300))}"
+    hand = hand_field(hands["b"], hands["w"])
+    return f"{board_field(board)} {side} {hand} {int(rng.integers(1, 300))}"
 
 
 def _legal_positions(n: int, seed: int) -> list[str]:

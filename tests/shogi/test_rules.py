@@ -8,6 +8,8 @@ import pytest
 from keisei_jax import shogi
 from keisei_jax.shogi import Termination
 
+from .sfen_text import board_field, hand_field
+
 _step = jax.jit(shogi.step)
 
 
@@ -162,21 +164,7 @@ def _random_camp_sfen(rng: np.random.Generator) -> str:
         sq = int(rng.choice(empty))
         promote = piece in "PLNSBR" and (piece in "PLN" and sq < 18 or rng.random() < 0.5)
         board[sq] = ("+" if promote else "") + piece
-    rows = []
-    for r in range(9):
-        row, empty = "", 0
-        for c in range(9):
-            p = board[r * 9 + c]
-            if p:
-                row += (str(empty) if empty else "") + p
-                empty = 0
-            else:
-                empty += 1
-        rows.append(row + (str(empty) if empty else ""))
-    hand_text = "".join(
-        (str(hand.count(x)) if hand.count(x) > 1 else "") + x for x in "RBGSNLP" if x in hand
-    )
-    return f"{'/'.join(rows)} b {hand_text or '-'} 1"
+    return f"{board_field(board)} b {hand_field(hand, [])} 1"
 
 
 def test_impasse_matches_cshogi_on_random_camp_positions():
