@@ -21,6 +21,7 @@ from keisei_jax.config import ConfigError, TrainConfig, from_dict
 # Fields that may differ on resume: they change the schedule of the driver, not the training.
 RESUMABLE_CHANGES = frozenset({
     "total_iterations", "eval_every", "eval_games", "eval_max_plies", "eval_greedy",
+    "eval_ladder_games",
     "checkpoint_every", "keep_checkpoints", "tensorboard",
 })
 

@@ -68,6 +68,9 @@ class TrainConfig:
     eval_games: int = 200
     eval_max_plies: int = 512
     eval_greedy: bool = True
+    # Games against the greedy baseline and against the parameters of the previous evaluation
+    # at each evaluation (``eval/greedy/*``, ``eval/earlier/*``); 0 turns them off.
+    eval_ladder_games: int = 0
     checkpoint_every: int = 50
     keep_checkpoints: int = 3
     tensorboard: bool = True
@@ -122,6 +125,7 @@ _RANGES = {
     "total_iterations": (1, None, True), "iterations_per_call": (1, None, True),
     "eval_every": (0, None, True), "eval_games": (2, None, True),
     "eval_max_plies": (1, None, True), "checkpoint_every": (0, None, True),
+    "eval_ladder_games": (0, None, True),
     "keep_checkpoints": (1, None, True),
 }
 
@@ -165,11 +169,12 @@ def validate(config: TrainConfig) -> TrainConfig:
             f"bad value {config.minibatch_size!r} for 'minibatch_size': expected a divisor of "
             f"num_envs * rollout_len = {config.steps_per_iteration}"
         )
-    if config.eval_games % 2:
-        raise ConfigError(
-            f"bad value {config.eval_games!r} for 'eval_games': expected an even number "
-            "(half the games with each colour)"
-        )
+    for name in ("eval_games", "eval_ladder_games"):
+        if getattr(config, name) % 2:
+            raise ConfigError(
+                f"bad value {getattr(config, name)!r} for {name!r}: expected an even number "
+                "(half the games with each colour)"
+            )
     for name in ("eval_every", "checkpoint_every", "total_iterations"):
         value = getattr(config, name)
         if value % config.iterations_per_call:

@@ -1,8 +1,9 @@
 """``train_and_evaluate(config, workdir)``: the Python driver around ``ppo.make_train``.
 
-Between compiled calls it only writes metrics, evaluates against the random player and saves
-checkpoints. ``WORKDIR`` holds everything a run writes: ``config.json``, ``metrics.jsonl``,
-``tensorboard/`` and ``checkpoints/``.
+Between compiled calls it only writes metrics, evaluates against the random player (and, with
+``eval_ladder_games``, against the greedy baseline and the learner's previous evaluated
+parameters) and saves checkpoints. ``WORKDIR`` holds everything a run writes: ``config.json``,
+``metrics.jsonl``, ``tensorboard/`` and ``checkpoints/``.
 
 The loop runs over a device mesh (``keisei_jax.distributed``; by default every device of every
 process): one device is the mesh of size one. With several processes each runs this driver; only
@@ -24,6 +25,7 @@ from jax.sharding import Mesh
 from keisei_jax import distributed
 from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import ConfigError, TrainConfig, validate
+from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.metrics import MetricsWriter, Progress
 from keisei_jax.parallel.config import ParallelConfig
 from keisei_jax.shogi.state import Termination
@@ -127,6 +129,7 @@ def train_and_evaluate(
             f"{config.total_iterations} iterations, workdir {workdir}"
         )
     record: dict[str, Any] = {}
+    earlier_params = None  # the learner at the previous evaluation, its "earlier checkpoint"
     iteration = start_iteration
     t_start = time.monotonic()
     workers = contextlib.ExitStack()
@@ -164,6 +167,13 @@ def train_and_evaluate(
                 key = jax.random.fold_in(jax.random.PRNGKey(config.seed ^ _EVAL_KEY_SALT),
                                          iteration)
                 record.update(evaluation_record(evaluate(runner.params, key), config))
+                if config.eval_ladder_games:
+                    record.update(evaluate_training(
+                        trainer.model, runner.params, earlier_params, jax.random.fold_in(key, 1),
+                        num_games=config.eval_ladder_games, max_plies=config.eval_max_plies,
+                    ))
+                    # A copy: the next train call donates (frees) the runner's buffers.
+                    earlier_params = jax.tree_util.tree_map(lambda x: x.copy(), runner.params)
                 record["time/eval_seconds"] = time.monotonic() - t_eval
             if writer is not None:
                 writer.write(env_steps, record)

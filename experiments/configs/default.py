@@ -22,6 +22,7 @@ def get_config() -> TrainConfig:
         iterations_per_call=10,
         eval_every=20,
         eval_games=200,
+        eval_ladder_games=32,
         eval_greedy=False,
         checkpoint_every=20,
     ).with_model("small")

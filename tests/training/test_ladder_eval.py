@@ -1,0 +1,28 @@
+"""Periodic evaluation against the greedy baseline and the learner's earlier parameters."""
+
+import dataclasses
+
+import pytest
+
+from keisei_jax.config import ConfigError, validate
+from keisei_jax.metrics import read_metrics
+from keisei_jax.training import train_and_evaluate
+
+from .test_resume import CONFIG
+
+
+def test_ladder_evaluation_is_logged(tmp_path):
+    config = dataclasses.replace(CONFIG, eval_every=2, eval_games=2, eval_max_plies=8,
+                                 eval_ladder_games=2, checkpoint_every=0)
+    train_and_evaluate(config, tmp_path, quiet=True)
+    evals = [r for r in read_metrics(tmp_path / "metrics.jsonl") if "eval/greedy/games" in r]
+    assert len(evals) == 2
+    assert all(r["eval/greedy/games"] == 2 for r in evals)
+    assert "eval/earlier/games" not in evals[0]  # nothing earlier at the first evaluation
+    assert evals[1]["eval/earlier/games"] == 2
+    assert 0.0 <= evals[1]["eval/earlier/win_rate"] <= 1.0
+
+
+def test_ladder_games_must_be_even():
+    with pytest.raises(ConfigError, match="eval_ladder_games"):
+        validate(dataclasses.replace(CONFIG, eval_ladder_games=3))
