@@ -21,7 +21,7 @@ from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.evaluate import EvalResult, evaluate_vs_random
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, update
-from keisei_jax.ppo.rollout import rollout
+from keisei_jax.ppo.rollout import Transition, rollout
 from keisei_jax.shogi.state import State
 
 
@@ -55,28 +55,89 @@ class Trainer:
     learning_rate: Callable[[int], float]
 
 
+def lr_schedule(config: TrainConfig) -> optax.Schedule:
+    """Learning rate per optimizer update (one update per minibatch)."""
+    cfg = config
+    num_minibatches = cfg.steps_per_iteration // cfg.minibatch_size
+    total_updates = cfg.total_iterations * cfg.num_epochs * num_minibatches
+    if cfg.lr_schedule == "constant":
+        return optax.constant_schedule(cfg.lr)
+    if cfg.lr_schedule == "linear":
+        return optax.linear_schedule(cfg.lr, 0.0, total_updates)
+    return optax.cosine_decay_schedule(cfg.lr, total_updates)
+
+
+def optimizer(config: TrainConfig) -> optax.GradientTransformation:
+    """Global-norm clipping, then Adam on ``lr_schedule``."""
+    return optax.chain(
+        optax.clip_by_global_norm(config.max_grad_norm),
+        optax.adam(lr_schedule(config), eps=config.adam_eps),
+    )
+
+
+def shaping_coef(config: TrainConfig, iteration: jax.Array) -> jax.Array:
+    """The reward-shaping coefficient of ``iteration``, annealed linearly to 0."""
+    cfg = config
+    if cfg.material_shaping == 0:
+        return jnp.float32(0.0)
+    if cfg.shaping_anneal_frac == 0:
+        return jnp.float32(cfg.material_shaping)
+    horizon = cfg.shaping_anneal_frac * cfg.total_iterations
+    return cfg.material_shaping * jnp.maximum(0.0, 1.0 - iteration / horizon)
+
+
+def learn_from(
+    config: TrainConfig, apply_fn: Callable, tx: optax.GradientTransformation, params: Any,
+    opt_state: Any, traj: Transition, last_values: jax.Array, key: jax.Array, coef: jax.Array,
+    minibatch_sharding: jax.sharding.Sharding | None = None,
+) -> tuple[Any, Any, dict[str, jax.Array]]:
+    """GAE, the PPO update and the iteration's metrics from a trajectory ``traj`` [T, B] and
+    the values ``last_values`` [B] of the positions after it. Shared by the sequential loop and
+    the CPU-parallel learner."""
+    cfg = config
+    loss_cfg = LossConfig(
+        clip_eps=cfg.clip_eps, value_clip_eps=cfg.value_clip_eps, value_coef=cfg.value_coef,
+        entropy_coef=cfg.entropy_coef,
+    )
+    advantages, targets = alternating_gae(
+        rewards=traj.reward, values=traj.value, terminated=traj.terminated,
+        truncated=traj.truncated, bootstrap_values=traj.bootstrap_value,
+        last_values=last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
+    )
+    flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
+    batch = Batch(
+        obs=flat(traj.obs), legal_bits=flat(traj.legal_bits), action=flat(traj.action),
+        log_prob=flat(traj.log_prob), value=flat(traj.value), advantage=flat(advantages),
+        target=flat(targets), weight=flat(traj.learn).astype(jnp.float32),
+    )
+    params, opt_state, metrics = update(
+        apply_fn, tx, params, opt_state, batch, key, cfg=loss_cfg,
+        num_epochs=cfg.num_epochs, minibatch_size=cfg.minibatch_size,
+        target_kl=cfg.target_kl, minibatch_sharding=minibatch_sharding,
+    )
+    done = traj.terminated | traj.truncated
+    metrics = dict(
+        metrics,
+        games=done.sum().astype(jnp.float32),
+        game_plies=jnp.where(done, traj.game_length, 0).sum().astype(jnp.float32),
+        terminations=jnp.zeros(env.NUM_TERMINATIONS, jnp.float32)
+        .at[traj.termination.astype(jnp.int32).reshape(-1)]
+        .add(done.reshape(-1).astype(jnp.float32)),
+        shaping_coef=coef,
+        mean_value=traj.value.mean(),
+        mean_reward=traj.reward.mean(),
+    )
+    return params, opt_state, metrics
+
+
 def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) -> Trainer:
     """``mesh``: the device mesh the loop will be jitted over (``keisei_jax.distributed``); each
     minibatch is then split over its ``"data"`` axis. None: no sharding annotation at all."""
     cfg = config
     model = models.make_model(cfg.model)
     num_minibatches = cfg.steps_per_iteration // cfg.minibatch_size
-    total_updates = cfg.total_iterations * cfg.num_epochs * num_minibatches
-
-    if cfg.lr_schedule == "constant":
-        schedule = optax.constant_schedule(cfg.lr)
-    elif cfg.lr_schedule == "linear":
-        schedule = optax.linear_schedule(cfg.lr, 0.0, total_updates)
-    else:
-        schedule = optax.cosine_decay_schedule(cfg.lr, total_updates)
-    tx = optax.chain(
-        optax.clip_by_global_norm(cfg.max_grad_norm),
-        optax.adam(schedule, eps=cfg.adam_eps),
-    )
-    loss_cfg = LossConfig(
-        clip_eps=cfg.clip_eps, value_clip_eps=cfg.value_clip_eps, value_coef=cfg.value_coef,
-        entropy_coef=cfg.entropy_coef,
-    )
+    schedule = lr_schedule(cfg)
+    tx = optimizer(cfg)
 
     def apply_fn(params, obs):
         return model.apply({"params": params}, obs)
@@ -102,50 +163,18 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
             iteration=jnp.int32(0),
         )
 
-    def shaping_coef(iteration: jax.Array) -> jax.Array:
-        if cfg.material_shaping == 0:
-            return jnp.float32(0.0)
-        if cfg.shaping_anneal_frac == 0:
-            return jnp.float32(cfg.material_shaping)
-        horizon = cfg.shaping_anneal_frac * cfg.total_iterations
-        return cfg.material_shaping * jnp.maximum(0.0, 1.0 - iteration / horizon)
-
     def iteration(runner: Runner, _):
         key, k_rollout, k_update = jax.random.split(runner.key, 3)
-        coef = shaping_coef(runner.iteration)
+        coef = shaping_coef(cfg, runner.iteration)
         env_state, traj = rollout(
             apply_fn, runner.params, runner.env_state, start, k_rollout,
             num_steps=cfg.rollout_len, shaping_coef=coef, check_bonus=cfg.check_shaping,
             random_color=random_color,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
-        advantages, targets = alternating_gae(
-            rewards=traj.reward, values=traj.value, terminated=traj.terminated,
-            truncated=traj.truncated, bootstrap_values=traj.bootstrap_value,
-            last_values=last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
-        )
-        flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
-        batch = Batch(
-            obs=flat(traj.obs), legal_bits=flat(traj.legal_bits), action=flat(traj.action),
-            log_prob=flat(traj.log_prob), value=flat(traj.value), advantage=flat(advantages),
-            target=flat(targets), weight=flat(traj.learn).astype(jnp.float32),
-        )
-        params, opt_state, metrics = update(
-            apply_fn, tx, runner.params, runner.opt_state, batch, k_update, cfg=loss_cfg,
-            num_epochs=cfg.num_epochs, minibatch_size=cfg.minibatch_size,
-            target_kl=cfg.target_kl, minibatch_sharding=minibatch_sharding,
-        )
-        done = traj.terminated | traj.truncated
-        metrics = dict(
-            metrics,
-            games=done.sum().astype(jnp.float32),
-            game_plies=jnp.where(done, traj.game_length, 0).sum().astype(jnp.float32),
-            terminations=jnp.zeros(env.NUM_TERMINATIONS, jnp.float32)
-            .at[traj.termination.astype(jnp.int32).reshape(-1)]
-            .add(done.reshape(-1).astype(jnp.float32)),
-            shaping_coef=coef,
-            mean_value=traj.value.mean(),
-            mean_reward=traj.reward.mean(),
+        params, opt_state, metrics = learn_from(
+            cfg, apply_fn, tx, runner.params, runner.opt_state, traj, last_values, k_update,
+            coef, minibatch_sharding,
         )
         runner = Runner(
             params=params, opt_state=opt_state, env_state=env_state, key=key,
