@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 import jax  # noqa: E402
 
 from keisei_jax.config import TrainConfig, validate  # noqa: E402
+from keisei_jax.models import PRESETS  # noqa: E402
 from keisei_jax.ppo import make_train  # noqa: E402
 
 DEVICE_GB = (16, 80, 141)  # T4/V100-16G, A100/H100-80G, H200
@@ -39,11 +40,11 @@ GB = 1e9
 def plan_config(preset: str, lanes: int, minibatch: int, *, rollout_len: int) -> TrainConfig:
     """The accelerator shape of a run: ``keisei`` in bf16 as in experiments/configs/keisei.py."""
     dtype = "bfloat16" if preset == "keisei" else "float32"
-    return validate(dataclasses.replace(
-        TrainConfig(), num_envs=lanes, rollout_len=rollout_len, num_epochs=1,
-        minibatch_size=minibatch, compute_dtype=dtype, iterations_per_call=1,
-        total_iterations=1, eval_every=0, checkpoint_every=0,
-    ).with_model(preset))
+    return validate(TrainConfig(
+        num_envs=lanes, rollout_len=rollout_len, num_epochs=1, minibatch_size=minibatch,
+        iterations_per_call=1, total_iterations=1, eval_every=0, checkpoint_every=0,
+        model=dataclasses.replace(PRESETS[preset], dtype=dtype),
+    ))
 
 
 def peak_bytes(config: TrainConfig) -> int:
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             + [f"{largest_minibatch(model, g, 4096):,}" for g in DEVICE_GB]
         )
         rows.append(
-            f"| {preset} | {plan_config(preset, 8, 64, rollout_len=32).compute_dtype} | "
+            f"| {preset} | {plan_config(preset, 8, 64, rollout_len=32).model.dtype} | "
             f"{model.per_lane / 1e6:.2f} | {model.per_transition / 1e6:.3f} | "
             f"{model.fixed / 1e6:.1f} | {model.peak(check_lanes, check_mb) / 1e6:.1f} / "
             f"{measured / 1e6:.1f} | {fits} |"

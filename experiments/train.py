@@ -1,6 +1,7 @@
 """Train PPO self-play: ``python experiments/train.py --config default --workdir runs/x``.
 
-Every ``TrainConfig`` field is a flag (``--lr 1e-3``, ``--eval_greedy false``); an unknown flag or
+Every ``TrainConfig`` field is a flag (``--lr 1e-3``, ``--eval_greedy false``, the model's as
+``--model.channels 64``; ``--model keisei_ref`` swaps in a preset); an unknown flag or
 a bad value stops with an error naming the field and what it accepts. ``--resume`` continues the
 run in ``--workdir`` from its latest checkpoint; ``--fresh`` first moves an existing workdir aside
 (to ``WORKDIR.prev-<time>``) instead of refusing to start over it.
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 from experiments import configs  # noqa: E402
 from keisei_jax.checkpoints import CheckpointError  # noqa: E402
 from keisei_jax.config import FIELDS, ConfigError, apply_overrides  # noqa: E402
+from keisei_jax.models import PRESETS  # noqa: E402
 from keisei_jax.parallel.config import ParallelConfig  # noqa: E402
 
 PARALLEL_FIELDS = [f for f in dataclasses.fields(ParallelConfig) if f.name != "enabled"]
@@ -39,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
         known = {f"--{n}" for n in FIELDS} | {"--config", "--workdir", "--resume", "--fresh",
                                                "--quiet", "--help", "--stop_at", "--distributed",
                                                "--coordinator_address", "--num_processes",
-                                               "--process_id", "--parallel"}
+                                               "--process_id", "--parallel", "--model"}
         known |= {f"--parallel.{f.name}" for f in PARALLEL_FIELDS}
         bad = [a.split("=")[0] for a in unknown if a.split("=")[0] not in known]
         if bad:
@@ -72,11 +74,14 @@ def parse_args(argv: list[str]):
         par.add_argument(f"--parallel.{f.name}", dest=f"parallel_{f.name}", type=type(f.default),
                          default=f.default, help=f"(default {f.default})")
     group = parser.add_argument_group("config fields (override the named config)")
+    group.add_argument("--model", dest="model_preset", default=None, metavar="PRESET",
+                       help=f"model preset, one of {sorted(PRESETS)}; --model.* flags change it")
     for name, field in FIELDS.items():
         group.add_argument(f"--{name}", dest=f"field_{name}", metavar=field.type.upper(),
                            default=None, help=f"({field.type})")
     args = parser.parse_args(argv)
-    overrides = {
+    overrides = {"model": args.model_preset} if args.model_preset else {}
+    overrides |= {
         name: getattr(args, f"field_{name}") for name in FIELDS
         if getattr(args, f"field_{name}") is not None
     }

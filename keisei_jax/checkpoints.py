@@ -8,7 +8,6 @@ naming what is wrong; nothing on disk is modified by a failed restore.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
-from keisei_jax.config import ConfigError, TrainConfig, from_dict
+from keisei_jax.config import FIELDS, ConfigError, TrainConfig, field_value, from_dict
 
 # Fields that may differ on resume: they change the schedule of the driver, not the training.
 RESUMABLE_CHANGES = frozenset({
@@ -99,9 +98,9 @@ class Checkpointer:
 def check_compatible(saved: TrainConfig, current: TrainConfig) -> None:
     """Raise ``CheckpointError`` listing the fields that differ and may not change on resume."""
     diffs = [
-        f"{f.name}: checkpoint {getattr(saved, f.name)!r} != now {getattr(current, f.name)!r}"
-        for f in dataclasses.fields(TrainConfig)
-        if f.name not in RESUMABLE_CHANGES and getattr(saved, f.name) != getattr(current, f.name)
+        f"{name}: checkpoint {field_value(saved, name)!r} != now {field_value(current, name)!r}"
+        for name in FIELDS
+        if name not in RESUMABLE_CHANGES and field_value(saved, name) != field_value(current, name)
     ]
     if diffs:
         raise CheckpointError(

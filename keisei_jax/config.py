@@ -27,15 +27,8 @@ class TrainConfig:
     """
 
     seed: int = 0
-    # Model (``models.PRESETS`` gives named shapes; see ``with_model``).
-    num_blocks: int = 2
-    channels: int = 32
-    se_ratio: float = 0.0
-    policy_head: str = "dense"
-    action_prior: bool = False
-    policy_channels: int = 2
-    value_channels: int = 2
-    compute_dtype: str = "float32"
+    # The network's shape and compute dtype; ``with_model`` swaps in a named preset.
+    model: ModelConfig = ModelConfig()
     # Self-play.
     num_envs: int = 64
     rollout_len: int = 32
@@ -79,40 +72,27 @@ class TrainConfig:
     def steps_per_iteration(self) -> int:
         return self.num_envs * self.rollout_len
 
-    @property
-    def model(self) -> ModelConfig:
-        return ModelConfig(
-            num_blocks=self.num_blocks, channels=self.channels, se_ratio=self.se_ratio,
-            policy_head=self.policy_head, action_prior=self.action_prior,
-            policy_channels=self.policy_channels,
-            value_channels=self.value_channels,
-            dtype=self.compute_dtype,
-        )
-
     def with_model(self, preset: str) -> TrainConfig:
+        """This config with the tower of ``models.PRESETS[preset]``, keeping the compute dtype."""
         if preset not in PRESETS:
             raise ConfigError(f"unknown model preset {preset!r}; allowed: {sorted(PRESETS)}")
-        m = PRESETS[preset]
         return dataclasses.replace(
-            self, num_blocks=m.num_blocks, channels=m.channels, se_ratio=m.se_ratio,
-            policy_head=m.policy_head, action_prior=m.action_prior,
-            policy_channels=m.policy_channels,
-            value_channels=m.value_channels,
-        )
+            self, model=dataclasses.replace(PRESETS[preset], dtype=self.model.dtype))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 _CHOICES = {
-    "compute_dtype": ("float32", "bfloat16"),
-    "policy_head": ("dense", "local"),
+    "model.dtype": ("float32", "bfloat16"),
+    "model.policy_head": ("dense", "local"),
     "lr_schedule": ("constant", "linear", "cosine"),
 }
 # field -> (lowest, highest, lowest inclusive); None is unbounded.
 _RANGES = {
-    "num_blocks": (0, None, True), "channels": (1, None, True), "se_ratio": (0.0, 1.0, True),
-    "policy_channels": (1, None, True), "value_channels": (1, None, True),
+    "model.num_blocks": (0, None, True), "model.channels": (1, None, True),
+    "model.se_ratio": (0.0, 1.0, True), "model.policy_channels": (1, None, True),
+    "model.value_channels": (1, None, True),
     "num_envs": (1, None, True), "rollout_len": (1, None, True), "max_plies": (1, None, True),
     "num_epochs": (1, None, True), "minibatch_size": (1, None, True), "lr": (0.0, None, False),
     "adam_eps": (0.0, None, False), "gamma": (0.0, 1.0, True), "gae_lambda": (0.0, 1.0, True),
@@ -129,7 +109,36 @@ _RANGES = {
     "keep_checkpoints": (1, None, True),
 }
 
-FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def _leaves(cls: type, prefix: str = "") -> dict[str, dataclasses.Field]:
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.name == "model":
+            out.update(_leaves(ModelConfig, "model."))
+        else:
+            out[prefix + f.name] = f
+    return out
+
+
+# Every settable field by its dotted name ("lr", "model.channels"): the command line's flags,
+# the keys of overrides, and what validation and checkpoint compatibility walk over.
+FIELDS: dict[str, dataclasses.Field] = _leaves(TrainConfig)
+
+
+def field_value(config: TrainConfig, name: str) -> Any:
+    """The value of the dotted field ``name`` of ``config``."""
+    for part in name.split("."):
+        config = getattr(config, part)
+    return config
+
+
+def _replace(config: TrainConfig, values: dict[str, Any]) -> TrainConfig:
+    model = {k.removeprefix("model."): v for k, v in values.items() if k.startswith("model.")}
+    top = {k: v for k, v in values.items() if not k.startswith("model.")}
+    if model:
+        top["model"] = dataclasses.replace(config.model, **model)
+    return dataclasses.replace(config, **top)
 
 
 def _describe(name: str) -> str:
@@ -148,7 +157,7 @@ def _describe(name: str) -> str:
 def validate(config: TrainConfig) -> TrainConfig:
     """Check every field and the relations between them; returns ``config`` or raises."""
     for name, field in FIELDS.items():
-        value = getattr(config, name)
+        value = field_value(config, name)
         ok = {
             "int": isinstance(value, int) and not isinstance(value, bool),
             "float": isinstance(value, (int, float)) and not isinstance(value, bool),
@@ -210,14 +219,32 @@ def parse_value(name: str, text: str) -> Any:
 
 
 def apply_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConfig:
-    """``config`` with fields replaced from ``{name: text}``, validated."""
+    """``config`` with fields replaced from ``{dotted name: text}``, validated.
+
+    The key ``"model"`` names a preset (``with_model``); ``"model.*"`` keys then change it.
+    """
+    overrides = dict(overrides)
+    if "model" in overrides:
+        config = config.with_model(overrides.pop("model"))
     values = {name: parse_value(name, text) for name, text in overrides.items()}
-    return validate(dataclasses.replace(config, **values))
+    return validate(_replace(config, values))
+
+
+# Flat model keys of configs saved before the model became a nested ``ModelConfig``.
+_LEGACY_MODEL_KEYS = {
+    "num_blocks": "model.num_blocks", "channels": "model.channels", "se_ratio": "model.se_ratio",
+    "policy_head": "model.policy_head", "action_prior": "model.action_prior",
+    "policy_channels": "model.policy_channels", "value_channels": "model.value_channels",
+    "compute_dtype": "model.dtype",
+}
 
 
 def from_dict(values: dict[str, Any]) -> TrainConfig:
     """Rebuild a config saved with ``to_dict``; unknown keys raise ``ConfigError``."""
-    unknown = sorted(set(values) - set(FIELDS))
+    flat = {k: v for k, v in values.items() if k != "model"}
+    flat = {_LEGACY_MODEL_KEYS.get(k, k): v for k, v in flat.items()}
+    flat.update({f"model.{k}": v for k, v in values.get("model", {}).items()})
+    unknown = sorted(set(flat) - set(FIELDS))
     if unknown:
         raise ConfigError(f"unknown config keys {unknown}; known keys: {sorted(FIELDS)}")
-    return validate(TrainConfig(**values))
+    return validate(_replace(TrainConfig(), flat))

@@ -2,6 +2,7 @@
 check shaping annealed away over the first 70% of the run; ~6 minutes on 2 idle cores."""
 
 from keisei_jax.config import TrainConfig
+from keisei_jax.models import PRESETS
 
 
 def get_config() -> TrainConfig:
@@ -25,4 +26,5 @@ def get_config() -> TrainConfig:
         eval_ladder_games=32,
         eval_greedy=False,
         checkpoint_every=20,
-    ).with_model("small")
+        model=PRESETS["small"],
+    )

@@ -1,6 +1,9 @@
 """Accelerator config: Keisei's 9 x 256 tower with squeeze-excitation, bf16 compute."""
 
+import dataclasses
+
 from keisei_jax.config import TrainConfig
+from keisei_jax.models import PRESETS
 
 
 def get_config() -> TrainConfig:
@@ -9,7 +12,6 @@ def get_config() -> TrainConfig:
         rollout_len=32,
         num_epochs=4,
         minibatch_size=4096,
-        compute_dtype="bfloat16",
         material_shaping=0.01,
         shaping_anneal_frac=0.5,
         total_iterations=10000,
@@ -17,4 +19,5 @@ def get_config() -> TrainConfig:
         eval_every=200,
         eval_games=400,
         checkpoint_every=200,
-    ).with_model("keisei")
+        model=dataclasses.replace(PRESETS["keisei"], dtype="bfloat16"),
+    )

@@ -2,6 +2,7 @@
 iteration, 4 PPO epochs of minibatch 128 (the benchmark's comparison point)."""
 
 from keisei_jax.config import TrainConfig
+from keisei_jax.models import PRESETS
 
 
 def get_config() -> TrainConfig:
@@ -21,4 +22,5 @@ def get_config() -> TrainConfig:
         iterations_per_call=10,
         eval_every=100,
         checkpoint_every=100,
-    ).with_model("keisei_ref")
+        model=PRESETS["keisei_ref"],
+    )

@@ -1,6 +1,7 @@
 """A seconds-long smoke run (tests, CI): a tiny tower on a few lanes."""
 
 from keisei_jax.config import TrainConfig
+from keisei_jax.models import PRESETS
 
 
 def get_config() -> TrainConfig:
@@ -18,4 +19,5 @@ def get_config() -> TrainConfig:
         checkpoint_every=2,
         material_shaping=0.01,
         tensorboard=False,
-    ).with_model("tiny")
+        model=PRESETS["tiny"],
+    )

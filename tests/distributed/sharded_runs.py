@@ -25,13 +25,15 @@ import numpy as np  # noqa: E402
 from keisei_jax import distributed  # noqa: E402
 from keisei_jax.checkpoints import Checkpointer  # noqa: E402
 from keisei_jax.config import TrainConfig  # noqa: E402
+from keisei_jax.models import ModelConfig  # noqa: E402
 from keisei_jax.training import train_and_evaluate  # noqa: E402
 
 # 8 lanes (2 per device), 2 epochs x 2 minibatches of 16. The value head is 8 channels wide: a
 # LayerNorm over the default 2 channels divides by their difference, which turns the last-bit
 # differences of a cross-device sum into gradient differences of several percent.
 CONFIG = TrainConfig(
-    num_blocks=1, channels=8, se_ratio=0.0, policy_head="local", value_channels=8, num_envs=8,
+    model=ModelConfig(num_blocks=1, channels=8, se_ratio=0.0, policy_head="local",
+                      value_channels=8), num_envs=8,
     rollout_len=4, max_plies=24, num_epochs=2, minibatch_size=16, material_shaping=0.01,
     total_iterations=2, iterations_per_call=1, eval_every=0, checkpoint_every=1,
     tensorboard=False,

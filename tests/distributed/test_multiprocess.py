@@ -19,7 +19,7 @@ from keisei_jax.ppo import make_train
 
 ROOT = Path(__file__).resolve().parents[2]
 # Value head 8 wide: see tests/distributed/sharded_runs.py.
-OVERRIDES = {"eval_every": "0", "value_channels": "8"}
+OVERRIDES = {"eval_every": "0", "model.value_channels": "8"}
 
 
 def _train(workdir, devices, extra=()):

@@ -12,6 +12,7 @@ import pytest
 
 from keisei_jax import distributed
 from keisei_jax.config import ConfigError, TrainConfig
+from keisei_jax.models import ModelConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +68,7 @@ def test_initialize_needs_all_or_none_of_the_flags():
 def test_runner_shardings_split_only_the_games():
     from keisei_jax.ppo import make_train
 
-    trainer = make_train(TrainConfig(num_blocks=0, channels=4, num_envs=2, minibatch_size=2,
+    trainer = make_train(TrainConfig(model=ModelConfig(num_blocks=0, channels=4), num_envs=2, minibatch_size=2,
                                      rollout_len=1))
     abstract = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     shardings = distributed.runner_shardings(distributed.make_mesh(), abstract)
@@ -80,8 +81,9 @@ def test_bfloat16_compute_trains_with_finite_losses():
     import jax.numpy as jnp
     import numpy as np
 
-    config = TrainConfig(num_blocks=1, channels=8, se_ratio=0.25, policy_head="local",
-                         compute_dtype="bfloat16", num_envs=4, rollout_len=4, max_plies=24,
+    config = TrainConfig(model=ModelConfig(num_blocks=1, channels=8, se_ratio=0.25,
+                                           policy_head="local", dtype="bfloat16"),
+                         num_envs=4, rollout_len=4, max_plies=24,
                          num_epochs=1, minibatch_size=8, total_iterations=1,
                          iterations_per_call=1, eval_every=0, checkpoint_every=0)
     sharded = distributed.shard_trainer(config, distributed.make_mesh())
