@@ -60,6 +60,7 @@ class TrainConfig:
     eval_every: int = 50
     eval_games: int = 200
     eval_max_plies: int = 512
+    # The learner plays its most probable move in evaluations, else samples from its policy.
     eval_greedy: bool = True
     # Games against the greedy baseline and against the parameters of the previous evaluation
     # at each evaluation (``eval/greedy/*``, ``eval/earlier/*``); 0 turns them off.

@@ -171,6 +171,9 @@ def train_and_evaluate(
                     record.update(evaluate_training(
                         trainer.model, runner.params, earlier_params, jax.random.fold_in(key, 1),
                         num_games=config.eval_ladder_games, max_plies=config.eval_max_plies,
+                        # Sampled unless eval_greedy: two argmax players repeat one game per
+                        # colour, so the ladder's games would be copies of each other.
+                        temperature=0.0 if config.eval_greedy else 1.0,
                     ))
                     # A copy: the next train call donates (frees) the runner's buffers.
                     earlier_params = jax.tree_util.tree_map(lambda x: x.copy(), runner.params)

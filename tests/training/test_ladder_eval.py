@@ -6,15 +6,26 @@ import pytest
 
 from keisei_jax.config import ConfigError, validate
 from keisei_jax.metrics import read_metrics
+from keisei_jax import training
+from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.training import train_and_evaluate
 
 from .test_resume import CONFIG
 
 
-def test_ladder_evaluation_is_logged(tmp_path):
+def test_ladder_evaluation_is_logged(tmp_path, monkeypatch):
     config = dataclasses.replace(CONFIG, eval_every=2, eval_games=2, eval_max_plies=8,
-                                 eval_ladder_games=2, checkpoint_every=0)
+                                 eval_ladder_games=2, checkpoint_every=0, eval_greedy=False)
+    temperatures = []
+
+    def spy(*args, **kwargs):
+        temperatures.append(kwargs["temperature"])
+        return evaluate_training(*args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate_training", spy)
     train_and_evaluate(config, tmp_path, quiet=True)
+    # The ladder samples like the random evaluation: argmax players would replay one game.
+    assert temperatures == [1.0, 1.0]
     evals = [r for r in read_metrics(tmp_path / "metrics.jsonl") if "eval/greedy/games" in r]
     assert len(evals) == 2
     assert all(r["eval/greedy/games"] == 2 for r in evals)
