@@ -1,4 +1,4 @@
-"""CPU default: the ``small`` tower (Keisei's dense head + learned action prior), material and
+"""CPU default: the ``small`` tower (local policy head + learned action prior), material and
 check shaping annealed away over the first 70% of the run; ~6 minutes on 2 idle cores.
 
 Minibatches of 64 give 64 gradient steps per 2,048 env steps at the same arithmetic as fewer,
