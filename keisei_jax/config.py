@@ -111,7 +111,6 @@ _RANGES = {
 }
 
 
-
 def _leaves(cls: type, prefix: str = "") -> dict[str, dataclasses.Field]:
     out = {}
     for f in dataclasses.fields(cls):

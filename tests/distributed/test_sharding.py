@@ -68,8 +68,8 @@ def test_initialize_needs_all_or_none_of_the_flags():
 def test_runner_shardings_split_only_the_games():
     from keisei_jax.ppo import make_train
 
-    trainer = make_train(TrainConfig(model=ModelConfig(num_blocks=0, channels=4), num_envs=2, minibatch_size=2,
-                                     rollout_len=1))
+    trainer = make_train(TrainConfig(model=ModelConfig(num_blocks=0, channels=4), num_envs=2,
+                                     minibatch_size=2, rollout_len=1))
     abstract = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     shardings = distributed.runner_shardings(distributed.make_mesh(), abstract)
     specs = {tuple(s.spec) for s in jax.tree_util.tree_leaves(shardings.env_state)}

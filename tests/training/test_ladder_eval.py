@@ -4,10 +4,10 @@ import dataclasses
 
 import pytest
 
-from keisei_jax.config import ConfigError, validate
-from keisei_jax.metrics import read_metrics
 from keisei_jax import training
+from keisei_jax.config import ConfigError, validate
 from keisei_jax.eval.periodic import evaluate_training
+from keisei_jax.metrics import read_metrics
 from keisei_jax.training import train_and_evaluate
 
 from .test_resume import CONFIG

@@ -10,15 +10,16 @@ import pytest
 
 from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import TrainConfig
-from keisei_jax.models import ModelConfig
 from keisei_jax.metrics import read_metrics
+from keisei_jax.models import ModelConfig
 from keisei_jax.training import train_and_evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Tiny and without evaluation: three driver runs of this config compile one train call each.
 CONFIG = TrainConfig(
-    model=ModelConfig(num_blocks=1, channels=8, se_ratio=0.0), num_envs=4, rollout_len=8, max_plies=24,
+    model=ModelConfig(num_blocks=1, channels=8, se_ratio=0.0), num_envs=4, rollout_len=8,
+    max_plies=24,
     num_epochs=2, minibatch_size=16, material_shaping=0.01, shaping_anneal_frac=0.5,
     total_iterations=4, iterations_per_call=2, eval_every=0, checkpoint_every=2,
     keep_checkpoints=3, tensorboard=False,
