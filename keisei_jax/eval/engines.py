@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Self
 
 # Debian installs game engines in /usr/games, which is not on root's PATH.
 _EXTRA_PATHS = ("/usr/games", "/usr/local/games")
@@ -153,7 +154,25 @@ class EngineProcess:
         self._stderr.close()
 
 
-class UsiEngine:
+class _EngineAdapter:
+    """What both engine adapters share: one engine process, started lazily, closed with "quit"
+    by ``close`` or at the end of a ``with`` block."""
+
+    _process: EngineProcess | None
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close("quit")
+            self._process = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class UsiEngine(_EngineAdapter):
     """A USI engine. ``best_move(start, moves)`` returns a USI move, "resign" or "win".
 
     argv: the command line. options: ``setoption`` name -> value, sent after ``usi``.
@@ -171,7 +190,7 @@ class UsiEngine:
         self.options = dict(options or {})
         self.go = go
         self.timeout = timeout
-        self._process: EngineProcess | None = None
+        self._process = None
 
     def _start(self) -> EngineProcess:
         process = EngineProcess(self.argv, name=self.name)
@@ -209,22 +228,10 @@ class UsiEngine:
         if self._process is not None:
             self._process.send(f"gameover {result}")
 
-    def close(self) -> None:
-        if self._process is not None:
-            self._process.close("quit")
-            self._process = None
-
-    def __enter__(self) -> UsiEngine:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 _GNUSHOGI_MOVE = re.compile(r"\d+\. \.\.\. (\S+)")
 
 
-class GnuShogiEngine:
+class GnuShogiEngine(_EngineAdapter):
     """``gnushogi`` through its text protocol (not USI): ``depth`` then the number on its own
     line, ``force`` to enter moves (USI notation) without replies, ``go`` to make it move for
     the side to move; it answers ``N. ... <move>``, ``Resigns`` or ``Drawn game!``.
@@ -240,7 +247,7 @@ class GnuShogiEngine:
         self.depth = depth
         self.timeout = timeout
         self.name = f"gnushogi-d{depth}"
-        self._process: EngineProcess | None = None
+        self._process = None
 
     def new_game(self) -> None:
         if self._process is None:
@@ -275,17 +282,6 @@ class GnuShogiEngine:
 
     def game_over(self, result: str) -> None:
         del result
-
-    def close(self) -> None:
-        if self._process is not None:
-            self._process.close("quit")
-            self._process = None
-
-    def __enter__(self) -> GnuShogiEngine:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def fairy_stockfish(*, skill: int = -20, go: str = "go depth 1", timeout: float = 30.0,
