@@ -73,6 +73,14 @@ def test_driver_runs_parallel_with_a_killed_worker_and_sequential_keys(tmp_path)
     assert step == 4 and int(runner.iteration) == 4
 
 
+def _saved_steps(workdir: Path) -> list[int]:
+    """Steps of the finished checkpoints (orbax renames a step's directory into place)."""
+    directory = workdir / "checkpoints"
+    if not directory.is_dir():
+        return []
+    return [int(p.name) for p in directory.iterdir() if p.name.isdigit()]
+
+
 def test_train_py_parallel_sigterm_stops_workers_and_keeps_the_checkpoint(tmp_path):
     workdir = tmp_path / "run"
     cmd = [sys.executable, str(ROOT / "experiments" / "train.py"), "--config", "tiny",
@@ -84,11 +92,14 @@ def test_train_py_parallel_sigterm_stops_workers_and_keeps_the_checkpoint(tmp_pa
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
+        # Wait for a finished checkpoint, not a metrics line: the driver writes an iteration's
+        # metrics before its checkpoint, and orbax renames a checkpoint into place when done.
         deadline = time.monotonic() + 170
-        while time.monotonic() < deadline and len(_records(workdir)) < 2:
+        while time.monotonic() < deadline and max(_saved_steps(workdir), default=0) < 2:
             assert proc.poll() is None, proc.stdout.read()
             time.sleep(0.2)
-        assert len(_records(workdir)) >= 2, "the run did not get going"
+        saved = max(_saved_steps(workdir), default=0)
+        assert saved >= 2, "the run did not get going"
         children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
                     .read_text().split()]
         proc.send_signal(signal.SIGTERM)
@@ -107,7 +118,7 @@ def test_train_py_parallel_sigterm_stops_workers_and_keeps_the_checkpoint(tmp_pa
     from keisei_jax.config import from_dict
 
     runner, step = ckpt.restore(tiny_trainer().init(jax.random.PRNGKey(0)), from_dict(config))
-    assert step >= 2 and int(runner.iteration) == step
+    assert step >= saved and int(runner.iteration) == step
 
 
 @pytest.fixture(autouse=True)
