@@ -2,8 +2,17 @@
 
 One forward pass per move, so thinking is immediate: ``go ponder``/``go infinite`` compute the
 move at once and hold the ``bestmove`` until ``ponderhit``/``stop``, as the protocol requires.
-Every malformed or unusable command is answered with ``info string`` and ignored; no input can
-end the loop except ``quit`` or the end of the input.
+
+Every ``go`` gets exactly one ``bestmove`` (``go mate`` gets ``checkmate notimplemented``
+instead). A held one is sent on ``stop``/``ponderhit``, and first thing by a ``go``,
+``usinewgame``, ``gameover`` or ``quit`` that arrives while it is held; a ``position`` leaves it
+held. A malformed ``go`` is answered with ``info string`` naming the bad token and then played
+with the default settings. A ``position`` that fails (parse error, bad SFEN, illegal move) leaves
+no position: the next ``go`` resigns. Any other malformed or unusable command is answered with
+``info string`` and ignored; no input can end the loop except ``quit`` or the end of the input.
+
+A checkpoint that cannot be loaded (``CheckpointError``, ``OSError``, ``ValueError``) or whose
+parameters are not all finite is reported with ``info string`` and the greedy baseline plays.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import numpy as np
 from keisei_jax import models, shogi
 from keisei_jax.checkpoints import CheckpointError
 from keisei_jax.eval.players import greedy_player
-from keisei_jax.usi.protocol import UsiError, parse_go, parse_position, parse_setoption
+from keisei_jax.usi.protocol import Go, UsiError, parse_go, parse_position, parse_setoption
 
 ENGINE_NAME = "keisei_jax"
 # Plies a USI game may run to here: the rules engine's ply cap must not end a GUI's game.
@@ -60,11 +69,12 @@ def network_analyse(apply_fn: Callable, params: Any, *, temperature: float,
     def analyse(state: shogi.State, rng: np.random.Generator) -> Analysis:
         log_probs, value = jax.device_get(_forward(apply_fn, params, state, obs_max_plies))
         legal = shogi.legal_actions(np.asarray(state.legal_bits))
-        lp = log_probs[legal].astype(np.float64)
-        order = np.argsort(-lp)
+        lp = _finite_log_probs(log_probs[legal].astype(np.float64))
+        order = np.argsort(-lp, kind="stable")
         color = int(state.color)
         if temperature > 0:
-            p = np.exp((lp - lp.max()) / temperature)
+            z = (lp - lp.max()) / temperature
+            p = np.where(np.isfinite(z), np.exp(z), 0.0)  # -inf / inf is NaN; the best has 1
             choice = int(legal[rng.choice(len(legal), p=p / p.sum())])
         else:
             choice = int(legal[order[0]])
@@ -72,9 +82,26 @@ def network_analyse(apply_fn: Callable, params: Any, *, temperature: float,
             (shogi.action_to_usi(int(legal[i]), color), float(np.exp(lp[i])))
             for i in order[:_TOP_MOVES]
         )
-        return Analysis(shogi.action_to_usi(choice, color), top, float(value))
+        value = float(value)
+        return Analysis(shogi.action_to_usi(choice, color), top,
+                        value if math.isfinite(value) else None)
 
     return analyse
+
+
+def _finite_log_probs(lp: np.ndarray) -> np.ndarray:
+    """``lp`` float64[L] with NaN/inf entries as -inf (probability 0); all of them non-finite
+    (a diverged network) -> uniform over the L legal moves, so a move is always chosen."""
+    finite = np.isfinite(lp)
+    if not finite.any():
+        return np.full_like(lp, -math.log(len(lp)))
+    return np.where(finite, lp, -np.inf)
+
+
+def params_are_finite(params: Any) -> bool:
+    """Whether every parameter of a pytree is finite (no NaN/inf from a diverged run)."""
+    return all(bool(np.isfinite(np.asarray(leaf)).all())
+               for leaf in jax.tree_util.tree_leaves(params))
 
 
 _GREEDY = greedy_player()
@@ -120,8 +147,16 @@ class Session:
     rng: np.random.Generator = dataclasses.field(default_factory=np.random.default_rng)
 
     def info(self, text: str) -> None:
-        # GUIs may decode engine output as Shift-JIS or ASCII: keep it ASCII.
+        # GUIs may decode engine output as Shift-JIS or ASCII: keep it ASCII, and on one line
+        # (an error message with a newline would reach the GUI as a second, bogus reply).
+        text = " ".join(text.split())
         self.write("info string " + text.encode("ascii", "replace").decode())
+
+    def flush_pending(self) -> None:
+        """Send the ``bestmove`` held back by ``go ponder``/``go infinite``, if any."""
+        if self.pending is not None:
+            self.write(f"bestmove {self.pending}")
+            self.pending = None
 
 
 def _options(session: Session) -> list[str]:
@@ -146,6 +181,11 @@ def _load(session: Session) -> None:
                          "playing the greedy baseline")
             session.analyse, session.loaded = greedy_analyse(), session.checkpoint
             return
+        if not params_are_finite(policy.params):
+            session.info(f"checkpoint {str(policy.path)!r} (iteration {policy.step}) has "
+                         "non-finite parameters (NaN or inf); playing the greedy baseline")
+            session.analyse, session.loaded = greedy_analyse(), session.checkpoint
+            return
         session.analyse = network_analyse(
             policy.apply_fn, policy.params, temperature=session.temperature,
             obs_max_plies=policy.config.max_plies,
@@ -160,14 +200,18 @@ def _load(session: Session) -> None:
 
 
 def _set_position(session: Session, args: list[str]) -> None:
-    position = parse_position(args)
     previous, state = session.position_key, session.state
-    session.state, session.position_key = None, None  # until the new one proves valid
+    # No position until the new one proves valid: a failed one must not leave the old in place.
+    session.state, session.position_key = None, None
+    position = parse_position(args)
     if (state is not None and previous is not None and previous[0] == position.sfen
             and position.moves[: len(previous[1])] == previous[1]):
         done = len(previous[1])  # the GUI resends the whole game: play only the new moves
     else:
-        state, done = shogi.from_sfen(position.sfen, max_plies=_GAME_MAX_PLIES), 0
+        try:
+            state, done = shogi.from_sfen(position.sfen, max_plies=_GAME_MAX_PLIES), 0
+        except OverflowError:  # a move number past int32 (from_sfen checks only that it is >= 1)
+            raise UsiError(f"SFEN {position.sfen!r}: the move number is too large") from None
     for i, usi in enumerate(position.moves[done:], done):
         if bool(state.terminated | state.truncated):
             # Our rules ended the game (e.g. repetition) but the GUI plays on: restart from here.
@@ -184,35 +228,48 @@ def _set_position(session: Session, args: list[str]) -> None:
 
 
 def _go(session: Session, args: list[str]) -> None:
-    go = parse_go(args)
+    session.flush_pending()  # that go's answer comes before this one's
+    try:
+        go = parse_go(args)
+    except UsiError as err:
+        session.info(f"go: {err}; thinking with the default settings")
+        go = Go()
     if go.mate:
         session.write("checkmate notimplemented")
         return
-    state = session.state
-    if state is None:
-        session.info("no valid position: send 'position' first")
-        session.write("bestmove resign")
-        return
-    _load(session)
-    if int(state.termination) == shogi.Termination.IMPASSE and bool(state.terminated):
-        bestmove = "win"  # the side to move meets the entering-king declaration rule
-    elif not np.any(np.asarray(state.legal_bits)):
-        bestmove = "resign"
-    else:
-        analysis = session.analyse(state, session.rng)
-        if analysis.value is not None:
-            v = min(max(analysis.value, -0.999), 0.999)
-            cp = round(600 * math.atanh(v))
-            session.write(f"info depth 1 seldepth 1 nodes 1 score cp {cp} pv {analysis.best}")
-        else:
-            session.write(f"info depth 1 seldepth 1 nodes 1 score cp 0 pv {analysis.best}")
-        session.info("top " + " ".join(f"{m} {p:.3f}" for m, p in analysis.top)
-                     + ("" if analysis.value is None else f" value {analysis.value:+.3f}"))
-        bestmove = analysis.best
+    bestmove = choose_move(session, session.state, go)
     if go.ponder or go.infinite:
         session.pending = bestmove
     else:
         session.write(f"bestmove {bestmove}")
+
+
+def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
+    """The ``bestmove`` for ``state`` (None: no valid position) under the limits of ``go``,
+    writing its ``info`` lines: a USI move, ``resign`` or ``win``. One forward pass is
+    immediate, so the limits are not needed yet; a search would take them here."""
+    del go  # the clock and node limits matter once there is a search
+    if state is None:
+        session.info("no valid position: send 'position' first")
+        return "resign"
+    _load(session)
+    if int(state.termination) == shogi.Termination.IMPASSE and bool(state.terminated):
+        return "win"  # the side to move meets the entering-king declaration rule
+    if not np.any(np.asarray(state.legal_bits)):
+        return "resign"
+    analysis = session.analyse(state, session.rng)
+    cp = 0 if analysis.value is None else _centipawns(analysis.value)
+    session.write(f"info depth 1 seldepth 1 nodes 1 score cp {cp} pv {analysis.best}")
+    session.info("top " + " ".join(f"{m} {p:.3f}" for m, p in analysis.top)
+                 + ("" if analysis.value is None else f" value {analysis.value:+.3f}"))
+    return analysis.best
+
+
+def _centipawns(value: float) -> int:
+    """A value in [-1, 1] as a centipawn-like score (600 atanh v); 0 for a non-finite one."""
+    if not math.isfinite(value):
+        return 0
+    return round(600 * math.atanh(min(max(value, -0.999), 0.999)))
 
 
 def _setoption(session: Session, args: list[str]) -> None:
@@ -229,7 +286,7 @@ def _setoption(session: Session, args: list[str]) -> None:
         if temperature != session.temperature:
             session.temperature, session.analyse = temperature, None
     elif name == "Seed":
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # "²".isdigit() but int("²") fails
             raise UsiError(f"Seed must be a non-negative integer, got {value!r}")
         session.seed = int(value)
         session.rng = np.random.default_rng(session.seed)
@@ -256,18 +313,16 @@ def handle(session: Session, line: str) -> bool:
         elif cmd == "setoption":
             _setoption(session, args)
         elif cmd == "usinewgame":
-            session.state, session.position_key, session.pending = None, None, None
+            session.flush_pending()
+            session.state, session.position_key = None, None
         elif cmd == "position":
             _set_position(session, args)
         elif cmd == "go":
             _go(session, args)
-        elif cmd in ("stop", "ponderhit"):
-            if session.pending is not None:
-                session.write(f"bestmove {session.pending}")
-                session.pending = None
-        elif cmd == "gameover":
-            session.pending = None
+        elif cmd in ("stop", "ponderhit", "gameover"):
+            session.flush_pending()
         elif cmd == "quit":
+            session.flush_pending()
             return False
         else:
             session.info(f"unknown command {cmd!r} ignored")

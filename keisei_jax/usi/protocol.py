@@ -1,7 +1,8 @@
 """Parsing of the USI commands that carry arguments: ``position``, ``go`` and ``setoption``.
 
-Each parser raises ``UsiError`` naming the bad token; the front end answers it with an
-``info string`` and ignores the command.
+Each parser raises ``UsiError`` (and nothing else, whatever the tokens) naming the bad token;
+the front end answers it with an ``info string`` and ignores the command, except a malformed
+``go``, which it still answers with a move chosen under the default ``Go()``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ _GO_NUMBERS = ("btime", "wtime", "byoyomi", "binc", "winc", "nodes", "depth", "m
 
 
 def parse_go(args: list[str]) -> Go:
+    """``[ponder] [infinite] [mate X] [btime N] [wtime N] [byoyomi N] ...`` in any order."""
     values: dict[str, object] = {}
     i = 0
     while i < len(args):

@@ -1,13 +1,22 @@
 """USI front end: protocol exchanges through ``handle``, robustness to garbage, a subprocess."""
 
+import dataclasses
+import os
 import random
 import subprocess
 import sys
 
+import jax
+import jax.numpy as jnp
 import pytest
 
 from keisei_jax import shogi
+from keisei_jax.checkpoints import Checkpointer, CheckpointError
+from keisei_jax.eval.checkpoint import load_policy
+from keisei_jax.ppo import make_train
 from keisei_jax.usi import Session, handle, parse_go, parse_position
+from keisei_jax.usi import main as usi_main
+from keisei_jax.usi.engine import network_analyse
 from keisei_jax.usi.protocol import UsiError
 from tests.eval.checkpoint_helpers import write_tiny_checkpoint
 
@@ -72,7 +81,7 @@ def test_malformed_input_is_answered_and_ignored(greedy_session):
     bad = [
         "position", "position startpos moves 7g7f 7g7f", "position startpos moves zz",
         "position sfen x y", "position sfen 9/9/9/9/9/9/9/9/9 b - 1 moves 1a1b",
-        "position foo", "go depth", "go nodes -3", "go wibble", "setoption", "setoption name",
+        "position foo", "setoption", "setoption name",
         "setoption name Temperature value hot", "setoption name Seed value -1",
         "setoption name Nope value 1", "frobnicate", "position startpos junk",
     ]
@@ -80,6 +89,12 @@ def test_malformed_input_is_answered_and_ignored(greedy_session):
         out.clear()
         assert handle(session, line)
         assert out and all(o.startswith("info string") for o in out), (line, out)
+    # A malformed go is answered too, and still gets its one bestmove (here: no position).
+    for line in ("go depth", "go nodes -3", "go wibble"):
+        out.clear()
+        assert handle(session, line)
+        assert out[0].startswith("info string go:") and out[1:] == [
+            "info string no valid position: send 'position' first", "bestmove resign"], out
     # After a rejected position, go resigns instead of playing from a stale one.
     out.clear()
     _send(session, "go")
@@ -138,3 +153,181 @@ def test_module_entry_point_with_checkpoint_flag(run_dir):
     assert any("iteration 2" in line for line in lines)
     assert lines[-1] == "info string unknown command 'bogus' ignored"
     assert any(line.startswith("bestmove ") for line in lines)
+
+
+def _bestmoves(out):
+    return [line for line in out if line.startswith("bestmove")]
+
+
+@pytest.mark.parametrize("bad", [
+    "position startpos 7g7f 3c3d",  # no 'moves' keyword: a parse error
+    "position",
+    "position sfen lnsgkgsnl/9/9/9/9/9/9/9/LNSGKGSNL q - 1",  # bad SFEN
+    "position startpos moves 7g7f 7g7f",  # illegal second move
+])
+def test_failed_position_leaves_no_stale_position(greedy_session, bad):
+    session, out = greedy_session
+    _send(session, "position startpos moves 7g7f")  # White to move
+    out.clear()
+    _send(session, bad, "go byoyomi 100")
+    assert out[0].startswith("info string position:"), out
+    assert _bestmoves(out) == ["bestmove resign"], out
+    assert any("no valid position" in line for line in out)
+
+
+@pytest.mark.parametrize(("line", "bad_token"), [
+    ("go nodes abc", "'abc'"), ("go byoyomi -5", "-5"), ("go wibble", "'wibble'"),
+    ("go btime", "btime"), ("go ponder nodes x", "'x'"),
+])
+def test_malformed_go_plays_with_default_settings(greedy_session, line, bad_token):
+    session, out = greedy_session
+    _send(session, "stop", "position startpos moves 7g7f")
+    out.clear()
+    _send(session, line)
+    assert out[0].startswith("info string go:") and bad_token in out[0], out
+    assert len(_bestmoves(out)) == 1 and out[-1].startswith("bestmove "), out
+    assert out[-1].split()[1] in shogi.legal_usi_moves(_after("7g7f"))
+
+
+def test_pending_bestmove_is_sent_exactly_once(greedy_session):
+    session, out = greedy_session
+    _send(session, "stop", "usinewgame", "position startpos")
+    out.clear()
+    # A go while one is pending: the pending bestmove first, then this go's.
+    _send(session, "go ponder")
+    assert _bestmoves(out) == []
+    _send(session, "go byoyomi 100")
+    assert len(_bestmoves(out)) == 2
+    # position leaves it pending; stop sends it; a second stop sends nothing.
+    for ender in ("stop", "ponderhit", "usinewgame", "gameover win", "go mate 100"):
+        _send(session, "position startpos", "go infinite")
+        out.clear()
+        _send(session, "position startpos moves 7g7f")
+        assert _bestmoves(out) == []
+        _send(session, ender, "stop")
+        assert len(_bestmoves(out)) == 1, (ender, out)
+        assert out.index(_bestmoves(out)[0]) == 0  # before anything the ender writes
+    _send(session, "position startpos", "go ponder")
+    out.clear()
+    assert not handle(session, "quit")
+    assert len(_bestmoves(out)) == 1
+
+
+def _raise(err):
+    def load_policy(path):
+        raise err
+    return load_policy
+
+
+@pytest.mark.parametrize("err", [
+    CheckpointError("checkpoint 4 is damaged:\nline two of the message"),
+    OSError("disk error"), ValueError("bad shape\r\nsecond line"),
+])
+def test_unloadable_checkpoint_is_reported_on_one_line(monkeypatch, err):
+    monkeypatch.setattr("keisei_jax.eval.checkpoint.load_policy", _raise(err))
+    session, out = _session(checkpoint="/some/run")
+    _send(session, "isready")
+    assert out[-1] == "readyok"
+    # A multi-line error must not reach the GUI as a second (bogus) line.
+    assert len(out) == 2 and out[0].startswith("info string cannot load checkpoint"), out
+    assert "\n" not in out[0] and "\r" not in out[0], out
+    assert str(err).split()[-1] in out[0]
+    _send(session, "position startpos", "go")
+    assert out[-1].startswith("bestmove ") and out[-1] != "bestmove resign"
+
+
+def test_damaged_checkpoint_falls_back_to_greedy(tmp_path):
+    run = write_tiny_checkpoint(tmp_path / "run", steps=(2,))
+    for f in (run / "checkpoints" / "2" / "runner").rglob("*"):
+        if f.is_file():
+            f.write_bytes(b"\xff" * f.stat().st_size)
+    session, out = _session(checkpoint=str(run))
+    _send(session, "isready", "position startpos", "go")
+    assert any(line.startswith("info string cannot load checkpoint") for line in out), out
+    assert "readyok" in out and out[-1].startswith("bestmove ")
+
+
+def _write_nan_copy(run_dir, out_dir):
+    """``out_dir``: a run whose one checkpoint is ``run_dir``'s latest with every parameter NaN,
+    restored and saved by the project's own ``Checkpointer``."""
+    source = Checkpointer(run_dir / "checkpoints", keep=10)
+    try:
+        step = source.latest_step()
+        config = source.saved_config(step)
+        template = jax.eval_shape(make_train(config).init, jax.random.PRNGKey(0))
+        runner, step = source.restore(template, config, step)
+    finally:
+        source.close()
+    nan_params = jax.tree_util.tree_map(lambda x: jnp.full_like(x, jnp.nan), runner.params)
+    target = Checkpointer(out_dir / "checkpoints", keep=10)
+    try:
+        target.save(step, dataclasses.replace(runner, params=nan_params), config)
+    finally:
+        target.close()
+    return out_dir
+
+
+@pytest.fixture(scope="module")
+def nan_run(run_dir, tmp_path_factory):
+    return _write_nan_copy(run_dir, tmp_path_factory.mktemp("usi_nan_run"))
+
+
+@pytest.mark.parametrize("temperature", ["0", "1"])
+def test_nan_checkpoint_is_reported_and_greedy_plays(nan_run, temperature):
+    session, out = _session()
+    _send(session, f"setoption name Checkpoint value {nan_run}",
+          f"setoption name Temperature value {temperature}", "isready")
+    assert any("non-finite parameters" in line for line in out), out
+    assert out[-1] == "readyok"
+    out.clear()
+    _send(session, "position startpos moves 7g7f", "go byoyomi 100")
+    assert len(_bestmoves(out)) == 1
+    assert out[-1].split()[1] in shogi.legal_usi_moves(_after("7g7f"))
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0, float("inf")])
+def test_analysis_never_crashes_on_nan_network_output(nan_run, temperature):
+    # Past the load-time check (e.g. a network that overflows on one position): the analysis
+    # and the score must still give a legal move.
+    policy = load_policy(nan_run)
+    session, out = _session(checkpoint=str(nan_run))
+    session.analyse = network_analyse(policy.apply_fn, policy.params, temperature=temperature,
+                                      obs_max_plies=policy.config.max_plies)
+    session.loaded = session.checkpoint
+    _send(session, "position startpos moves 7g7f", "go")
+    assert len(_bestmoves(out)) == 1
+    assert out[-1].split()[1] in shogi.legal_usi_moves(_after("7g7f"))
+    assert any(line.startswith("info depth 1") and "score cp 0" in line for line in out), out
+
+
+def test_strict_utf8_stdin_with_invalid_bytes_keeps_answering():
+    env = dict(os.environ, PYTHONIOENCODING="utf-8:strict")
+    proc = subprocess.run(
+        [sys.executable, "-m", "keisei_jax.usi"],
+        input=b"usi\n\xff\xfe\x80 junk\nposition startpos moves 7g7f\xc3\nisready\n"
+              b"position startpos\ngo\nquit\n",
+        capture_output=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    lines = proc.stdout.decode("ascii").splitlines()
+    assert "usiok" in lines and "readyok" in lines
+    assert any(line.startswith("info string unknown command") for line in lines)
+    assert any(line.startswith("info string position:") for line in lines)
+    assert lines[-1].startswith("bestmove ") and lines[-1] != "bestmove resign"
+
+
+def test_nan_temperature_flag_is_rejected(capsys):
+    with pytest.raises(SystemExit):
+        usi_main(["--temperature", "nan"])
+    assert "--temperature must be >= 0, got nan" in capsys.readouterr().err
+
+
+def test_out_of_range_numbers_are_named(greedy_session):
+    session, out = greedy_session
+    out.clear()
+    _send(session, "position sfen 4k4/9/4P4/9/9/9/9/9/4K4 b G 99999999999999999999", "go")
+    assert "the move number is too large" in out[0] and out[-1] == "bestmove resign", out
+    out.clear()
+    _send(session, "setoption name Seed value \u00b2")  # a digit to str.isdigit, not to int
+    assert out == ["info string setoption: Seed must be a non-negative integer, got '?' "
+                   "(ignored)"], out
