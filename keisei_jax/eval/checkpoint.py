@@ -63,7 +63,7 @@ def resolve_checkpoint(path: str | Path) -> tuple[Path, int]:
 
 def load_policy(path: str | Path) -> LoadedPolicy:
     """Restore the network parameters of the checkpoint named by ``path``."""
-    from keisei_jax.ppo import make_train  # the trainer's Runner is the checkpoint's structure
+    from keisei_jax.algos import make_train  # the trainer's Runner is the checkpoint's structure
 
     ckpt_dir, step = resolve_checkpoint(path)
     checkpointer = Checkpointer(ckpt_dir, keep=1_000_000)  # never deletes: we do not save
