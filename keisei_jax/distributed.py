@@ -25,8 +25,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from keisei_jax.config import ConfigError, TrainConfig
 from keisei_jax.algos import make_train
+from keisei_jax.config import ConfigError, TrainConfig
 from keisei_jax.ppo import Trainer
 
 DATA_AXIS = "data"
