@@ -64,14 +64,15 @@ def self_play(
     check_bonus: float = 0.0,
 ) -> tuple[State, SearchTransition]:
     """``num_steps`` batched plies with auto-reset, each move the search's; returns the new
-    state and [T, B] data. Shaping (training targets only, never the search's rewards) adds
-    ``shaping_coef * (material gain + check_bonus * gives check)`` to the mover's reward."""
+    state and [T, B] data. Shaping (training only) adds ``shaping_coef * (material gain +
+    check_bonus * gives check)`` to the mover's reward, in the search's edges and the targets
+    alike, so the search's values and the returns the value head learns stay one quantity."""
 
     def step(state, step_key):
         out = search.search(
             apply_fn=apply_fn, params=params, state=state, key=step_key,
             num_simulations=num_simulations, max_num_considered_actions=considered_actions,
-            gumbel_scale=gumbel_scale,
+            gumbel_scale=gumbel_scale, shaping_coef=shaping_coef, check_bonus=check_bonus,
         )
         mover = state.color.astype(jnp.int32)
         nxt = env.step_batch(state, out.action)

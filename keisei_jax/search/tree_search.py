@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import mctx
 
 from keisei_jax import env, shogi
+from keisei_jax.ppo.shaping import material_gain
 from keisei_jax.shogi.state import State
 
 # The most legal moves a shogi position can have (promotion and non-promotion counted apart).
@@ -119,6 +120,8 @@ def search(
     gumbel_scale: float = 0.0,
     num_slots: int = MAX_LEGAL_MOVES,
     obs_max_plies: int | None = None,
+    shaping_coef: jax.Array | float = 0.0,
+    check_bonus: float = 0.0,
 ) -> SearchOutput:
     """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it).
 
@@ -126,9 +129,15 @@ def search(
     considered actions by Gumbel top-k (self-play training). ``obs_max_plies`` replaces the ply
     cap in the network's progress plane (a GUI game may run past the cap trained with). A
     finished game or one without a legal move is searched harmlessly and gets action 0.
+
+    ``shaping_coef`` > 0 (a training aid that gumbel_az anneals to 0; play never uses it) adds
+    ``shaping_coef * (material gain + check_bonus * gives check)``, in pawns, to every edge's
+    reward, as the self-play targets do: early in training the search then sees captures and
+    recaptures before the value network has learned that material wins.
     """
     if num_simulations < 1:
         raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
+    shaping = not (isinstance(shaping_coef, (int, float)) and shaping_coef == 0)
     root_node, root_prior, root_value, root_valid = _evaluate(
         apply_fn, params, state, obs_max_plies, num_slots)
 
@@ -137,6 +146,10 @@ def search(
         nxt = env.step_batch(node.state, action)
         mover = node.state.color.astype(jnp.int32)
         reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=-1)[:, 0]
+        if shaping:
+            gain = material_gain(node.state, nxt) + check_bonus * nxt.in_check
+            reward = reward + shaping_coef * jnp.where(node.state.terminated
+                                                       | node.state.truncated, 0.0, gain)
         child, prior, value, _ = _evaluate(apply_fn, params, nxt, obs_max_plies, num_slots)
         done = nxt.terminated | nxt.truncated
         out = mctx.RecurrentFnOutput(
