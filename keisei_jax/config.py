@@ -27,6 +27,9 @@ class TrainConfig:
     """
 
     seed: int = 0
+    # "ppo": clipped PPO on raw self-play; "gumbel_az": Gumbel AlphaZero, every self-play move
+    # chosen by a search whose improved policy and returns are the training targets.
+    algo: str = "ppo"
     # The network's shape and compute dtype; ``with_model`` swaps in a named preset.
     model: ModelConfig = ModelConfig()
     # Self-play.
@@ -47,6 +50,11 @@ class TrainConfig:
     entropy_coef: float = 0.01
     max_grad_norm: float = 0.5
     target_kl: float = 0.0
+    # Search (gumbel_az self-play): simulations per move, actions Sequential Halving considers at
+    # the root, Gumbel noise scale (1 samples the root's candidates, 0 is deterministic).
+    search_simulations: int = 16
+    search_considered_actions: int = 16
+    search_gumbel_scale: float = 1.0
     # Reward shaping (training only): (material gain + check_shaping if the move gives check), in
     # pawns, x material_shaping, annealed to 0 over shaping_anneal_frac of the run.
     material_shaping: float = 0.0
@@ -88,6 +96,7 @@ _CHOICES = {
     "model.dtype": ("float32", "bfloat16"),
     "model.policy_head": ("dense", "local"),
     "lr_schedule": ("constant", "linear", "cosine"),
+    "algo": ("ppo", "gumbel_az"),
 }
 # field -> (lowest, highest, lowest inclusive); None is unbounded.
 _RANGES = {
@@ -108,6 +117,8 @@ _RANGES = {
     "eval_max_plies": (1, None, True), "checkpoint_every": (0, None, True),
     "eval_ladder_games": (0, None, True),
     "keep_checkpoints": (1, None, True),
+    "search_simulations": (1, None, True), "search_considered_actions": (1, None, True),
+    "search_gumbel_scale": (0.0, None, True),
 }
 
 
@@ -178,6 +189,13 @@ def validate(config: TrainConfig) -> TrainConfig:
             f"bad value {config.minibatch_size!r} for 'minibatch_size': expected a divisor of "
             f"num_envs * rollout_len = {config.steps_per_iteration}"
         )
+    if config.algo == "gumbel_az":
+        for name in ("random_opponent_lanes", "target_kl"):
+            if getattr(config, name):
+                raise ConfigError(
+                    f"bad value {getattr(config, name)!r} for {name!r}: applies to algo 'ppo' "
+                    "only; expected 0 with algo 'gumbel_az'"
+                )
     for name in ("eval_games", "eval_ladder_games"):
         if getattr(config, name) % 2:
             raise ConfigError(

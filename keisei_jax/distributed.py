@@ -25,8 +25,9 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from keisei_jax.algos import make_train
 from keisei_jax.config import ConfigError, TrainConfig
-from keisei_jax.ppo import Trainer, make_train
+from keisei_jax.ppo import Trainer
 
 DATA_AXIS = "data"
 
@@ -156,7 +157,8 @@ class ShardedTrainer:
 
 
 def shard_trainer(config: TrainConfig, mesh: Mesh) -> ShardedTrainer:
-    """``ppo.make_train(config)`` jitted over ``mesh``; see ``ShardedTrainer``."""
+    """The trainer of ``config.algo`` (``algos.make_train``) jitted over ``mesh``; see
+    ``ShardedTrainer``."""
     check_divisible(config, mesh)
     trainer = make_train(config, mesh=mesh)
     abstract = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))

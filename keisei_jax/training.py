@@ -36,9 +36,9 @@ _EVAL_KEY_SALT = 0x5EED  # evaluation draws its own keys, so evaluating never pe
 def summarise(metrics: dict[str, np.ndarray], config: TrainConfig) -> dict[str, float]:
     """Reduce the per-iteration metrics of one compiled call to one record."""
     out: dict[str, float] = {}
-    for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
-                 "grad_norm", "loss", "epochs_run", "shaping_coef", "mean_value", "mean_reward"):
-        out[f"train/{name}"] = float(np.mean(metrics[name]))
+    for name, values in metrics.items():  # the algorithm's losses and diagnostics
+        if name not in ("games", "game_plies", "terminations"):
+            out[f"train/{name}"] = float(np.mean(values))
     games = float(np.sum(metrics["games"]))
     out["games/finished"] = games
     out["games/mean_length"] = float(np.sum(metrics["game_plies"]) / games) if games else 0.0
@@ -136,6 +136,11 @@ def train_and_evaluate(
     parallel_call = None
     try:
         if parallel is not None and parallel.enabled:
+            if config.algo != "ppo":
+                raise ConfigError(
+                    f"parallel.enabled runs algo 'ppo' only, not {config.algo!r}: the CPU "
+                    "workers play raw-policy self-play (run gumbel_az without --parallel)"
+                )
             if sharded.mesh.size != 1:
                 raise ConfigError(
                     f"parallel.enabled needs one device, not a mesh of {sharded.mesh.size}"

@@ -35,11 +35,21 @@ class LoadedPolicy:
     step: int
     path: Path
 
-    def player(self, *, temperature: float = 0.0, name: str | None = None) -> Player:
-        return network_player(
-            self.apply_fn, self.params, temperature=temperature,
-            name=name or f"{self.path.parent.parent.name}@{self.step}",
-        )
+    def player(self, *, temperature: float = 0.0, simulations: int = 0,
+               considered_actions: int = 16, gumbel_scale: float = 0.0,
+               name: str | None = None) -> Player:
+        """The raw policy (``simulations`` 0: its most probable move, or a sample at
+        ``temperature``), or a search of ``simulations`` per move (``eval.search_player``)."""
+        name = name or f"{self.path.parent.parent.name}@{self.step}"
+        if simulations:
+            from keisei_jax.eval.search_player import search_player
+
+            return search_player(
+                self.apply_fn, self.params, num_simulations=simulations,
+                considered_actions=considered_actions, gumbel_scale=gumbel_scale,
+                obs_max_plies=self.config.max_plies, name=f"{name}+s{simulations}",
+            )
+        return network_player(self.apply_fn, self.params, temperature=temperature, name=name)
 
 
 def resolve_checkpoint(path: str | Path) -> tuple[Path, int]:
@@ -63,7 +73,7 @@ def resolve_checkpoint(path: str | Path) -> tuple[Path, int]:
 
 def load_policy(path: str | Path) -> LoadedPolicy:
     """Restore the network parameters of the checkpoint named by ``path``."""
-    from keisei_jax.ppo import make_train  # the trainer's Runner is the checkpoint's structure
+    from keisei_jax.algos import make_train  # the trainer's Runner is the checkpoint's structure
 
     ckpt_dir, step = resolve_checkpoint(path)
     checkpointer = Checkpointer(ckpt_dir, keep=1_000_000)  # never deletes: we do not save

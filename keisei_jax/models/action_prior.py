@@ -54,3 +54,24 @@ class ActionPrior(nn.Module):
         per_square = w[0] * capture + w[3] * adjacent + w[4] * near
         per_action = jnp.take(per_square, jnp.asarray(_ACTION_TO), axis=1)  # [B, 13527]
         return per_action + w[1] * jnp.asarray(_PROMOTE) + w[2] * jnp.asarray(_DROP)
+
+
+_HAND_VALUE = np.array([1, 3, 4, 5, 6, 8, 10], np.float32) / 10.0  # hand planes P L N S G B R
+
+
+class MaterialPrior(nn.Module):
+    """obs float32[B, 9, 9, 46] -> float32[B]: a learned multiple of the material balance
+    (side to move minus opponent, in tens of pawns; board and hands), added to the value head
+    before its tanh. The weight starts at 0; it is the value's counterpart of ``ActionPrior``:
+    one scalar learns from the first games that material wins, which the tower would otherwise
+    have to discover from a few thousand results."""
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        w = WEIGHT_SCALE * self.param("weight", nn.initializers.zeros, ())
+        planes = obs.astype(jnp.float32)
+        value = jnp.asarray(_OPP_PLANE_VALUE)  # the same table for both sides' planes
+        board = planes[..., 0:14].sum((1, 2)) @ value - planes[..., 14:28].sum((1, 2)) @ value
+        hands = planes[:, 0, 0, 28:42] * 18.0  # counts, broadcast on every square
+        hand = hands[:, :7] @ jnp.asarray(_HAND_VALUE) - hands[:, 7:] @ jnp.asarray(_HAND_VALUE)
+        return w * (board + hand)

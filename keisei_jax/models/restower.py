@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from keisei_jax import shogi
-from keisei_jax.models.action_prior import ActionPrior
+from keisei_jax.models.action_prior import ActionPrior, MaterialPrior
 from keisei_jax.models.conv import Conv3x3
 
 NUM_ACTIONS = shogi.NUM_ACTIONS
@@ -37,6 +37,8 @@ class ModelConfig:
       policy_channels: channels of the dense policy head's 1x1 conv.
       action_prior: add the learned per-action prior of ``action_prior.ActionPrior``.
       value_channels: channels of the value head's 1x1 conv before the dense layer.
+      material_prior: add a learned multiple of the material balance to the value before its
+        tanh (``action_prior.MaterialPrior``).
       dtype: compute dtype, "float32" or "bfloat16" (parameters stay float32).
     """
 
@@ -47,6 +49,7 @@ class ModelConfig:
     action_prior: bool = False
     policy_channels: int = 2
     value_channels: int = 2
+    material_prior: bool = False
     dtype: str = "float32"
 
 
@@ -159,7 +162,10 @@ class ActorCriticResTower(nn.Module):
 
         v = nn.Dense(cfg.value_channels, dtype=dtype)(x)
         v = nn.relu(nn.LayerNorm(dtype=dtype)(v))
-        value = nn.tanh(nn.Dense(1, dtype=dtype)(v.reshape(v.shape[0], -1)))[:, 0]
+        value = nn.Dense(1, dtype=dtype)(v.reshape(v.shape[0], -1))[:, 0].astype(jnp.float32)
+        if cfg.material_prior:
+            value = value + MaterialPrior()(obs)
+        value = nn.tanh(value)
         return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from keisei_jax import models, shogi
+from keisei_jax.minibatch import minibatch_epochs
 from keisei_jax.ppo.rollout import ApplyFn
 
 
@@ -92,59 +93,11 @@ def update(
     target_kl: float,
     minibatch_sharding: jax.sharding.Sharding | None = None,
 ):
-    """``num_epochs`` passes of shuffled minibatches; returns (params, opt_state, metrics).
-
-    With ``target_kl > 0`` the epochs after the first whose mean approx-KL exceeds it are skipped.
-    Metrics are means over the minibatch steps that ran. ``minibatch_sharding`` (of the
-    [num_minibatches, minibatch_size, ...] shuffled data) splits each minibatch over devices, so
-    the loss means and the gradients become cross-device all-reduces.
-    """
-    n = batch.action.shape[0]
-    num_minibatches = n // minibatch_size
-    grad_fn = jax.value_and_grad(lambda p, b: ppo_loss(apply_fn, p, b, cfg), has_aux=True)
-
-    def minibatch_step(carry, mb):
-        params, opt_state = carry
-        (loss, aux), grads = grad_fn(params, mb)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        params = optax.apply_updates(params, updates)
-        aux = dict(aux, loss=loss, grad_norm=optax.tree.norm(grads))
-        return (params, opt_state), aux
-
-    def epoch(carry, epoch_key):
-        params, opt_state, stopped = carry
-
-        def run():
-            perm = jax.random.permutation(epoch_key, n)
-            shuffled = jax.tree_util.tree_map(
-                lambda x: x[perm].reshape(num_minibatches, minibatch_size, *x.shape[1:]), batch
-            )
-            if minibatch_sharding is not None:
-                # Without it the partitioner may gather the minibatch and repeat it everywhere.
-                shuffled = jax.lax.with_sharding_constraint(shuffled, minibatch_sharding)
-            (p, o), aux = jax.lax.scan(minibatch_step, (params, opt_state), shuffled)
-            return p, o, jax.tree_util.tree_map(jnp.mean, aux)
-
-        def skip():
-            zeros = {k: jnp.float32(0.0) for k in _METRIC_KEYS}
-            return params, opt_state, zeros
-
-        p, o, aux = jax.lax.cond(stopped, skip, run)
-        ran = ~stopped
-        if target_kl > 0:
-            stopped = stopped | (aux["approx_kl"] > target_kl)
-        return (p, o, stopped), (aux, ran)
-
-    keys = jax.random.split(key, num_epochs)
-    (params, opt_state, _), (aux, ran) = jax.lax.scan(
-        epoch, (params, opt_state, jnp.bool_(False)), keys
+    """``num_epochs`` passes of shuffled minibatches of the PPO loss; returns (params,
+    opt_state, metrics). See ``minibatch.minibatch_epochs`` (``target_kl`` early stop,
+    sharding, metrics averaged over the steps that ran)."""
+    return minibatch_epochs(
+        lambda p, b: ppo_loss(apply_fn, p, b, cfg), tx, params, opt_state, batch, key,
+        num_epochs=num_epochs, minibatch_size=minibatch_size, target_kl=target_kl,
+        minibatch_sharding=minibatch_sharding,
     )
-    epochs_run = jnp.maximum(ran.sum(), 1)
-    metrics = {k: jnp.sum(v * ran) / epochs_run for k, v in aux.items()}
-    metrics["epochs_run"] = ran.sum().astype(jnp.float32)
-    return params, opt_state, metrics
-
-
-_METRIC_KEYS = (
-    "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "loss", "grad_norm",
-)

@@ -1,0 +1,58 @@
+"""The Gumbel AlphaZero loss: cross-entropy to the search's improved policy plus value error.
+
+The policy is compared over the position's legal-move slots (``search.legal_slots``), so the
+loss never builds a 13,527-wide softmax: the network's logits are gathered at the legal moves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from keisei_jax import search
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """Flat training data, leading axis ``N`` = positions; ``S`` legal-move slots.
+
+      obs: float32[N, 9, 9, 46]. legal_bits: uint32[N, 507].
+      policy_target: float32[N, S]. Improved policy by slot (sums to 1 over legal moves).
+      value_target: float32[N]. Return of the position for its side to move.
+    """
+
+    obs: jax.Array
+    legal_bits: jax.Array
+    policy_target: jax.Array
+    value_target: jax.Array
+
+
+def az_loss(apply_fn, params, batch: Batch, *, value_coef: float):
+    """Returns (policy cross-entropy + value_coef * 0.5 * squared value error, diagnostics)."""
+    logits, value = apply_fn(params, batch.obs)
+    num_slots = batch.policy_target.shape[-1]
+    actions, count = search.legal_slots(batch.legal_bits, num_slots=num_slots)
+    valid = jnp.arange(num_slots) < count[:, None]
+    slot_logits = jnp.take_along_axis(logits.astype(jnp.float32), actions, axis=-1)
+    log_probs = jax.nn.log_softmax(jnp.where(valid, slot_logits, -1e9), axis=-1)
+    target = batch.policy_target
+    cross_entropy = -jnp.sum(jnp.where(valid, target * log_probs, 0.0), axis=-1)
+    target_entropy = -jnp.sum(jnp.where(target > 0, target * jnp.log(target), 0.0), axis=-1)
+    has_moves = count > 0  # a finished game's position has no policy to learn
+    weight = has_moves.astype(jnp.float32)
+    mean = lambda x: jnp.sum(weight * x) / jnp.maximum(weight.sum(), 1.0)  # noqa: E731
+    policy_loss = mean(cross_entropy)
+    value_loss = 0.5 * jnp.mean(jnp.square(value - batch.value_target))
+    probs = jnp.exp(log_probs)
+    entropy = mean(-jnp.sum(jnp.where(valid, probs * log_probs, 0.0), axis=-1))
+    aux = {
+        "policy_loss": policy_loss,
+        "value_loss": value_loss,
+        "entropy": entropy,
+        # KL(target || network): how far the search moved the policy at these positions.
+        "policy_kl": policy_loss - mean(target_entropy),
+    }
+    return policy_loss + value_coef * value_loss, aux

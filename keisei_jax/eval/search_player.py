@@ -1,0 +1,57 @@
+"""A ``Player`` that searches: Gumbel MuZero over the rules engine with a network as prior and
+value. Its ``params`` are the network's (data: swapping them does not recompile), its act
+function carries the search settings (static)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from keisei_jax import search
+from keisei_jax.eval.players import Player
+from keisei_jax.shogi.state import State
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchAct:
+    """``Act`` of a search player (hashable: it is static under jit).
+
+    apply_fn: hashable ``(params, obs) -> (logits [B, 13527], value [B])`` (``ModuleApply``).
+    num_simulations: simulations per move. considered_actions: root candidates of Sequential
+    Halving. gumbel_scale: 0 plays the search's best move; > 0 samples among the candidates
+    (games against a deterministic opponent then differ). obs_max_plies: the ply cap the
+    network was trained with, for its progress plane (None: the game's own cap).
+    """
+
+    apply_fn: Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
+    num_simulations: int
+    considered_actions: int = 16
+    gumbel_scale: float = 0.0
+    obs_max_plies: int | None = None
+
+    def __call__(self, params, state: State, key: jax.Array) -> jax.Array:
+        return search.search(
+            apply_fn=self.apply_fn, params=params, state=state, key=key,
+            num_simulations=self.num_simulations,
+            max_num_considered_actions=self.considered_actions,
+            gumbel_scale=self.gumbel_scale, obs_max_plies=self.obs_max_plies,
+        ).action
+
+
+def search_player(
+    apply_fn: Callable, params: Any, *, num_simulations: int, considered_actions: int = 16,
+    gumbel_scale: float = 0.0, obs_max_plies: int | None = None, name: str = "search",
+) -> Player:
+    """A network searched with ``num_simulations`` (>= 1) simulations per move."""
+    if num_simulations < 1:
+        raise ValueError(f"num_simulations must be >= 1, got {num_simulations!r}")
+    if considered_actions < 1:
+        raise ValueError(f"considered_actions must be >= 1, got {considered_actions!r}")
+    if gumbel_scale < 0:
+        raise ValueError(f"gumbel_scale must be >= 0, got {gumbel_scale!r}")
+    act = SearchAct(apply_fn, int(num_simulations), int(considered_actions),
+                    float(gumbel_scale), obs_max_plies)
+    return Player(act, params, name)

@@ -1,0 +1,11 @@
+"""Search over the rules engine: Gumbel MuZero (mctx) with the network as prior and value."""
+
+from keisei_jax.search.tree_search import (
+    MAX_LEGAL_MOVES,
+    Node,
+    SearchOutput,
+    legal_slots,
+    search,
+)
+
+__all__ = ["MAX_LEGAL_MOVES", "Node", "SearchOutput", "legal_slots", "search"]

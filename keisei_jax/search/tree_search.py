@@ -1,0 +1,184 @@
+"""Gumbel MuZero search (mctx) over the real rules engine, on the position's legal-move list.
+
+The tree's embedding is the game ``State`` itself: ``recurrent_fn`` is the engine's ``step``, so
+there is no learned dynamics. The network supplies the prior (its masked logits) and the leaf
+value. Values are the side to move's, so the discount between plies is -1; a move that ends the
+game gives the mover's result as the reward and a discount of 0 (its child is never valued).
+
+Actions of the tree are *slots*: slot ``i`` of a node is the ``i``-th legal move of its position
+in Keisei's action order (``legal_slots``). mctx keeps six ``[B, N + 1, num_actions]`` arrays per
+tree; at 13,527 actions that is ~325 kB a node, at ``MAX_LEGAL_MOVES`` = 593 slots ~14 kB, and
+every per-node softmax, argmax and Q completion shrinks by the same factor (figures in the README,
+``experiments/bench_search.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mctx
+
+from keisei_jax import env, shogi
+from keisei_jax.ppo.shaping import material_gain
+from keisei_jax.shogi.state import State
+
+# The most legal moves a shogi position can have (promotion and non-promotion counted apart).
+MAX_LEGAL_MOVES = 593
+_INVALID_LOGIT = -1e9  # finite: an all-invalid node (a finished game) still has a defined softmax
+
+# (params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value float32[B])
+ApplyFn = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
+
+
+def legal_slots(legal_bits: jax.Array, *, num_slots: int = MAX_LEGAL_MOVES
+                ) -> tuple[jax.Array, jax.Array]:
+    """The legal moves of each position as a padded list.
+
+    Args:
+      legal_bits: uint32[B, 507] packed legal sets.
+      num_slots: length of the list (>= 593 holds every legal move of any position).
+    Returns:
+      actions: int32[B, num_slots]. Legal Keisei actions in increasing order, then 0.
+      count: int32[B]. Number of legal moves (at most ``num_slots`` are listed).
+    """
+    mask = shogi.unpack_legal_bits(legal_bits)  # [B, 13527]
+    rank = jnp.cumsum(mask, axis=-1, dtype=jnp.int32) - 1
+    target = jnp.where(mask & (rank < num_slots), rank, num_slots)  # num_slots: dropped
+    ids = jnp.broadcast_to(jnp.arange(mask.shape[-1], dtype=jnp.int32), mask.shape)
+    out = jnp.zeros((mask.shape[0], num_slots + 1), jnp.int32)
+    out = jax.vmap(lambda o, t, a: o.at[t].set(a, mode="drop"))(out, target, ids)
+    return out[:, :num_slots], jnp.minimum(rank[:, -1] + 1, num_slots)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Node:
+    """The embedding of a tree node (leading axis ``[B]``).
+
+      state: the game ``State`` of the node.
+      actions: int32[B, S]. Its legal moves by slot (``legal_slots``).
+    """
+
+    state: State
+    actions: jax.Array
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class SearchOutput:
+    """Result of one search per game (leading axis ``[B]``; ``S`` = slots).
+
+      action: int32[B]. Keisei action chosen (0 for a game without a legal move).
+      slot: int32[B]. Its slot.
+      actions: int32[B, S]. Legal Keisei action of each slot, 0-padded.
+      num_legal: int32[B]. Legal moves listed (valid slots are ``< num_legal``).
+      action_weights: float32[B, S]. The improved policy (softmax of prior logits plus
+        completed Q-values), 0 on invalid slots: the policy target of Gumbel AlphaZero.
+      visit_counts: int32[B, S]. Root visits per slot.
+      root_value: float32[B]. Search value of the root for the side to move.
+      network_value: float32[B]. The network's value of the root.
+      prior_logits: float32[B, S]. The network's masked logits at the root, by slot.
+    """
+
+    action: jax.Array
+    slot: jax.Array
+    actions: jax.Array
+    num_legal: jax.Array
+    action_weights: jax.Array
+    visit_counts: jax.Array
+    root_value: jax.Array
+    network_value: jax.Array
+    prior_logits: jax.Array
+
+
+def _evaluate(apply_fn: ApplyFn, params: Any, state: State, obs_max_plies: int | None,
+              num_slots: int) -> tuple[Node, jax.Array, jax.Array, jax.Array]:
+    """(node, prior logits [B, S], value [B], valid bool[B, S]) of batched positions."""
+    seen = state
+    if obs_max_plies is not None:  # the progress plane is ply / the ply cap trained with
+        seen = dataclasses.replace(state, max_plies=jnp.full_like(state.max_plies, obs_max_plies))
+    logits, value = apply_fn(params, shogi.observe(seen))
+    actions, count = legal_slots(state.legal_bits, num_slots=num_slots)
+    valid = jnp.arange(num_slots) < count[:, None]
+    prior = jnp.take_along_axis(logits.astype(jnp.float32), actions, axis=-1)
+    prior = jnp.where(valid, prior, _INVALID_LOGIT)
+    return Node(state, actions), prior, value.astype(jnp.float32), valid
+
+
+def search(
+    *,
+    apply_fn: ApplyFn,
+    params: Any,
+    state: State,
+    key: jax.Array,
+    num_simulations: int,
+    max_num_considered_actions: int = 16,
+    gumbel_scale: float = 0.0,
+    num_slots: int = MAX_LEGAL_MOVES,
+    obs_max_plies: int | None = None,
+    shaping_coef: jax.Array | float = 0.0,
+    check_bonus: float = 0.0,
+) -> SearchOutput:
+    """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it).
+
+    ``gumbel_scale`` 0 plays the search's best move (evaluation, play); 1 samples the root's
+    considered actions by Gumbel top-k (self-play training). ``obs_max_plies`` replaces the ply
+    cap in the network's progress plane (a GUI game may run past the cap trained with). A
+    finished game or one without a legal move is searched harmlessly and gets action 0.
+
+    ``shaping_coef`` > 0 (a training aid that gumbel_az anneals to 0; play never uses it) adds
+    ``shaping_coef * (material gain + check_bonus * gives check)``, in pawns, to every edge's
+    reward, as the self-play targets do: early in training the search then sees captures and
+    recaptures before the value network has learned that material wins.
+    """
+    if num_simulations < 1:
+        raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
+    shaping = not (isinstance(shaping_coef, (int, float)) and shaping_coef == 0)
+    root_node, root_prior, root_value, root_valid = _evaluate(
+        apply_fn, params, state, obs_max_plies, num_slots)
+
+    def recurrent_fn(params, _key, slot, node: Node):
+        action = jnp.take_along_axis(node.actions, slot[:, None], axis=-1)[:, 0]
+        nxt = env.step_batch(node.state, action)
+        mover = node.state.color.astype(jnp.int32)
+        reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=-1)[:, 0]
+        if shaping:
+            gain = material_gain(node.state, nxt) + check_bonus * nxt.in_check
+            reward = reward + shaping_coef * jnp.where(node.state.terminated
+                                                       | node.state.truncated, 0.0, gain)
+        child, prior, value, _ = _evaluate(apply_fn, params, nxt, obs_max_plies, num_slots)
+        done = nxt.terminated | nxt.truncated
+        out = mctx.RecurrentFnOutput(
+            reward=reward,
+            discount=jnp.where(done, 0.0, -1.0),
+            prior_logits=prior,
+            value=jnp.where(done, 0.0, value),
+        )
+        return out, child
+
+    root = mctx.RootFnOutput(prior_logits=root_prior, value=root_value, embedding=root_node)
+    out = mctx.gumbel_muzero_policy(
+        params, key, root, recurrent_fn, num_simulations,
+        invalid_actions=~root_valid,
+        max_num_considered_actions=max_num_considered_actions,
+        gumbel_scale=gumbel_scale,
+    )
+    tree = out.search_tree
+    slot = out.action.astype(jnp.int32)
+    action = jnp.take_along_axis(root_node.actions, slot[:, None], axis=-1)[:, 0]
+    weights = jnp.where(root_valid, out.action_weights, 0.0)
+    return SearchOutput(
+        action=action,
+        slot=slot,
+        actions=root_node.actions,
+        num_legal=root_valid.sum(-1).astype(jnp.int32),
+        action_weights=weights,
+        visit_counts=tree.children_visits[:, tree.ROOT_INDEX].astype(jnp.int32),
+        root_value=tree.node_values[:, tree.ROOT_INDEX],
+        network_value=root_value,
+        prior_logits=root_prior,
+    )

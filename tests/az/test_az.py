@@ -1,0 +1,146 @@
+"""Gumbel AlphaZero: value targets by hand, policy targets on legal moves, the driver, resume."""
+
+import dataclasses
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from keisei_jax import az, env, models, search, shogi
+from keisei_jax.algos import make_train
+from keisei_jax.checkpoints import Checkpointer
+from keisei_jax.config import ConfigError, TrainConfig, validate
+from keisei_jax.metrics import read_metrics
+from keisei_jax.models import ModelConfig
+from keisei_jax.training import train_and_evaluate
+
+CONFIG = TrainConfig(
+    algo="gumbel_az", model=ModelConfig(num_blocks=1, channels=8, policy_head="local"),
+    num_envs=4, rollout_len=4, max_plies=24, num_epochs=2, minibatch_size=8,
+    search_simulations=4, search_considered_actions=4, gamma=1.0, gae_lambda=0.9,
+    material_shaping=0.01, shaping_anneal_frac=0.5, total_iterations=4, iterations_per_call=2,
+    eval_every=0, checkpoint_every=2, keep_checkpoints=3, tensorboard=False,
+)
+
+
+def _traj(**fields):
+    """A [T, 1] ``SearchTransition`` from per-step lists; unspecified fields are zeros."""
+    t = len(fields["reward"])
+    zeros = {
+        "obs": jnp.zeros((t, 1, 1)), "legal_bits": jnp.zeros((t, 1, 1), jnp.uint32),
+        "policy_target": jnp.zeros((t, 1, 1)), "network_value": jnp.zeros((t, 1)),
+        "action": jnp.zeros((t, 1), jnp.int32), "termination": jnp.zeros((t, 1), jnp.int8),
+        "game_length": jnp.zeros((t, 1), jnp.int32),
+        "terminated": jnp.zeros((t, 1), bool), "truncated": jnp.zeros((t, 1), bool),
+        "bootstrap_value": jnp.zeros((t, 1)), "search_value": jnp.zeros((t, 1)),
+    }
+    given = {k: jnp.asarray(v)[:, None] for k, v in fields.items()}
+    return az.SearchTransition(**{**zeros, **given})
+
+
+def test_value_target_of_a_one_ply_mate_is_the_win():
+    traj = _traj(reward=[1.0], terminated=[True], search_value=[0.3])
+    got = az.targets(traj, jnp.array([0.7]), gamma=1.0, gae_lambda=0.5)
+    np.testing.assert_allclose(got[:, 0], [1.0])
+
+
+def test_value_targets_of_a_three_ply_game_alternate_sign():
+    # Black, White, Black mates. lambda 1: the result, negated for White's move.
+    traj = _traj(reward=[0.0, 0.0, 1.0], terminated=[False, False, True],
+                 search_value=[0.2, -0.4, 0.6])
+    got = az.targets(traj, jnp.array([0.0]), gamma=1.0, gae_lambda=1.0)
+    np.testing.assert_allclose(got[:, 0], [1.0, -1.0, 1.0], atol=1e-6)
+    # lambda 0.5: G2 = 1; G1 = -(0.5 * 0.6) - 0.5 * 1 = -0.8; G0 = -(0.5 * -0.4) - 0.5 * -0.8
+    got = az.targets(traj, jnp.array([0.0]), gamma=1.0, gae_lambda=0.5)
+    np.testing.assert_allclose(got[:, 0], [0.6, -0.8, 1.0], atol=1e-6)
+
+
+def test_ply_cap_cut_bootstraps_and_the_next_game_is_separate():
+    # Step 1 is cut by the ply cap: its target is its bootstrap (the cut position's value in
+    # the mover's view); step 2 starts a new game that ends by the segment's last value.
+    traj = _traj(reward=[0.0, 0.0, 0.0], truncated=[False, True, False],
+                 bootstrap_value=[0.0, -0.25, 0.0], search_value=[0.1, 0.5, 0.3])
+    got = az.targets(traj, jnp.array([0.4]), gamma=1.0, gae_lambda=1.0)
+    np.testing.assert_allclose(got[:, 0], [0.25, -0.25, -0.4], atol=1e-6)
+
+
+def test_policy_targets_sum_to_one_over_legal_moves_only():
+    model = models.make_model(CONFIG.model)
+    params = models.init_params(model, jax.random.PRNGKey(0))
+    apply_fn = lambda p, o: model.apply({"params": p}, o)  # noqa: E731
+    state = env.init_batch(3, max_plies=12)
+    play = jax.jit(lambda p, s, k: az.self_play(
+        apply_fn, p, s, shogi.init(max_plies=12), k, num_steps=14, num_simulations=4,
+        considered_actions=4, gumbel_scale=1.0, shaping_coef=jnp.float32(0.0)))
+    _, traj = play(params, state, jax.random.PRNGKey(1))
+    target = np.asarray(traj.policy_target).reshape(-1, search.MAX_LEGAL_MOVES)
+    bits = np.asarray(traj.legal_bits).reshape(-1, traj.legal_bits.shape[-1])
+    actions, count = jax.jit(search.legal_slots)(jnp.asarray(bits))
+    valid = np.arange(target.shape[1]) < np.asarray(count)[:, None]
+    np.testing.assert_allclose(target.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(target[~valid] == 0) and np.all(target >= 0)
+    # every slot with weight is a legal move of that position, and the played move is one
+    mask = shogi.unpack_legal_bits(jnp.asarray(bits))
+    weighted = np.take_along_axis(np.asarray(mask), np.asarray(actions), axis=1)
+    assert np.all(weighted[valid])
+    played = np.asarray(traj.action).reshape(-1)
+    assert np.all(np.asarray(mask)[np.arange(len(played)), played])
+    # the ply cap (12) cut the games after the first 12 plies: a game boundary is in the data
+    assert bool(np.any(np.asarray(traj.truncated)))
+
+
+def test_gumbel_az_refuses_ppo_only_settings():
+    for field, value in (("random_opponent_lanes", 0.5), ("target_kl", 0.01)):
+        with pytest.raises(ConfigError, match=field):
+            validate(dataclasses.replace(CONFIG, **{field: value}))
+    with pytest.raises(ConfigError, match="algo"):
+        validate(dataclasses.replace(CONFIG, algo="alphago"))
+
+
+def _restore(workdir, step=None):
+    template = make_train(CONFIG).init(jax.random.PRNGKey(123))
+    ck = Checkpointer(Path(workdir) / "checkpoints", keep=CONFIG.keep_checkpoints)
+    try:
+        return ck.restore(template, CONFIG, step)
+    finally:
+        ck.close()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("az_runs")
+    straight, split = base / "straight", base / "split"
+    train_and_evaluate(CONFIG, straight, quiet=True)
+    train_and_evaluate(CONFIG, split, stop_at=2, quiet=True)
+    train_and_evaluate(CONFIG, split, resume=True, quiet=True)
+    return straight, split
+
+
+def test_a_tiny_gumbel_az_run_trains_through_the_driver(runs):
+    straight, _ = runs
+    records = read_metrics(straight / "metrics.jsonl")
+    assert [r["iteration"] for r in records] == [2, 4]
+    last = records[-1]
+    for name in ("train/policy_loss", "train/value_loss", "train/policy_kl",
+                 "train/search_value_gap", "train/entropy"):
+        assert np.isfinite(last[name]), name
+    assert last["train/epochs_run"] == CONFIG.num_epochs
+    runner, step = _restore(straight)
+    start = make_train(CONFIG).init(jax.random.PRNGKey(CONFIG.seed))
+    moved = [not np.array_equal(a, b) for a, b in zip(
+        jax.tree_util.tree_leaves(runner.params), jax.tree_util.tree_leaves(start.params),
+        strict=True)]
+    assert step == 4 and all(moved)
+
+
+def test_gumbel_az_resume_is_bit_exact(runs):
+    straight, split = runs
+    a, _ = _restore(straight)
+    b, _ = _restore(split)
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
+        assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
+    ma, mb = read_metrics(straight / "metrics.jsonl"), read_metrics(split / "metrics.jsonl")
+    keys = [k for k in ma[-1] if k.startswith(("train/", "games/"))]
+    assert [{k: m[k] for k in keys} for m in ma] == [{k: m[k] for k in keys} for m in mb]

@@ -1,0 +1,179 @@
+"""Gumbel MuZero over the rules engine: legal-move slots, tactics, terminal signs, robustness."""
+
+import functools
+import re
+
+import cshogi
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from keisei_jax import env, search, shogi
+from keisei_jax.models.action_prior import WEIGHT_SCALE, ActionPrior
+
+_A = shogi.NUM_ACTIONS
+
+
+def _flat(params, obs):
+    """No knowledge: uniform prior, value 0, so only the engine's results steer the search."""
+    del params
+    b = obs.shape[0]
+    return jnp.zeros((b, _A), jnp.float32), jnp.zeros((b,), jnp.float32)
+
+
+_PRIOR = ActionPrior()
+# Fixed weights of the action prior's features (capture value, promotion, drop, destination next
+# to / two squares from the enemy king): a tsume solver's "approach the king" hint, value 0.
+_HINT = jnp.array([1.0, 0.5, 0.0, 2.0, 0.5]) / WEIGHT_SCALE
+
+
+def _hinted(params, obs):
+    return _PRIOR.apply({"params": {"weights": params}}, obs), jnp.zeros((obs.shape[0],))
+
+
+@functools.cache
+def _searcher(num_simulations: int, considered: int, gumbel_scale: float = 0.0, hint=False):
+    return jax.jit(functools.partial(
+        search.search, apply_fn=_hinted if hint else _flat, params=_HINT if hint else None,
+        num_simulations=num_simulations, max_num_considered_actions=considered,
+        gumbel_scale=gumbel_scale))
+
+
+def _batch(sfens, max_plies=512):
+    states = [shogi.from_sfen(s, max_plies=max_plies) for s in sfens]
+    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+
+
+def _mirror(sfen: str) -> str:
+    """The same position with colours swapped (board rotated, case swapped, hands swapped)."""
+    board, side, hand, ply = sfen.split()
+    ranks = [re.findall(r"\+?[A-Za-z]|\d", rank)[::-1] for rank in board.split("/")[::-1]]
+    board = "/".join("".join(tokens) for tokens in ranks).swapcase()
+    return f"{board} {'w' if side == 'b' else 'b'} {hand.swapcase()} {ply}"
+
+
+MATE_IN_1 = ["8k/7+BS/9/9/9/9/9/9/4K4 b - 1", "8k/9/7GG/9/9/9/9/9/4K4 b - 1"]
+# Mates in three plies (checked with cshogi); none has a mate in one.
+MATE_IN_3 = [
+    "7B1/8k/8G/7G1/9/9/9/9/4K4 b - 1",
+    "9/7kS/5S2R/9/8P/9/9/9/4K4 b - 1",
+    "6k1B/9/6g2/6R2/9/9/9/9/4K4 b - 1",
+]
+
+
+def _mates_in_3(sfen: str, usi: str) -> bool:
+    """cshogi: ``usi`` leaves the opponent no legal move (a loss for it, checked or not), or
+    every reply allows a mate in one."""
+    board = cshogi.Board(sfen)
+    board.push_usi(usi)
+    if board.is_game_over():
+        return True
+    for reply in list(board.legal_moves):
+        board.push(reply)
+        mate = board.mate_move_in_1ply()
+        board.pop()
+        if not mate:
+            return False
+    return True
+
+
+def test_legal_slots_match_cshogi_on_random_positions():
+    state = env.init_batch(16)
+    state, _ = env.random_rollout(state, jax.random.PRNGKey(3), 40)
+    # the position with the most legal moves of any shogi position (593)
+    extra = _batch(["R8/2K1S1SSk/4B4/9/9/9/9/9/1L1L1L3 b RBGSNLP3g3n17p 1"])
+    state = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), state, extra)
+    actions, count = jax.jit(search.legal_slots)(state.legal_bits)
+    assert int(count[-1]) == 593
+    for i in range(state.color.shape[0]):
+        one = jax.tree_util.tree_map(lambda x, i=i: x[i], state)
+        sfen = shogi.to_sfen(one)
+        expected = sorted(cshogi.move_to_usi(m) for m in cshogi.Board(sfen).legal_moves)
+        listed = actions[i, : int(count[i])]
+        usi = sorted(shogi.action_to_usi(int(a), int(one.color)) for a in listed)
+        assert usi == expected, sfen
+        assert np.all(np.asarray(actions[i, int(count[i]):]) == 0)
+
+
+def test_mate_in_one_is_found_without_any_prior():
+    # Every move considered once: the engine's terminal reward alone picks a mating move.
+    sfens = MATE_IN_1 + [_mirror(s) for s in MATE_IN_1]
+    out = _searcher(32, 32)(state=_batch(sfens), key=jax.random.PRNGKey(0))
+    for i, sfen in enumerate(sfens):
+        board = cshogi.Board(sfen)
+        board.push_usi(shogi.action_to_usi(int(out.action[i]), int(board.turn)))
+        assert board.is_game_over(), sfen
+    assert np.all(np.asarray(out.root_value) > 0.5)
+
+
+@pytest.mark.parametrize("colour", ["black", "white"])
+def test_mate_in_one_and_three_are_found(colour):
+    sfens = MATE_IN_1 + MATE_IN_3
+    if colour == "white":
+        sfens = [_mirror(s) for s in sfens]
+    out = _searcher(48, 4, hint=True)(state=_batch(sfens), key=jax.random.PRNGKey(0))
+    for i, sfen in enumerate(sfens):
+        usi = shogi.action_to_usi(int(out.action[i]), 0 if colour == "black" else 1)
+        assert _mates_in_3(sfen, usi), (sfen, usi)
+        if i < len(MATE_IN_1):
+            board = cshogi.Board(sfen)
+            board.push_usi(usi)
+            assert board.is_game_over(), (sfen, usi)
+            # the mate is worth a full win to the side to move, whatever its colour
+            assert float(out.root_value[i]) > 0.5
+
+
+def test_terminal_values_have_the_right_sign_for_both_colours():
+    # After the first move of each mate in three the defender (White, or Black mirrored) is
+    # lost whatever it plays: its search value must be negative, the attacker's positive.
+    lost = []
+    for sfen in MATE_IN_3:
+        board = cshogi.Board(sfen)
+        board.push(board.mate_move(3))
+        lost.append(board.sfen())
+    sfens = lost + [_mirror(s) for s in lost]
+    out = _searcher(48, 4, hint=True)(state=_batch(sfens), key=jax.random.PRNGKey(1))
+    assert np.all(np.asarray(out.root_value) < -0.2), out.root_value
+    assert np.all(np.asarray(out.network_value) == 0)
+
+
+def test_never_illegal_on_random_positions_one_move_and_only_drops():
+    only_drop = "k8/1G7/9/9/9/9/9/9/8K b P 1"  # the pawn drop mates -> not a legal drop here
+    one_move = "k8/2G6/1+R7/9/9/9/9/9/8K w - 1"
+    state = env.init_batch(14)
+    state, _ = env.random_rollout(state, jax.random.PRNGKey(5), 60)
+    extra = _batch([one_move, "lnsgkgsnl/9/9/9/9/9/9/9/4K4 b RBGSNLP 1", only_drop])
+    state = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), state, extra)
+    for key, scale in ((0, 0.0), (1, 1.0)):
+        out = _searcher(8, 16, scale)(state=state, key=jax.random.PRNGKey(key))
+        legal = np.asarray(jax.vmap(shogi.is_legal)(state, out.action))
+        has_moves = np.asarray(jnp.any(state.legal_bits != 0, axis=-1))
+        assert np.all(legal | ~has_moves)
+        weights = np.asarray(out.action_weights)
+        valid = np.arange(weights.shape[1]) < np.asarray(out.num_legal)[:, None]
+        assert np.all(weights[~valid] == 0)
+        np.testing.assert_allclose(weights.sum(-1)[has_moves], 1.0, rtol=1e-5)
+
+
+def test_finished_games_do_not_break_the_search():
+    mated = "8k/7+B+B/9/9/9/9/9/9/4K4 w - 1"  # White is checkmated: no legal move
+    state = _batch([mated, shogi.to_sfen(shogi.init())])
+    state = jax.tree_util.tree_map(lambda x: x, state)
+    finished = jax.vmap(shogi.step)(state, jnp.array([0, 0], jnp.int32))  # illegal: both end
+    both = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), state, finished)
+    out = _searcher(8, 16)(state=both, key=jax.random.PRNGKey(0))
+    assert int(out.num_legal[0]) == 0 and int(out.action[0]) == 0
+    assert np.all(np.isfinite(np.asarray(out.root_value)))
+    assert np.all(np.isfinite(np.asarray(out.action_weights)))
+    assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[1], both), out.action[1]))
+
+
+def test_results_are_deterministic_for_a_key():
+    state = env.init_batch(4)
+    state, _ = env.random_rollout(state, jax.random.PRNGKey(9), 30)
+    f = _searcher(8, 16, 1.0)
+    a = f(state=state, key=jax.random.PRNGKey(4))
+    b = f(state=state, key=jax.random.PRNGKey(4))
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
