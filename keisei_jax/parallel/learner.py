@@ -37,7 +37,7 @@ def make_collect(config: TrainConfig, *, lanes: int, segment_length: int, first_
 
     def collect(params, state, key, coef):
         state, traj = rollout(apply_fn, params, state, start, key, num_steps=segment_length,
-                              shaping_coef=coef, check_bonus=cfg.check_shaping,
+                              shaping_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
                               random_color=random_color)
         _, last_value = apply_fn(params, shogi.observe(state))
         return state, traj, last_value

@@ -82,12 +82,12 @@ def rollout(
     *,
     num_steps: int,
     shaping_coef: jax.Array,
-    check_bonus: float = 0.0,
+    check_bonus_pawns: float = 0.0,
     random_color: jax.Array | None = None,
 ) -> tuple[State, Transition]:
     """Play ``num_steps`` batched plies with auto-reset; returns the new state and [T, B] data.
 
-    Shaping adds ``shaping_coef * (material gain + check_bonus * gives check)`` to the
+    Shaping adds ``shaping_coef * (material gain + check_bonus_pawns * gives check)`` to the
     mover's reward (both in pawns; see ``shaping``).
 
     ``random_color`` int8[B] (optional): in lanes where it is 0 or 1, that colour is played by a
@@ -105,7 +105,7 @@ def rollout(
             u_random = jax.random.uniform(k_random, state.color.shape)
             action = jnp.where(learn, action, env.sample_uniform_legal(state.legal_bits, u_random))
         reset, out, nxt = env.step_autoreset_with_next(state, action, start)
-        gain = material_gain(state, nxt) + check_bonus * nxt.in_check.astype(jnp.float32)
+        gain = material_gain(state, nxt) + check_bonus_pawns * nxt.in_check.astype(jnp.float32)
         reward = out.reward + shaping_coef * gain
 
         # A cut game's value is read from its position before the reset; ply-cap cuts are rare,

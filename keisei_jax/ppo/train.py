@@ -163,7 +163,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
         coef = shaping_coef(cfg, runner.iteration)
         env_state, traj = rollout(
             apply_fn, runner.params, runner.env_state, start, k_rollout,
-            num_steps=cfg.rollout_len, shaping_coef=coef, check_bonus=cfg.check_shaping,
+            num_steps=cfg.rollout_len, shaping_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
             random_color=random_color,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
