@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 import jax  # noqa: E402
 
 from experiments import configs  # noqa: E402
-from keisei_jax.parallel import ParallelConfig, ParallelTrainCall  # noqa: E402
+from keisei_jax.config import ParallelConfig  # noqa: E402
+from keisei_jax.parallel import ParallelTrainCall  # noqa: E402
 from keisei_jax.ppo import make_train  # noqa: E402
 
 
@@ -55,11 +56,12 @@ def bench_sequential(config, seconds: float) -> dict:
 
 
 def bench_workers(config, num_workers: int, lanes: int, seconds: float) -> dict:
-    cfg = dataclasses.replace(config, num_envs=num_workers * lanes, iterations_per_call=1)
-    trainer = make_train(cfg)
     par = ParallelConfig(enabled=True, num_workers=num_workers, lanes_per_worker=lanes)
+    cfg = dataclasses.replace(config, num_envs=num_workers * lanes, iterations_per_call=1,
+                              parallel=par)
+    trainer = make_train(cfg)
     runner = trainer.init(jax.random.PRNGKey(0))
-    with ParallelTrainCall(trainer, par) as call:
+    with ParallelTrainCall(trainer) as call:
         t0 = time.monotonic()
         box = [call(runner)[0]]  # starts the workers, compiles everything
         startup = time.monotonic() - t0

@@ -10,15 +10,15 @@ The run uses every device JAX sees. Over several hosts, start this same command 
 ``--distributed`` (Cloud TPU pod slices, SLURM and Open MPI: JAX finds the others by itself) or
 with ``--coordinator_address HOST:PORT --num_processes N --process_id I``.
 
-``--parallel`` plays self-play in worker processes instead (the CPU fallback for many-core hosts
-without an accelerator); ``--parallel.num_workers 4`` and the other ``ParallelConfig`` fields
-shape it.
+``--parallel`` (short for ``--parallel.enabled true``) plays self-play in worker processes instead
+(the CPU fallback for many-core hosts without an accelerator); ``--parallel.num_workers 4`` and
+the other ``parallel.*`` fields shape it. They are part of the config like the model's: saved in
+``config.json`` and the checkpoints, and free to change on resume.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import difflib
 import sys
 import time
@@ -28,11 +28,16 @@ sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 from experiments import configs  # noqa: E402
 from keisei_jax.checkpoints import CheckpointError  # noqa: E402
-from keisei_jax.config import FIELDS, ConfigError, apply_overrides  # noqa: E402
+from keisei_jax.config import (  # noqa: E402
+    FIELDS,
+    NESTED,
+    ConfigError,
+    TrainConfig,
+    apply_overrides,
+    describe,
+    field_value,
+)
 from keisei_jax.models import PRESETS  # noqa: E402
-from keisei_jax.parallel.config import ParallelConfig  # noqa: E402
-
-PARALLEL_FIELDS = [f for f in dataclasses.fields(ParallelConfig) if f.name != "enabled"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +47,6 @@ class _Parser(argparse.ArgumentParser):
                                                "--quiet", "--help", "--stop_at", "--distributed",
                                                "--coordinator_address", "--num_processes",
                                                "--process_id", "--parallel", "--model"}
-        known |= {f"--parallel.{f.name}" for f in PARALLEL_FIELDS}
         bad = [a.split("=")[0] for a in unknown if a.split("=")[0] not in known]
         if bad:
             hints = {b: difflib.get_close_matches(b, known, n=2) for b in bad}
@@ -67,20 +71,28 @@ def parse_args(argv: list[str]):
     multi.add_argument("--coordinator_address", default=None, help="HOST:PORT of process 0")
     multi.add_argument("--num_processes", type=int, default=None)
     multi.add_argument("--process_id", type=int, default=None)
-    par = parser.add_argument_group("CPU-parallel self-play (keisei_jax.parallel)")
-    par.add_argument("--parallel", action="store_true",
-                     help="self-play in worker processes feeding the same update")
-    for f in PARALLEL_FIELDS:
-        par.add_argument(f"--parallel.{f.name}", dest=f"parallel_{f.name}", type=type(f.default),
-                         default=f.default, help=f"(default {f.default})")
-    group = parser.add_argument_group("config fields (override the named config)")
-    group.add_argument("--model", dest="model_preset", default=None, metavar="PRESET",
-                       help=f"model preset, one of {sorted(PRESETS)}; --model.* flags change it")
+    groups = {"": parser.add_argument_group(
+        "config fields (override the named config; defaults shown are the default config's)")}
+    for head, nested in NESTED.items():
+        groups[head] = parser.add_argument_group(f"{head}.* fields: {nested.metadata['doc']}")
+    groups["model"].add_argument(
+        "--model", dest="model_preset", default=None, metavar="PRESET",
+        help=f"model preset, one of {sorted(PRESETS)}; --model.* flags change it")
+    groups["parallel"].add_argument("--parallel", action="store_true",
+                                    help="short for --parallel.enabled true")
+    defaults = TrainConfig()
     for name, field in FIELDS.items():
-        group.add_argument(f"--{name}", dest=f"field_{name}", metavar=field.type.upper(),
-                           default=None, help=f"({field.type})")
+        resumable = "; may change on resume" if field.metadata["resumable"] else ""
+        text = (f"{field.metadata['doc']} ({describe(name)}; default "
+                f"{field_value(defaults, name)!r}{resumable})")
+        head, _, rest = name.partition(".")
+        groups[head if rest else ""].add_argument(
+            f"--{name}", dest=f"field_{name}", metavar=field.type.upper(), default=None,
+            help=text.replace("%", "%%"))
     args = parser.parse_args(argv)
     overrides = {"model": args.model_preset} if args.model_preset else {}
+    if args.parallel:
+        overrides["parallel.enabled"] = "true"
     overrides |= {
         name: getattr(args, f"field_{name}") for name in FIELDS
         if getattr(args, f"field_{name}") is not None
@@ -116,11 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from keisei_jax.training import train_and_evaluate
 
-    parallel = ParallelConfig(enabled=args.parallel, **{
-        f.name: getattr(args, f"parallel_{f.name}") for f in PARALLEL_FIELDS})
     try:
         record = train_and_evaluate(config, workdir, resume=args.resume, stop_at=args.stop_at,
-                                    quiet=args.quiet, parallel=parallel)
+                                    quiet=args.quiet)
     except (CheckpointError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -15,14 +15,18 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
-from keisei_jax.config import FIELDS, ConfigError, TrainConfig, field_value, from_dict
+from keisei_jax.config import (
+    FIELDS,
+    RESUMABLE,
+    ConfigError,
+    TrainConfig,
+    field_value,
+    from_dict,
+)
 
-# Fields that may differ on resume: they change the schedule of the driver, not the training.
-RESUMABLE_CHANGES = frozenset({
-    "total_iterations", "eval_every", "eval_games", "eval_max_plies", "eval_greedy",
-    "eval_ladder_games",
-    "checkpoint_every", "keep_checkpoints", "tensorboard",
-})
+# Fields that may differ on resume (``resumable=True`` beside each field in keisei_jax.config):
+# the driver's schedule and the parallel layout, not what is learnt.
+RESUMABLE_CHANGES = RESUMABLE
 
 
 class CheckpointError(RuntimeError):

@@ -1,16 +1,21 @@
 """Training configuration: one frozen dataclass, validated field by field.
 
-Config files in ``experiments/configs/`` build a ``TrainConfig``; ``experiments/train.py`` sets any
-field from the command line through ``apply_overrides``. An unknown key or a bad value raises
-``ConfigError`` naming the field and what it accepts.
+``TrainConfig()`` is the default config (``experiments/configs/default.py``); the other configs in
+``experiments/configs/`` replace some of its fields, and ``experiments/train.py`` sets any field
+from the command line through ``apply_overrides``. Each field declares its range or choices,
+whether it may change on resume and a one-line doc beside it (``config_field.field``); validation,
+the flags' help and the checkpoints' resume check read them from ``FIELDS``. An unknown key or a
+bad value raises ``ConfigError`` naming the field and what it accepts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from typing import Any
 
+from keisei_jax.config_field import field
 from keisei_jax.models import PRESETS, ModelConfig
 
 
@@ -18,64 +23,118 @@ class ConfigError(ValueError):
     """An unknown config key or a value outside what the field accepts."""
 
 
+# Every field may change on resume: the layout must give the learner the sequential path's batch
+# (num_workers * lanes_per_worker * segment_length = num_envs * rollout_len, checked), so the
+# update, its minibatch split and the learning-rate schedule stay the same; the ``Runner`` holds
+# no worker state (workers start new games from the current params); sync interval and policy
+# lag only bound how stale the behaviour data is (the update uses its stored log-probs); the rest
+# are timeouts, buffer depths and thread counts.
+@dataclasses.dataclass(frozen=True)
+class ParallelConfig:
+    """How the CPU-parallel self-play workers (``keisei_jax.parallel``) are laid out. Seconds.
+
+    One PPO iteration consumes ``num_workers`` segments of ``segment_length`` steps on
+    ``lanes_per_worker`` games each (from whichever workers deliver first), so that
+    ``num_workers * lanes_per_worker * segment_length`` must equal the sequential path's
+    ``num_envs * rollout_len``: the learning-rate schedule and the minibatch split are the same.
+    ``0`` for ``lanes_per_worker`` / ``segment_length`` derives them from the ``TrainConfig``.
+    """
+
+    enabled: bool = field(False, resumable=True,
+                          doc="self-play in worker processes feeding the same update")
+    num_workers: int = field(2, lo=1, resumable=True, doc="self-play worker processes")
+    lanes_per_worker: int = field(0, lo=0, resumable=True, doc="games per worker; 0: num_envs // "
+                                  "num_workers")
+    segment_length: int = field(0, lo=0, resumable=True, doc="steps per segment; 0: rollout_len")
+    sync_interval: int = field(1, lo=1, resumable=True,
+                               doc="segments between a worker's looks at the newest params")
+    max_policy_lag: int = field(2, lo=0, resumable=True,
+                                doc="segments from params older than this are dropped")
+    slots_per_worker: int = field(2, lo=1, resumable=True,
+                                  doc="shared-memory ring depth: segments in flight per worker")
+    xla_threads_per_worker: int = field(1, lo=1, resumable=True,
+                                        doc="CPU threads of each worker's XLA")
+    start_timeout: float = field(300.0, lo=0.0, lo_open=True, resumable=True,
+                                 doc="seconds for a worker's first segment (import + compile)")
+    segment_timeout: float = field(120.0, lo=0.0, lo_open=True, resumable=True,
+                                   doc="seconds without a segment from any worker: fall back")
+    stop_timeout: float = field(10.0, lo=0.0, lo_open=True, resumable=True,
+                                doc="seconds of graceful stop before terminate, then kill")
+    max_restarts: int = field(3, lo=0, resumable=True,
+                              doc="more worker deaths than this in one run: fall back")
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run depends on. Units: iterations unless a name says otherwise.
+    """Everything a training run depends on; the defaults are the CPU default config.
+    Units: iterations unless a name says otherwise.
 
     One iteration = ``rollout_len`` batched env steps on ``num_envs`` self-play lanes, then
     ``num_epochs`` passes of shuffled minibatches of ``minibatch_size`` transitions.
     """
 
-    seed: int = 0
-    # "ppo": clipped PPO on raw self-play; "gumbel_az": Gumbel AlphaZero, every self-play move
-    # chosen by a search whose improved policy and returns are the training targets.
-    algo: str = "ppo"
-    # The network's shape and compute dtype; ``with_model`` swaps in a named preset.
-    model: ModelConfig = ModelConfig()
+    seed: int = field(0, doc="seed of the parameters, the games and the minibatch order")
+    algo: str = field("ppo", choices=("ppo", "gumbel_az"),
+                      doc="ppo: clipped PPO on raw self-play; gumbel_az: Gumbel AlphaZero, every "
+                          "self-play move searched, the search's policy and returns the targets")
+    # Configs saved before the model was nested held ModelConfig's defaults in flat keys.
+    model: ModelConfig = field(PRESETS["small"], absent=ModelConfig(),
+                               doc="the network's shape and compute dtype")
+    parallel: ParallelConfig = field(ParallelConfig(), doc="CPU-parallel self-play")
     # Self-play.
-    num_envs: int = 64
-    rollout_len: int = 32
-    max_plies: int = 512
+    num_envs: int = field(64, lo=1, doc="self-play games played side by side")
+    rollout_len: int = field(32, lo=1, doc="env steps per iteration on each lane")
+    max_plies: int = field(512, lo=1, doc="ply cap of a training game (cut, bootstrapped)")
     # PPO.
-    num_epochs: int = 4
-    minibatch_size: int = 512
-    lr: float = 3e-4
-    lr_schedule: str = "linear"
-    adam_eps: float = 1e-5
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    clip_eps: float = 0.2
-    value_clip_eps: float = 0.0
-    value_coef: float = 0.5
-    entropy_coef: float = 0.01
-    max_grad_norm: float = 0.5
-    target_kl: float = 0.0
-    # Search (gumbel_az self-play): simulations per move, actions Sequential Halving considers at
-    # the root, Gumbel noise scale (1 samples the root's candidates, 0 is deterministic).
-    search_simulations: int = 16
-    search_considered_actions: int = 16
-    search_gumbel_scale: float = 1.0
-    # Reward shaping (training only): (material gain + check_shaping if the move gives check), in
-    # pawns, x material_shaping, annealed to 0 over shaping_anneal_frac of the run.
-    material_shaping: float = 0.0
-    check_shaping: float = 0.0
-    shaping_anneal_frac: float = 0.0
-    # Curriculum (training only): this fraction of the lanes plays a uniform-random opponent.
-    random_opponent_lanes: float = 0.0
+    num_epochs: int = field(2, lo=1, doc="passes over an iteration's data")
+    minibatch_size: int = field(64, lo=1, doc="transitions per gradient step")
+    lr: float = field(1e-3, lo=0.0, lo_open=True, doc="Adam's peak learning rate")
+    lr_schedule: str = field("linear", choices=("constant", "linear", "cosine"),
+                             doc="decay of the learning rate to 0 over the run")
+    adam_eps: float = field(1e-5, lo=0.0, lo_open=True, doc="Adam's epsilon")
+    gamma: float = field(0.99, lo=0.0, hi=1.0, doc="discount per ply")
+    gae_lambda: float = field(0.8, lo=0.0, hi=1.0, doc="GAE's lambda")
+    clip_eps: float = field(0.2, lo=0.0, lo_open=True, doc="PPO ratio clip")
+    value_clip_eps: float = field(0.0, lo=0.0, doc="value clip around the rollout's; 0: none")
+    value_coef: float = field(0.5, lo=0.0, doc="weight of the value loss")
+    entropy_coef: float = field(0.005, lo=0.0, doc="weight of the entropy bonus")
+    max_grad_norm: float = field(0.5, lo=0.0, lo_open=True, doc="global gradient-norm clip")
+    target_kl: float = field(0.0, lo=0.0, doc="stop an iteration's epochs past this KL; 0: never")
+    # Search (gumbel_az self-play).
+    search_simulations: int = field(16, lo=1, doc="simulations per self-play move (gumbel_az)")
+    search_considered_actions: int = field(
+        16, lo=1, doc="root actions Sequential Halving considers (gumbel_az)")
+    search_gumbel_scale: float = field(
+        1.0, lo=0.0, doc="Gumbel noise of the root's choice: 1 samples, 0 deterministic")
+    # Reward shaping (training only), annealed to 0 over shaping_anneal_frac of the run.
+    material_shaping: float = field(0.02, lo=0.0, doc="reward per pawn of material gained")
+    check_bonus_pawns: float = field(
+        2.0, lo=0.0, absent=0.0,
+        doc="pawns of material credited to a checking move; scaled by material_shaping like the "
+            "material gain")
+    shaping_anneal_frac: float = field(0.7, lo=0.0, hi=1.0,
+                                       doc="fraction of the run over which shaping decays to 0")
+    # Curriculum (training only).
+    random_opponent_lanes: float = field(0.0, lo=0.0, hi=1.0,
+                                         doc="fraction of the lanes facing a uniform-random player")
     # Schedule of the driver.
-    total_iterations: int = 100
-    iterations_per_call: int = 10
-    eval_every: int = 50
-    eval_games: int = 200
-    eval_max_plies: int = 512
-    # The learner plays its most probable move in evaluations, else samples from its policy.
-    eval_greedy: bool = True
-    # Games against the greedy baseline and against the parameters of the previous evaluation
-    # at each evaluation (``eval/greedy/*``, ``eval/earlier/*``); 0 turns them off.
-    eval_ladder_games: int = 0
-    checkpoint_every: int = 50
-    keep_checkpoints: int = 3
-    tensorboard: bool = True
+    total_iterations: int = field(80, lo=1, resumable=True, doc="iterations of the run")
+    iterations_per_call: int = field(10, lo=1, doc="iterations per compiled call")
+    eval_every: int = field(20, lo=0, resumable=True,
+                            doc="iterations between evaluations; 0: none")
+    eval_games: int = field(200, lo=2, resumable=True,
+                            doc="games against the random player per evaluation")
+    eval_max_plies: int = field(512, lo=1, resumable=True, doc="ply cap of an evaluation game")
+    eval_greedy: bool = field(False, resumable=True,
+                              doc="play the most probable move in evaluations, else sample")
+    eval_ladder_games: int = field(
+        32, lo=0, resumable=True, absent=0,
+        doc="games against the greedy baseline and the previous evaluation's params (eval/greedy, "
+            "eval/earlier); 0: off")
+    checkpoint_every: int = field(20, lo=0, resumable=True,
+                                  doc="iterations between checkpoints; 0: only at the end")
+    keep_checkpoints: int = field(3, lo=1, resumable=True, doc="checkpoints kept")
+    tensorboard: bool = field(True, resumable=True, doc="write tensorboard/ beside metrics.jsonl")
 
     @property
     def steps_per_iteration(self) -> int:
@@ -92,49 +151,25 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-_CHOICES = {
-    "model.dtype": ("float32", "bfloat16"),
-    "model.policy_head": ("dense", "local"),
-    "lr_schedule": ("constant", "linear", "cosine"),
-    "algo": ("ppo", "gumbel_az"),
-}
-# field -> (lowest, highest, lowest inclusive); None is unbounded.
-_RANGES = {
-    "model.num_blocks": (0, None, True), "model.channels": (1, None, True),
-    "model.se_ratio": (0.0, 1.0, True), "model.policy_channels": (1, None, True),
-    "model.value_channels": (1, None, True),
-    "num_envs": (1, None, True), "rollout_len": (1, None, True), "max_plies": (1, None, True),
-    "num_epochs": (1, None, True), "minibatch_size": (1, None, True), "lr": (0.0, None, False),
-    "adam_eps": (0.0, None, False), "gamma": (0.0, 1.0, True), "gae_lambda": (0.0, 1.0, True),
-    "clip_eps": (0.0, None, False), "value_clip_eps": (0.0, None, True),
-    "value_coef": (0.0, None, True), "entropy_coef": (0.0, None, True),
-    "max_grad_norm": (0.0, None, False), "target_kl": (0.0, None, True),
-    "material_shaping": (0.0, None, True),
-    "check_shaping": (0.0, None, True), "shaping_anneal_frac": (0.0, 1.0, True),
-    "random_opponent_lanes": (0.0, 1.0, True),
-    "total_iterations": (1, None, True), "iterations_per_call": (1, None, True),
-    "eval_every": (0, None, True), "eval_games": (2, None, True),
-    "eval_max_plies": (1, None, True), "checkpoint_every": (0, None, True),
-    "eval_ladder_games": (0, None, True),
-    "keep_checkpoints": (1, None, True),
-    "search_simulations": (1, None, True), "search_considered_actions": (1, None, True),
-    "search_gumbel_scale": (0.0, None, True),
-}
-
-
 def _leaves(cls: type, prefix: str = "") -> dict[str, dataclasses.Field]:
     out = {}
     for f in dataclasses.fields(cls):
-        if f.name == "model":
-            out.update(_leaves(ModelConfig, "model."))
+        if dataclasses.is_dataclass(f.default):
+            out.update(_leaves(type(f.default), f"{prefix}{f.name}."))
         else:
             out[prefix + f.name] = f
     return out
 
 
-# Every settable field by its dotted name ("lr", "model.channels"): the command line's flags,
-# the keys of overrides, and what validation and checkpoint compatibility walk over.
+# The nested configs by field name ("model", "parallel").
+NESTED: dict[str, dataclasses.Field] = {
+    f.name: f for f in dataclasses.fields(TrainConfig) if dataclasses.is_dataclass(f.default)
+}
+# Every settable field by its dotted name ("lr", "model.channels", "parallel.num_workers"): the
+# command line's flags, the keys of overrides, and what validation and the resume check walk.
 FIELDS: dict[str, dataclasses.Field] = _leaves(TrainConfig)
+# The fields that may differ between a checkpoint's config and the resuming run's.
+RESUMABLE: frozenset[str] = frozenset(n for n, f in FIELDS.items() if f.metadata["resumable"])
 
 
 def field_value(config: TrainConfig, name: str) -> Any:
@@ -144,46 +179,92 @@ def field_value(config: TrainConfig, name: str) -> Any:
     return config
 
 
-def _replace(config: TrainConfig, values: dict[str, Any]) -> TrainConfig:
-    model = {k.removeprefix("model."): v for k, v in values.items() if k.startswith("model.")}
-    top = {k: v for k, v in values.items() if not k.startswith("model.")}
-    if model:
-        top["model"] = dataclasses.replace(config.model, **model)
+def _replace(config: Any, values: dict[str, Any]) -> Any:
+    """``config`` (any config dataclass) with the dotted fields of ``values`` replaced."""
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        head, dot, rest = name.partition(".")
+        if dot:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            top[name] = value
+    for head, sub in nested.items():
+        top[head] = _replace(getattr(config, head), sub)
     return dataclasses.replace(config, **top)
 
 
-def _describe(name: str) -> str:
-    if name in _CHOICES:
-        return f"one of {list(_CHOICES[name])}"
+def describe(name: str) -> str:
+    """What field ``name`` accepts, in words ("a number > 0.0", "one of [...]")."""
+    meta = FIELDS[name].metadata
+    if meta["choices"] is not None:
+        return f"one of {list(meta['choices'])}"
     ftype = FIELDS[name].type
-    lo, hi, inclusive = _RANGES.get(name, (None, None, True))
     parts = [{"int": "an integer", "float": "a number", "bool": "true or false"}.get(ftype, ftype)]
-    if lo is not None:
-        parts.append(f"{'>=' if inclusive else '>'} {lo}")
-    if hi is not None:
-        parts.append(f"<= {hi}")
+    if meta["lo"] is not None:
+        parts.append(f"{'>' if meta['lo_open'] else '>='} {meta['lo']}")
+    if meta["hi"] is not None:
+        parts.append(f"<= {meta['hi']}")
     return " ".join(parts)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def check_value(name: str, value: Any) -> None:
+    """Raise ``ConfigError`` unless ``value`` has the type, range and choices of field ``name``."""
+    field_ = FIELDS[name]
+    meta = field_.metadata
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "str": isinstance(value, str),
+    }[field_.type]
+    if ok and field_.type == "float" and not _finite(value):
+        raise ConfigError(f"bad value {value!r} for {name!r}: expected a finite number "
+                          f"({describe(name)})")
+    if ok and meta["choices"] is not None:
+        ok = value in meta["choices"]
+    if ok and meta["lo"] is not None:
+        ok = value > meta["lo"] if meta["lo_open"] else value >= meta["lo"]
+    if ok and meta["hi"] is not None:
+        ok = value <= meta["hi"]
+    if not ok:
+        raise ConfigError(f"bad value {value!r} for {name!r}: expected {describe(name)}")
+
+
+def parallel_layout(parallel: ParallelConfig, config: TrainConfig) -> tuple[int, int]:
+    """``(lanes_per_worker, segment_length)`` of ``parallel`` for ``config``, derived where 0;
+    raises ``ConfigError`` unless the workers' segments make the sequential path's batch."""
+    p = parallel
+    lanes = p.lanes_per_worker or config.num_envs // p.num_workers
+    length = p.segment_length or config.rollout_len
+    if lanes < 1 or p.num_workers * lanes * length != config.steps_per_iteration:
+        raise ConfigError(
+            f"bad parallel layout: num_workers {p.num_workers} x lanes_per_worker {lanes} x "
+            f"segment_length {length} = {p.num_workers * lanes * length} steps per iteration, "
+            f"expected num_envs * rollout_len = {config.steps_per_iteration} (the same batch as "
+            "the sequential path)"
+        )
+    return lanes, length
 
 
 def validate(config: TrainConfig) -> TrainConfig:
     """Check every field and the relations between them; returns ``config`` or raises."""
-    for name, field in FIELDS.items():
-        value = field_value(config, name)
-        ok = {
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-            "str": isinstance(value, str),
-        }[field.type]
-        if ok and name in _CHOICES:
-            ok = value in _CHOICES[name]
-        if ok and name in _RANGES:
-            lo, hi, inclusive = _RANGES[name]
-            ok = (lo is None or (value >= lo if inclusive else value > lo)) and (
-                hi is None or value <= hi
-            )
-        if not ok:
-            raise ConfigError(f"bad value {value!r} for {name!r}: expected {_describe(name)}")
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"bad config {config!r}: expected a TrainConfig")
+    for name in NESTED:
+        value = getattr(config, name)
+        if type(value) is not type(NESTED[name].default):
+            raise ConfigError(f"bad value {value!r} for {name!r}: expected a "
+                              f"{type(NESTED[name].default).__name__}")
+    for name in FIELDS:
+        check_value(name, field_value(config, name))
     if config.steps_per_iteration % config.minibatch_size:
         raise ConfigError(
             f"bad value {config.minibatch_size!r} for 'minibatch_size': expected a divisor of "
@@ -196,6 +277,11 @@ def validate(config: TrainConfig) -> TrainConfig:
                     f"bad value {getattr(config, name)!r} for {name!r}: applies to algo 'ppo' "
                     "only; expected 0 with algo 'gumbel_az'"
                 )
+        if config.parallel.enabled:
+            raise ConfigError(
+                "bad value True for 'parallel.enabled': the CPU workers play PPO's raw-policy "
+                "self-play; algo 'gumbel_az' runs without --parallel"
+            )
     for name in ("eval_games", "eval_ladder_games"):
         if getattr(config, name) % 2:
             raise ConfigError(
@@ -209,15 +295,21 @@ def validate(config: TrainConfig) -> TrainConfig:
                 f"bad value {value!r} for {name!r}: expected a multiple of iterations_per_call "
                 f"= {config.iterations_per_call} (the driver acts between compiled calls)"
             )
+    if config.parallel.enabled:
+        parallel_layout(config.parallel, config)
     return config
+
+
+def _unknown_key(name: str) -> ConfigError:
+    close = difflib.get_close_matches(name, FIELDS, n=3)
+    hint = f"; did you mean {close}?" if close else ""
+    return ConfigError(f"unknown config key {name!r}{hint} (known keys: {sorted(FIELDS)})")
 
 
 def parse_value(name: str, text: str) -> Any:
     """Parse ``text`` for field ``name``; raises ``ConfigError`` for unknown keys or bad text."""
     if name not in FIELDS:
-        close = difflib.get_close_matches(name, FIELDS, n=3)
-        hint = f"; did you mean {close}?" if close else ""
-        raise ConfigError(f"unknown config key {name!r}{hint} (known keys: {sorted(FIELDS)})")
+        raise _unknown_key(name)
     ftype = FIELDS[name].type
     try:
         if ftype == "bool":
@@ -232,7 +324,7 @@ def parse_value(name: str, text: str) -> Any:
         return text
     except ValueError:
         raise ConfigError(
-            f"bad value {text!r} for {name!r}: expected {_describe(name)}"
+            f"bad value {text!r} for {name!r}: expected {describe(name)}"
         ) from None
 
 
@@ -248,21 +340,54 @@ def apply_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConf
     return validate(_replace(config, values))
 
 
-# Flat model keys of configs saved before the model became a nested ``ModelConfig``.
-_LEGACY_MODEL_KEYS = {
+# Keys of configs saved by earlier versions -> their field now.
+_LEGACY_KEYS = {
+    # Flat model fields, from before the model became a nested ``ModelConfig``.
     "num_blocks": "model.num_blocks", "channels": "model.channels", "se_ratio": "model.se_ratio",
     "policy_head": "model.policy_head", "action_prior": "model.action_prior",
     "policy_channels": "model.policy_channels", "value_channels": "model.value_channels",
     "compute_dtype": "model.dtype",
+    # The same bonus (in pawns, x material_shaping), under the name that hid its unit.
+    "check_shaping": "check_bonus_pawns",
 }
 
 
+def _absent_defaults() -> TrainConfig:
+    """What the keys missing from a saved config stand for: each field's ``absent`` value (the
+    value of the runs saved before it existed) where it has one, else its default."""
+    values = {f.name: f.metadata["absent"] for f in dataclasses.fields(TrainConfig)
+              if "absent" in f.metadata}
+    return dataclasses.replace(TrainConfig(), **values)
+
+
 def from_dict(values: dict[str, Any]) -> TrainConfig:
-    """Rebuild a config saved with ``to_dict``; unknown keys raise ``ConfigError``."""
-    flat = {k: v for k, v in values.items() if k != "model"}
-    flat = {_LEGACY_MODEL_KEYS.get(k, k): v for k, v in flat.items()}
-    flat.update({f"model.{k}": v for k, v in values.get("model", {}).items()})
+    """Rebuild a config saved with ``to_dict`` (or by an earlier version: legacy keys, no
+    ``parallel``); a key missing stands for its field's ``absent`` value. An unknown key, a
+    key given twice or a bad value raises ``ConfigError``."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"bad saved config {values!r}: expected a mapping of field names")
+    flat: dict[str, Any] = {}
+
+    def put(name: Any, value: Any) -> None:
+        if not isinstance(name, str):
+            raise ConfigError(f"bad config key {name!r}: expected a field name (a string)")
+        name = _LEGACY_KEYS.get(name, name)
+        if name in flat:
+            raise ConfigError(f"config key {name!r} given twice (under its own and a legacy name)")
+        flat[name] = value
+
+    for name, value in values.items():
+        if name in NESTED:
+            if not isinstance(value, dict):
+                raise ConfigError(f"bad value {value!r} for {name!r}: expected a mapping of its "
+                                  "fields")
+            for sub, sub_value in value.items():
+                if not isinstance(sub, str):
+                    raise ConfigError(f"bad config key {sub!r} in {name!r}: expected a string")
+                put(f"{name}.{sub}", sub_value)
+        else:
+            put(name, value)
     unknown = sorted(set(flat) - set(FIELDS))
     if unknown:
         raise ConfigError(f"unknown config keys {unknown}; known keys: {sorted(FIELDS)}")
-    return validate(_replace(TrainConfig(), flat))
+    return validate(_replace(_absent_defaults(), flat))

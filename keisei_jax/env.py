@@ -80,6 +80,16 @@ def reset_done(state: State, start: State) -> State:
 
 def step_autoreset(state: State, action: jax.Array, start: State) -> tuple[State, StepOutcome]:
     """Step every game; games that end are reported in the outcome, then reset to ``start``."""
+    state, outcome, _ = step_autoreset_with_next(state, action, start)
+    return state, outcome
+
+
+def step_autoreset_with_next(
+    state: State, action: jax.Array, start: State
+) -> tuple[State, StepOutcome, State]:
+    """``step_autoreset`` that also returns the stepped games before the reset (the position a
+    move reached even where it ended the game: what shaping scores and a ply-cap cut bootstraps
+    from)."""
     mover = state.color
     nxt = step_batch(state, action)
     outcome = StepOutcome(
@@ -90,7 +100,7 @@ def step_autoreset(state: State, action: jax.Array, start: State) -> tuple[State
         termination=nxt.termination,
         game_length=nxt.ply,
     )
-    return reset_done(nxt, start), outcome
+    return reset_done(nxt, start), outcome, nxt
 
 
 _GROUPS, _GROUP = 32, 16  # 512 >= 507 words

@@ -27,7 +27,6 @@ from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.metrics import MetricsWriter, Progress
-from keisei_jax.parallel.config import ParallelConfig
 from keisei_jax.shogi.state import Termination
 
 _EVAL_KEY_SALT = 0x5EED  # evaluation draws its own keys, so evaluating never perturbs training
@@ -73,7 +72,6 @@ def train_and_evaluate(
     stop_at: int | None = None,
     quiet: bool = False,
     mesh: Mesh | None = None,
-    parallel: ParallelConfig | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) into ``workdir``; returns the last metrics record.
 
@@ -84,8 +82,8 @@ def train_and_evaluate(
     ``resume`` restores the latest checkpoint and continues exactly where it stopped, on any
     mesh: a run saved on four devices resumes on one and the other way round.
 
-    ``parallel`` (if enabled) plays self-play in worker processes (``keisei_jax.parallel``, the
-    CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
+    ``config.parallel.enabled`` plays self-play in worker processes (``keisei_jax.parallel``,
+    the CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
     """
     config = validate(config)
     stop_at = config.total_iterations if stop_at is None else stop_at
@@ -135,19 +133,14 @@ def train_and_evaluate(
     workers = contextlib.ExitStack()
     parallel_call = None
     try:
-        if parallel is not None and parallel.enabled:
-            if config.algo != "ppo":
-                raise ConfigError(
-                    f"parallel.enabled runs algo 'ppo' only, not {config.algo!r}: the CPU "
-                    "workers play raw-policy self-play (run gumbel_az without --parallel)"
-                )
+        if config.parallel.enabled:
             if sharded.mesh.size != 1:
                 raise ConfigError(
                     f"parallel.enabled needs one device, not a mesh of {sharded.mesh.size}"
                 )
             from keisei_jax.parallel import ParallelTrainCall  # spawns processes: when asked
 
-            parallel_call = workers.enter_context(ParallelTrainCall(trainer, parallel))
+            parallel_call = workers.enter_context(ParallelTrainCall(trainer))
             train_call = parallel_call
         while iteration < stop_at:
             t0 = time.monotonic()

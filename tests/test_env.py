@@ -65,3 +65,18 @@ def test_step_autoreset_reports_the_finished_game():
     assert np.asarray(out.termination).tolist()[0] == shogi.Termination.CHECKMATE
     assert shogi.to_sfen(jax.tree_util.tree_map(lambda x: x[0], nxt)) == shogi.to_sfen(start)
     assert int(nxt.ply[1]) == 1
+
+
+def test_step_autoreset_with_next_also_returns_the_position_before_the_reset():
+    start = shogi.init()
+    mate = shogi.from_sfen("3nkn3/9/3GPG3/9/9/9/9/9/4K4 b - 1")
+    batch = jax.tree_util.tree_map(lambda a, b: jnp.stack([a, b]), mate, start)
+    actions = jnp.array([shogi.usi_to_action("5c5b", 0), shogi.usi_to_action("7g7f", 0)])
+    reset, out, before = jax.jit(env.step_autoreset_with_next)(batch, actions, start)
+    plain, plain_out = jax.jit(env.step_autoreset)(batch, actions, start)
+    leaves = jax.tree_util.tree_leaves
+    for a, b in zip(leaves((reset, out)), leaves((plain, plain_out)), strict=True):
+        np.testing.assert_array_equal(a, b)
+    mated = jax.tree_util.tree_map(lambda x: x[0], before)
+    assert bool(mated.terminated) and shogi.to_sfen(mated) != shogi.to_sfen(start)
+    assert int(before.ply[1]) == 1

@@ -24,7 +24,7 @@ def get_config():
         gae_lambda=0.9,
         value_coef=1.0,
         material_shaping=0.03,
-        check_shaping=1.0,
+        check_bonus_pawns=1.0,
         shaping_anneal_frac=0.6,
         total_iterations=150,
         iterations_per_call=10,

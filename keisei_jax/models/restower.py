@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from keisei_jax import shogi
+from keisei_jax.config_field import field
 from keisei_jax.models.action_prior import ActionPrior, MaterialPrior
 from keisei_jax.models.conv import Conv3x3
 
@@ -42,15 +43,16 @@ class ModelConfig:
       dtype: compute dtype, "float32" or "bfloat16" (parameters stay float32).
     """
 
-    num_blocks: int = 2
-    channels: int = 32
-    se_ratio: float = 0.0
-    policy_head: str = "dense"
-    action_prior: bool = False
-    policy_channels: int = 2
-    value_channels: int = 2
-    material_prior: bool = False
-    dtype: str = "float32"
+    num_blocks: int = field(2, lo=0, doc="residual blocks after the stem")
+    channels: int = field(32, lo=1, doc="width of the tower")
+    se_ratio: float = field(0.0, lo=0.0, hi=1.0, doc="squeeze-excitation bottleneck; 0: no SE")
+    policy_head: str = field("dense", choices=("dense", "local"), doc="policy head")
+    action_prior: bool = field(False, doc="add the learned per-action prior to the logits")
+    policy_channels: int = field(2, lo=1, doc="channels of the dense policy head's 1x1 conv")
+    value_channels: int = field(2, lo=1, doc="channels of the value head's 1x1 conv")
+    material_prior: bool = field(False, doc="add a learned multiple of the material balance "
+                                 "to the value before its tanh")
+    dtype: str = field("float32", choices=("float32", "bfloat16"), doc="compute dtype")
 
 
 PRESETS: dict[str, ModelConfig] = {

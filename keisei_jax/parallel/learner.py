@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from keisei_jax import shogi
 from keisei_jax.config import TrainConfig
-from keisei_jax.ppo.rollout import Transition, rollout
+from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
 from keisei_jax.ppo.train import Runner, Trainer, learn_from, optimizer, shaping_coef
 
 
@@ -33,15 +33,11 @@ def make_collect(config: TrainConfig, *, lanes: int, segment_length: int, first_
     curriculum lanes, as ``make_train`` lays them out), and the value that bootstraps the cut."""
     cfg = config
     start = shogi.init(max_plies=cfg.max_plies)
-    num_random = round(cfg.random_opponent_lanes * cfg.num_envs)
-    lane = first_lane + jnp.arange(lanes)
-    random_color = None
-    if num_random:
-        random_color = jnp.where(lane < num_random, 1 - lane % 2, -1).astype(jnp.int8)
+    random_color = curriculum_colors(cfg, first_lane + jnp.arange(lanes))
 
     def collect(params, state, key, coef):
         state, traj = rollout(apply_fn, params, state, start, key, num_steps=segment_length,
-                              shaping_coef=coef, check_bonus=cfg.check_shaping,
+                              shaping_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
                               random_color=random_color)
         _, last_value = apply_fn(params, shogi.observe(state))
         return state, traj, last_value

@@ -63,12 +63,12 @@ def _warn(text: str) -> None:
 
 
 class ParallelManager:
-    """Owns the worker processes and the shared blocks (segments, params) of one run."""
+    """Owns the worker processes and the shared blocks (segments, params) of one run, laid out
+    by ``trainer.config.parallel``."""
 
-    def __init__(self, trainer: Trainer, parallel: ParallelConfig, *,
-                 log: Callable[[str], None] = _warn, fault: str = ""):
+    def __init__(self, trainer: Trainer, *, log: Callable[[str], None] = _warn, fault: str = ""):
         self.config = trainer.config
-        self.parallel = resolve(parallel, self.config)
+        self.parallel = resolve(self.config.parallel, self.config)
         self.log, self.fault = log, fault
         p = self.parallel
         self.spec = spec_of(self.config, p)
@@ -234,17 +234,17 @@ class ParallelManager:
 
 class ParallelTrainCall:
     """Callable like ``jax.jit(trainer.train_call)``: ``(runner) -> (runner, metrics)`` with
-    metrics stacked over ``iterations_per_call`` iterations, learnt from worker segments.
+    metrics stacked over ``iterations_per_call`` iterations, learnt from the segments of the
+    workers that ``trainer.config.parallel`` lays out.
 
     A context manager: on exit (also Ctrl-C or SIGTERM, turned into ``KeyboardInterrupt`` while
     inside) every worker is stopped and waited for. On ``WorkerFailure`` it warns once and runs
     the sequential iteration from then on, from the same runner.
     """
 
-    def __init__(self, trainer: Trainer, parallel: ParallelConfig, *,
-                 log: Callable[[str], None] = _warn, fault: str = ""):
+    def __init__(self, trainer: Trainer, *, log: Callable[[str], None] = _warn, fault: str = ""):
         self.trainer, self.log, self.fault = trainer, log, fault
-        self.parallel = resolve(parallel, trainer.config)
+        self.parallel = resolve(trainer.config.parallel, trainer.config)
         self.manager: ParallelManager | None = None
         self.fell_back: str | None = None  # the reason, once fallen back
         self._learn = jax.jit(make_learn(trainer), donate_argnums=0)
@@ -287,8 +287,7 @@ class ParallelTrainCall:
     def __call__(self, runner: Runner) -> tuple[Runner, dict[str, np.ndarray]]:
         if self.manager is None and self.fell_back is None:
             try:
-                self.manager = ParallelManager(self.trainer, self.parallel, log=self.log,
-                                               fault=self.fault)
+                self.manager = ParallelManager(self.trainer, log=self.log, fault=self.fault)
                 self.manager.start(runner.params, int(runner.iteration))
             except OSError as err:  # no shared memory, no process: workers cannot start
                 self._fall_back(WorkerFailure(f"cannot start the workers: {err}"))

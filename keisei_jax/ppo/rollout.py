@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from keisei_jax import env, models, shogi
+from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.shaping import material_gain
 from keisei_jax.shogi.state import State
 
@@ -61,6 +62,17 @@ def policy_step(
     return obs, action, models.log_prob_of(log_probs, action), value
 
 
+def curriculum_colors(config: TrainConfig, lanes: jax.Array) -> jax.Array | None:
+    """``random_color`` int8[B] of ``rollout`` for ``lanes`` int32[B], indices among the
+    ``num_envs`` (a worker's slice or all of them). The first
+    ``round(random_opponent_lanes * num_envs)`` lanes face a uniform-random player, as White (1)
+    on even lanes and Black (0) on odd ones; -1 elsewhere (self-play). None when no lane does."""
+    num_random = round(config.random_opponent_lanes * config.num_envs)
+    if not num_random:
+        return None
+    return jnp.where(lanes < num_random, 1 - lanes % 2, -1).astype(jnp.int8)
+
+
 def rollout(
     apply_fn: ApplyFn,
     params,
@@ -70,13 +82,13 @@ def rollout(
     *,
     num_steps: int,
     shaping_coef: jax.Array,
-    check_bonus: float = 0.0,
+    check_bonus_pawns: float = 0.0,
     random_color: jax.Array | None = None,
 ) -> tuple[State, Transition]:
     """Play ``num_steps`` batched plies with auto-reset; returns the new state and [T, B] data.
 
-    Shaping adds ``shaping_coef * (material gain + check_bonus * gives check)`` to the mover's
-    reward (both in pawns; see ``shaping``).
+    Shaping adds ``shaping_coef * (material gain + check_bonus_pawns * gives check)`` to the
+    mover's reward (both in pawns; see ``shaping``).
 
     ``random_color`` int8[B] (optional): in lanes where it is 0 or 1, that colour is played by a
     uniform-random player (a curriculum opponent); -1 marks pure self-play lanes. The random
@@ -92,27 +104,25 @@ def rollout(
             learn = state.color != random_color
             u_random = jax.random.uniform(k_random, state.color.shape)
             action = jnp.where(learn, action, env.sample_uniform_legal(state.legal_bits, u_random))
-        mover = state.color.astype(jnp.int32)
-        nxt = env.step_batch(state, action)
-        reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=1)[:, 0]
-        gain = material_gain(state, nxt) + check_bonus * nxt.in_check.astype(jnp.float32)
-        reward = reward + shaping_coef * gain
+        reset, out, nxt = env.step_autoreset_with_next(state, action, start)
+        gain = material_gain(state, nxt) + check_bonus_pawns * nxt.in_check.astype(jnp.float32)
+        reward = out.reward + shaping_coef * gain
 
-        # The value of a cut position is needed before reset_done replaces it; ply-cap cuts are
-        # rare, so the extra forward pass runs only on steps that have one.
+        # A cut game's value is read from its position before the reset; ply-cap cuts are rare,
+        # so the extra forward pass runs only on steps that have one.
         def cut_values():
             _, v = apply_fn(params, shogi.observe(nxt))
-            return jnp.where(nxt.truncated, -v, 0.0)
+            return jnp.where(out.truncated, -v, 0.0)
 
         bootstrap = jax.lax.cond(
-            jnp.any(nxt.truncated), cut_values, lambda: jnp.zeros_like(value)
+            jnp.any(out.truncated), cut_values, lambda: jnp.zeros_like(value)
         )
         transition = Transition(
             obs=obs, legal_bits=state.legal_bits, action=action, log_prob=log_prob, value=value,
-            reward=reward, terminated=nxt.terminated, truncated=nxt.truncated,
-            bootstrap_value=bootstrap, termination=nxt.termination, game_length=nxt.ply,
+            reward=reward, terminated=out.terminated, truncated=out.truncated,
+            bootstrap_value=bootstrap, termination=out.termination, game_length=out.game_length,
             learn=learn,
         )
-        return env.reset_done(nxt, start), transition
+        return reset, transition
 
     return jax.lax.scan(step, state, jax.random.split(key, num_steps))

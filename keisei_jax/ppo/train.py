@@ -21,7 +21,7 @@ from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.evaluate import EvalResult, evaluate_vs_random
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, update
-from keisei_jax.ppo.rollout import Transition, rollout
+from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
 from keisei_jax.shogi.state import State
 
 
@@ -145,12 +145,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     start = shogi.init(max_plies=cfg.max_plies)
     minibatch_sharding = None if mesh is None else jax.sharding.NamedSharding(
         mesh, jax.sharding.PartitionSpec(None, mesh.axis_names[0]))
-    # Curriculum: the first lanes face a uniform-random player, alternately as White and Black.
-    num_random = round(cfg.random_opponent_lanes * cfg.num_envs)
-    lanes = jnp.arange(cfg.num_envs)
-    random_color = None
-    if num_random:
-        random_color = jnp.where(lanes < num_random, 1 - lanes % 2, -1).astype(jnp.int8)
+    random_color = curriculum_colors(cfg, jnp.arange(cfg.num_envs))
 
     def init(key: jax.Array) -> Runner:
         key, k_params = jax.random.split(key)
@@ -168,7 +163,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
         coef = shaping_coef(cfg, runner.iteration)
         env_state, traj = rollout(
             apply_fn, runner.params, runner.env_state, start, k_rollout,
-            num_steps=cfg.rollout_len, shaping_coef=coef, check_bonus=cfg.check_shaping,
+            num_steps=cfg.rollout_len, shaping_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
             random_color=random_color,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))

@@ -92,7 +92,8 @@ def test_policy_targets_sum_to_one_over_legal_moves_only():
 
 
 def test_gumbel_az_refuses_ppo_only_settings():
-    for field, value in (("random_opponent_lanes", 0.5), ("target_kl", 0.01)):
+    for field, value in (("random_opponent_lanes", 0.5), ("target_kl", 0.01),
+                         ("parallel", dataclasses.replace(CONFIG.parallel, enabled=True))):
         with pytest.raises(ConfigError, match=field):
             validate(dataclasses.replace(CONFIG, **{field: value}))
     with pytest.raises(ConfigError, match="algo"):

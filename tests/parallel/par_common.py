@@ -16,7 +16,7 @@ from keisei_jax.ppo import make_train
 def tiny_trainer():
     # experiments/train.py --config tiny with these flags builds the same config (and programs).
     cfg = dataclasses.replace(tiny.get_config(), iterations_per_call=1, material_shaping=0.05,
-                              shaping_anneal_frac=0.5, check_shaping=0.5,
+                              shaping_anneal_frac=0.5, check_bonus_pawns=0.5,
                               total_iterations=400)
     return make_train(cfg)
 

@@ -1,4 +1,4 @@
-"""The parallel path through the driver: ``train_and_evaluate(parallel=...)`` and
+"""The parallel path through the driver: ``train_and_evaluate`` of a config with ``parallel`` and
 ``experiments/train.py --parallel``: 2 workers give finite losses and the sequential records'
 keys, a SIGKILLed worker is restarted and the run completes with its checkpoints, SIGTERM stops
 every worker and leaves the last checkpoint readable, and no process outlives a test."""
@@ -19,7 +19,7 @@ import jax
 import pytest
 
 from keisei_jax.checkpoints import Checkpointer
-from keisei_jax.parallel import ParallelConfig
+from keisei_jax.config import ParallelConfig
 from keisei_jax.training import train_and_evaluate
 from tests.parallel.par_common import assert_no_workers_left, gone, tiny_trainer, wait_dead
 
@@ -48,14 +48,13 @@ def _kill_a_worker_after_the_first_record(workdir, killed, stop):
 
 
 def test_driver_runs_parallel_with_a_killed_worker_and_sequential_keys(tmp_path):
-    config = dataclasses.replace(tiny_trainer().config, eval_every=4)
+    config = dataclasses.replace(tiny_trainer().config, eval_every=4, parallel=PAR)
     killed, stop = [], threading.Event()
     killer = threading.Thread(target=_kill_a_worker_after_the_first_record,
                               args=(tmp_path / "par", killed, stop), daemon=True)
     killer.start()
     try:
-        last = train_and_evaluate(config, tmp_path / "par", stop_at=4, quiet=True,
-                                  parallel=PAR)
+        last = train_and_evaluate(config, tmp_path / "par", stop_at=4, quiet=True)
     finally:
         stop.set()
         killer.join(10)
@@ -66,7 +65,8 @@ def test_driver_runs_parallel_with_a_killed_worker_and_sequential_keys(tmp_path)
     assert killed, "no worker was killed"
     assert last["parallel/worker_restarts"] >= 1 and last["parallel/fell_back"] == 0, last
 
-    sequential = train_and_evaluate(config, tmp_path / "seq", stop_at=4, quiet=True)
+    sequential = train_and_evaluate(dataclasses.replace(config, parallel=ParallelConfig()),
+                                    tmp_path / "seq", stop_at=4, quiet=True)
     assert {k for k in last if not k.startswith("parallel/")} == set(sequential)
     runner, step = Checkpointer(tmp_path / "par" / "checkpoints", keep=3).restore(
         tiny_trainer().init(jax.random.PRNGKey(0)), config)
@@ -86,7 +86,8 @@ def test_train_py_parallel_sigterm_stops_workers_and_keeps_the_checkpoint(tmp_pa
     cmd = [sys.executable, str(ROOT / "experiments" / "train.py"), "--config", "tiny",
            "--workdir", str(workdir), "--quiet", "--parallel", "--parallel.num_workers", "2",
            "--iterations_per_call", "1", "--material_shaping", "0.05",
-           "--shaping_anneal_frac", "0.5", "--check_shaping", "0.5", "--total_iterations", "400",
+           "--shaping_anneal_frac", "0.5", "--check_bonus_pawns", "0.5",
+           "--total_iterations", "400",
            "--eval_every", "0", "--checkpoint_every", "1"]
     env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(jax.config.jax_compilation_cache_dir))
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,

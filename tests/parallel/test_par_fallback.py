@@ -12,7 +12,9 @@ import jax
 import numpy as np
 import pytest
 
-from keisei_jax.parallel import ParallelConfig, ParallelTrainCall
+from keisei_jax.config import ParallelConfig
+from keisei_jax.parallel import ParallelTrainCall
+from keisei_jax.ppo import make_train
 from tests.parallel.par_common import assert_no_workers_left, tiny_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,11 +23,13 @@ PAR = ParallelConfig(enabled=True, num_workers=2, start_timeout=150.0, segment_t
 
 
 def test_workers_that_cannot_start_fall_back_to_sequential():
-    trainer = tiny_trainer()
+    # The layout is no part of the compiled programs: the cache of tiny_trainer's still serves.
+    config = dataclasses.replace(tiny_trainer().config,
+                                 parallel=dataclasses.replace(PAR, max_restarts=1))
+    trainer = make_train(config)
     runner = trainer.init(jax.random.PRNGKey(1))
     messages = []
-    par = dataclasses.replace(PAR, max_restarts=1)
-    with ParallelTrainCall(trainer, par, log=messages.append, fault="exit_at_start") as call:
+    with ParallelTrainCall(trainer, log=messages.append, fault="exit_at_start") as call:
         runner, metrics = call(runner)
         pids = call.manager.pids() if call.manager else []
         health = call.health()

@@ -137,6 +137,6 @@ def test_check_bonus_is_added_to_the_shaped_reward():
     state = jax.tree_util.tree_map(lambda x: x[None],
                                    shogi.from_sfen("4k4/9/9/9/9/9/9/9/4K4 b G 1"))
     _, traj = rollout(apply_fn, None, state, shogi.init(), jax.random.PRNGKey(0), num_steps=1,
-                      shaping_coef=jnp.float32(0.5), check_bonus=3.0)
+                      shaping_coef=jnp.float32(0.5), check_bonus_pawns=3.0)
     assert int(traj.action[0, 0]) == action and not bool(traj.terminated[0, 0])
     np.testing.assert_allclose(traj.reward[0, 0], 0.5 * (0.0 + 3.0))  # a drop gains no material

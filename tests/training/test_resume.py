@@ -23,6 +23,9 @@ CONFIG = TrainConfig(
     num_epochs=2, minibatch_size=16, material_shaping=0.01, shaping_anneal_frac=0.5,
     total_iterations=4, iterations_per_call=2, eval_every=0, checkpoint_every=2,
     keep_checkpoints=3, tensorboard=False,
+    # TrainConfig's defaults of before they became the default config's.
+    lr=3e-4, gae_lambda=0.95, entropy_coef=0.01, check_bonus_pawns=0.0, eval_greedy=True,
+    eval_ladder_games=0,
 )
 
 
