@@ -9,6 +9,7 @@ import jax
 import pytest
 
 from experiments import bench_accelerator as ba
+from keisei_jax.config import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,6 +132,16 @@ def test_search_hook_result_without_the_keys_names_them(tmp_path):
         rows[0].measure()
 
 
+@pytest.mark.parametrize("sizes", [ba.FULL, ba.QUICK], ids=["full", "quick"])
+def test_every_training_row_is_a_valid_config(sizes):
+    # A bad shape should fail here, not minutes into a run on a borrowed accelerator.
+    for preset, lanes_list in sizes.train:
+        for lanes in lanes_list:
+            cfg = validate(ba.train_config(preset, lanes, sizes))
+            assert cfg.model.dtype == ("bfloat16" if preset == "keisei" else "float32")
+    assert [r.lanes for r in ba.engine_rows(ba.FULL)] == [4096, 16384, 65536]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--groups", "engine,bogus"], "--groups 'engine,bogus'"),
     (["--budget-minutes", "0"], "--budget-minutes must be > 0, got 0.0"),
@@ -147,7 +158,7 @@ _BLOCKED = ["orbax", "orbax.checkpoint", "tensorboardX", "tensorboard", "pgx", "
             "torch", "tensorflow"]
 
 
-def test_quick_run_prints_one_table_within_its_budget(tmp_path):
+def test_quick_run_prints_the_table_with_every_planned_row(tmp_path):
     out = tmp_path / "bench.md"
     argv = ["experiments/bench_accelerator.py", "--quick", "--budget-minutes", "0.75",
             "--out", str(out)]
