@@ -68,6 +68,17 @@ def test_rows_past_the_budget_are_skipped_with_a_note_and_cheaper_series_still_r
     assert [d.wall_s for d in done[:2]] == [10.0, 13.0]
 
 
+def test_the_budget_counts_from_started():
+    clock = FakeClock()
+    clock.now = 30.0  # 30 s went to set-up before the rows
+    done = ba.run_rows([_row(clock, "a", 100, wall=5.0)], budget_s=40.0, clock=clock,
+                       started=0.0)
+    assert done[0].measured is not None
+    done = ba.run_rows([_row(clock, "a", 100, wall=5.0), _row(clock, "a", 100, wall=5.0)],
+                       budget_s=40.0, clock=clock, started=0.0)
+    assert done[1].note == "skipped: ~5 s estimated, 0 s of the 40 s budget left"
+
+
 def test_a_device_error_is_a_note_and_stops_its_series_only():
     clock, log = FakeClock(), []
     oom = jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 9 GB")
