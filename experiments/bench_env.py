@@ -18,12 +18,22 @@ import subprocess
 import sys
 import time
 
+ENGINES = ("keisei", "pgx")
 
-def _worker(engine: str, batch: int, scan_len: int, min_seconds: float) -> dict:
+
+def measure(engine: str = "keisei", *, batch: int, scan_len: int, min_seconds: float) -> dict:
+    """Random legal play on ``batch`` lanes, ``scan_len`` steps per jitted call, in this process.
+
+    Returns ``steps_per_sec`` (lane-steps per second over at least ``min_seconds`` of timed calls,
+    the first call excluded), ``first_call_s`` (compilation + one call), ``call_s`` (seconds per
+    timed call), ``timed_calls``, ``peak_rss_mb`` (this process's peak so far), ``bytes_per_game``
+    and ``device`` (the platform). The CLI runs each row in a fresh process with the persistent
+    compilation cache off; a caller in-process keeps its own cache setting.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     import jax
     import jax.numpy as jnp
-
-    jax.config.update("jax_enable_compilation_cache", False)  # honest first-call times
 
     if engine == "keisei":
         from keisei_jax import env, shogi
@@ -70,19 +80,22 @@ def _worker(engine: str, batch: int, scan_len: int, min_seconds: float) -> dict:
     state, _ = run(state, key)
     jax.block_until_ready(state)
     first_call = time.perf_counter() - t0
-    steps, elapsed = 0, 0.0
-    while elapsed < min_seconds:
+    steps, elapsed, calls = 0, 0.0, 0
+    while elapsed < min_seconds or calls == 0:
         key, sub = jax.random.split(key)
         t0 = time.perf_counter()
         state, _ = run(state, sub)
         jax.block_until_ready(state)
         elapsed += time.perf_counter() - t0
         steps += batch * scan_len
+        calls += 1
     return {
         "engine": engine,
         "batch": batch,
         "steps_per_sec": steps / elapsed,
         "first_call_s": first_call,
+        "call_s": elapsed / calls,
+        "timed_calls": calls,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "bytes_per_game": bytes_per_game,
         "device": str(jax.devices()[0].platform),
@@ -118,11 +131,15 @@ def main() -> int:
     parser.add_argument("--min-seconds", type=float, default=3.0, help="timed seconds per row")
     parser.add_argument("--compare-pgx", action="store_true", help="also run pgx 2.6's shogi")
     parser.add_argument("--json", help="also write the rows to this file")
-    parser.add_argument("--worker", choices=["keisei", "pgx"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     batches = [int(b) for b in args.batch_sizes.split(",")]
     if args.worker:
-        print(json.dumps(_worker(args.worker, batches[0], args.scan_len, args.min_seconds)))
+        import jax
+
+        jax.config.update("jax_enable_compilation_cache", False)  # honest first-call times
+        print(json.dumps(measure(args.worker, batch=batches[0], scan_len=args.scan_len,
+                                 min_seconds=args.min_seconds)))
         return 0
 
     rows = []

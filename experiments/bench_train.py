@@ -40,7 +40,14 @@ def _time(fn, *args, repeats: int) -> float:
     return (time.perf_counter() - t0) / repeats
 
 
-def bench(cfg: TrainConfig, repeats: int) -> dict[str, float]:
+def bench(cfg: TrainConfig, repeats: int, *, shares: bool = True) -> dict[str, float]:
+    """Time one training iteration of ``cfg`` (``repeats`` timed calls after two untimed ones).
+
+    Returns ``steps_per_sec`` (env steps per second of the whole compiled iteration),
+    ``first_call_s`` (compilation + the first iteration), ``call_s`` (seconds per iteration) and,
+    with ``shares``, the ``engine`` / ``network`` / ``update`` fractions of the time (three more
+    compilations: the parts alone with the same shapes).
+    """
     cfg = validate(dataclasses.replace(cfg, iterations_per_call=1, total_iterations=1000,
                                        eval_every=0, checkpoint_every=0))
     trainer = make_train(cfg)
@@ -50,8 +57,13 @@ def bench(cfg: TrainConfig, repeats: int) -> dict[str, float]:
 
     # Whole loop, as the driver runs it (the runner is not donated, so it can be reused).
     train_call = jax.jit(trainer.train_call)
-    runner, _ = train_call(runner)  # leave the start position
+    t0 = time.perf_counter()
+    runner, _ = jax.block_until_ready(train_call(runner))  # leave the start position
+    first_call = time.perf_counter() - t0
     t_loop = _time(train_call, runner, repeats=repeats)
+    loop = {"steps_per_sec": steps / t_loop, "first_call_s": first_call, "call_s": t_loop}
+    if not shares:
+        return loop
 
     apply_fn = lambda p, o: trainer.model.apply({"params": p}, o)  # noqa: E731
 
@@ -94,7 +106,7 @@ def bench(cfg: TrainConfig, repeats: int) -> dict[str, float]:
                      repeats=repeats)
     parts = t_rollout + t_update
     return {
-        "steps_per_sec": steps / t_loop,
+        **loop,
         "engine": t_engine / parts,
         "network": (t_rollout - t_engine) / parts,
         "update": t_update / parts,

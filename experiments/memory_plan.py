@@ -79,6 +79,33 @@ def fit(preset: str, lanes: int, minibatch: int, *, rollout_len: int) -> MemoryM
                        per_transition)
 
 
+@dataclasses.dataclass(frozen=True)
+class PresetPlan:
+    """The fitted memory model of one preset and the fourth, larger compile that checks it."""
+
+    preset: str
+    dtype: str
+    model: MemoryModel
+    check_lanes: int
+    check_minibatch: int
+    check_bytes: int  # compiled peak of (check_lanes, check_minibatch)
+
+    @property
+    def predicted_check_bytes(self) -> float:
+        return self.model.peak(self.check_lanes, self.check_minibatch)
+
+
+def plan(preset: str, *, lanes: int = 8, fit_minibatch: int = 64,
+         rollout_len: int = 32) -> PresetPlan:
+    """Four compiles (none run) on the current backend: the fit, then (4 lanes, 2 minibatch)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
+    model = fit(preset, lanes, fit_minibatch, rollout_len=rollout_len)
+    check = plan_config(preset, 4 * lanes, 2 * fit_minibatch, rollout_len=rollout_len)
+    return PresetPlan(preset, check.model.dtype, model, check.num_envs, check.minibatch_size,
+                      peak_bytes(check))
+
+
 def largest_lanes(model: MemoryModel, device_gb: float, minibatch: int) -> int:
     free = USABLE * device_gb * GB - model.fixed - model.per_transition * minibatch
     return max(0, int(free // model.per_lane) // 256 * 256)
@@ -111,19 +138,18 @@ def main(argv: list[str] | None = None) -> int:
         "|" + "---|" * (6 + 2 * len(DEVICE_GB)),
     ]
     for preset in args.presets:
-        model = fit(preset, args.lanes, args.fit_minibatch, rollout_len=args.rollout_len)
-        check_lanes, check_mb = 4 * args.lanes, 2 * args.fit_minibatch
-        measured = peak_bytes(plan_config(preset, check_lanes, check_mb,
-                                          rollout_len=args.rollout_len))
+        p = plan(preset, lanes=args.lanes, fit_minibatch=args.fit_minibatch,
+                 rollout_len=args.rollout_len)
+        model = p.model
         fits = " | ".join(
             [f"{largest_lanes(model, g, args.minibatch):,}" for g in DEVICE_GB]
             + [f"{largest_minibatch(model, g, 4096):,}" for g in DEVICE_GB]
         )
         rows.append(
-            f"| {preset} | {plan_config(preset, 8, 64, rollout_len=32).model.dtype} | "
+            f"| {preset} | {p.dtype} | "
             f"{model.per_lane / 1e6:.2f} | {model.per_transition / 1e6:.3f} | "
-            f"{model.fixed / 1e6:.1f} | {model.peak(check_lanes, check_mb) / 1e6:.1f} / "
-            f"{measured / 1e6:.1f} | {fits} |"
+            f"{model.fixed / 1e6:.1f} | {p.predicted_check_bytes / 1e6:.1f} / "
+            f"{p.check_bytes / 1e6:.1f} | {fits} |"
         )
         print(rows[-1], flush=True)
     print("\n".join(rows))

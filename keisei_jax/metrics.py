@@ -1,5 +1,10 @@
 """Run logs: one JSON object per line in ``WORKDIR/metrics.jsonl``, TensorBoard event files, and
-a progress line (a live bar on a terminal, plain lines otherwise)."""
+a progress line (a live bar on a terminal, plain lines otherwise).
+
+TensorBoard events are written by tensorboardX when it is installed (the ``tensorboard`` extra),
+else by the ``tensorboard`` package's own framework-free ``tensorboard.summary.Writer`` (what
+accelerator images and Colab ship; it needs neither TensorFlow nor PyTorch). With neither, the run
+says so in one line on stderr and goes on with ``metrics.jsonl`` alone."""
 
 from __future__ import annotations
 
@@ -10,6 +15,29 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+TENSORBOARD_OFF = ("TensorBoard logging is off: neither tensorboardX nor tensorboard is installed "
+                   "(pip install tensorboardX or tensorboard); metrics still go to metrics.jsonl")
+
+
+def open_tensorboard(logdir: Path, *, stream: TextIO | None = None):
+    """A writer with ``add_scalar(tag, value, step)``, ``flush()`` and ``close()`` on ``logdir``,
+    or None after one line on ``stream`` (stderr) saying why there is none.
+
+    Imported here, not at module level: only runs that ask for TensorBoard pay the import."""
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError:
+        pass
+    else:
+        return SummaryWriter(str(logdir))
+    try:
+        # Numpy-only event writer of TensorBoard itself (tensorboard >= 2.5).
+        from tensorboard.summary import Writer
+    except ImportError:
+        print(TENSORBOARD_OFF, file=stream if stream is not None else sys.stderr, flush=True)
+        return None
+    return Writer(str(logdir))
+
 
 class MetricsWriter:
     """Owns ``metrics.jsonl`` (appended, so a resumed run continues the same file) and the
@@ -19,11 +47,7 @@ class MetricsWriter:
         self.path = Path(workdir) / "metrics.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("a", encoding="utf-8")
-        self._tb = None
-        if tensorboard:
-            from tensorboardX import SummaryWriter  # optional: only runs that ask pay the import
-
-            self._tb = SummaryWriter(str(Path(workdir) / "tensorboard"))
+        self._tb = open_tensorboard(Path(workdir) / "tensorboard") if tensorboard else None
 
     def write(self, env_steps: int, values: dict[str, Any]) -> None:
         record = {"env_steps": env_steps, **values}
