@@ -20,7 +20,9 @@ def run_dir(tmp_path_factory):
 
 def _check_outputs(out, games):
     results = json.loads((out / "results.json").read_text())
-    r = results["results"]
+    prefix = f"eval/{results['opponent']}/"
+    r = {k.removeprefix(prefix): v for k, v in results["results"].items()}
+    assert len(r) == len(results["results"])  # every key in the eval/<opponent>/ schema
     assert r["games"] == games and r["wins"] + r["draws"] + r["losses"] == games
     for i in range(games):
         kif = KIF.Parser.parse_file(str(out / f"game_{i:03d}.kif"))
