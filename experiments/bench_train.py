@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from keisei_jax import env, shogi  # noqa: E402
+from keisei_jax import env, models, shogi  # noqa: E402
 from keisei_jax.config import TrainConfig, validate  # noqa: E402
 from keisei_jax.ppo import make_train  # noqa: E402
 from keisei_jax.ppo.loss import Batch, LossConfig, update  # noqa: E402
@@ -65,7 +65,7 @@ def bench(cfg: TrainConfig, repeats: int, *, shares: bool = True) -> dict[str, f
     if not shares:
         return loop
 
-    apply_fn = lambda p, o: trainer.model.apply({"params": p}, o)  # noqa: E731
+    apply_fn = models.apply_fn(trainer.model)
 
     @jax.jit
     def engine_only(state, key):

@@ -1,10 +1,16 @@
-"""Elo ladder: saved checkpoints and the baselines play a round robin in the arena; ratings by
+"""Elo ladder: saved checkpoints, the baselines and engines play a round robin; ratings by
 maximum likelihood with 95% intervals.
 
     python experiments/elo.py --checkpoints runs/default --games 40 --out runs/default/elo.json
+    python experiments/elo.py --checkpoints runs/default --games 10 \\
+        --engine fairy-stockfish:skill=0,depth=1 --engine gnushogi:depth=1 \\
+        --engine usi:/path/to/engine --usi-option Threads=1 --go "nodes 1000" --name mine
 
 Each ``--checkpoints`` path is a run's workdir (every checkpoint it kept) or one checkpoint's
-directory. ``random`` is the anchor at 0 unless ``--anchor`` says otherwise.
+directory. Checkpoints and baselines play each other in the jitted arena; every pair with an
+engine plays game by game through the refereed engine-match loop (engines play each other
+too). ``--usi-option``, ``--go`` and ``--name`` apply to the ``--engine`` before them.
+``random`` is the anchor at 0 unless ``--anchor`` says otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +23,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 
+class _EngineArg(argparse.Action):
+    """``--engine SPEC`` starts an engine entry; ``--usi-option``/``--go``/``--name`` set the
+    last one's fields."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        engines = namespace.engines
+        if self.dest == "engines":
+            engines.append({"spec": value, "usi_options": [], "go": None, "name": None})
+            return
+        if not engines:
+            parser.error(f"{option_string} {value!r} must follow the --engine it applies to")
+        if self.dest == "usi_options":
+            engines[-1]["usi_options"].append(value)
+        elif engines[-1][self.dest] is not None:
+            parser.error(f"{option_string} given twice for --engine {engines[-1]['spec']!r}")
+        else:
+            engines[-1][self.dest] = value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -24,6 +49,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="run workdirs (all their checkpoints) or checkpoint directories")
     parser.add_argument("--baselines", default="random,greedy",
                         help="comma-separated baselines from {random, greedy}; '' for none")
+    parser.set_defaults(engines=[])
+    parser.add_argument("--engine", dest="engines", action=_EngineArg, metavar="SPEC",
+                        help="an engine (repeatable): fairy-stockfish[:skill=S,depth=N|nodes=N|"
+                        "movetime=MS|byoyomi=MS], gnushogi[:depth=N] or usi:PATH")
+    parser.add_argument("--usi-option", dest="usi_options", action=_EngineArg,
+                        metavar="NAME=VALUE", help="setoption for the engine before (repeatable)")
+    parser.add_argument("--go", dest="go", action=_EngineArg, metavar="LIMIT",
+                        help="search limit of the engine before: 'depth N', 'nodes N', "
+                        "'movetime MS' or 'byoyomi MS'")
+    parser.add_argument("--name", dest="name", action=_EngineArg,
+                        help="label of the engine before (names must be unique)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds an engine may take per answer before it forfeits")
     parser.add_argument("--games", type=int, default=20, help="games per pair (even)")
     parser.add_argument("--max-plies", type=int, default=512)
     parser.add_argument("--temperature", type=float, default=1.0,
@@ -62,9 +100,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from keisei_jax import eval as ev
     from keisei_jax.checkpoints import CheckpointError
-    from keisei_jax.eval import report
+    from keisei_jax.eval import engine_specs, report
     from keisei_jax.eval.checkpoint import load_policy
 
+    try:
+        engines = [engine_specs.make_engine(e["spec"], usi_options=e["usi_options"], go=e["go"],
+                                            name=e["name"], timeout=args.timeout)
+                   for e in args.engines]
+    except (FileNotFoundError, ValueError) as err:
+        print(f"engine error: {err}", file=sys.stderr)
+        return 2
     players = []
     try:
         for path in args.checkpoints:
@@ -76,25 +121,39 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     players += [{"random": ev.random_player, "greedy": ev.greedy_player}[b]()
                 for b in args.baselines]
+    players += engines
     names = [p.name for p in players]
     if len(players) < 2:
         print(f"need at least two players, got {names}", file=sys.stderr)
+        return 2
+    if len(set(names)) != len(names):
+        print(f"player names must be unique, got {names}; label engines with --name",
+              file=sys.stderr)
         return 2
     if args.anchor not in names:
         print(f"anchor {args.anchor!r} is not a player ({names}); pass --anchor", file=sys.stderr)
         return 2
     t0 = time.monotonic()
-    pairs = ev.round_robin(
-        players, jax.random.PRNGKey(args.seed), games_per_pair=args.games,
-        max_plies=args.max_plies,
-        on_pair=lambda p: print(f"{p.a} vs {p.b}: +{p.wins} ={p.draws} -{p.losses}", flush=True),
-    )
+    records = []
+
+    def on_pair(pair, summary):
+        print(f"{pair.a} vs {pair.b}: +{pair.wins} ={pair.draws} -{pair.losses}"
+              + (f" ({n} wins by engine forfeit)" if (n := ev.forfeit_wins(summary)) else ""),
+              flush=True)
+        records.append(ev.match_record(summary, pair.b))
+
+    pairs = ev.round_robin(players, jax.random.PRNGKey(args.seed), games_per_pair=args.games,
+                           max_plies=args.max_plies, on_pair=on_pair)
     ratings = ev.fit_elo(pairs, anchor=args.anchor)
     print(ev.format_table(ratings))
     report.write_json(Path(args.out), {
         "anchor": args.anchor, "games_per_pair": args.games, "max_plies": args.max_plies,
         "temperature": args.temperature, "seconds": time.monotonic() - t0,
-        "ratings": [r.__dict__ for r in ratings], "pairs": [p.__dict__ for p in pairs],
+        "engines": [{**e, "label": engine.name} for e, engine in zip(args.engines, engines,
+                                                                      strict=True)],
+        "ratings": [r.__dict__ for r in ratings],
+        # Each pair from a's side; results in the eval/<b>/<stat> schema of evaluate.py.
+        "pairs": [{**p.__dict__, "results": r} for p, r in zip(pairs, records, strict=True)],
     })
     print(f"wrote {args.out}")
     return 0

@@ -4,12 +4,16 @@
     python experiments/evaluate.py --checkpoint runs/default --opponent fairy-stockfish \\
         --skill -20 --depth 1 --games 20
     python experiments/evaluate.py --checkpoint runs/default --opponent gnushogi --depth 1
+    python experiments/evaluate.py --checkpoint runs/default --opponent usi:/path/to/engine \\
+        --usi-option Threads=1 --usi-option USI_Hash=64 --go "byoyomi 1000"
 
 ``--checkpoint`` (and ``checkpoint:DIR``) take a run's workdir (its latest checkpoint) or one
 checkpoint's directory. random, greedy and checkpoint opponents play in the jitted arena (all
-games at once); engines play game by game in their own process (``make engines`` installs
-them). Writes ``results.json``, ``game_NNN.kif``/``.csa`` and ``games.sfen`` to ``--out``
-(default ``<run>/eval/<opponent>-<time>``).
+games at once); engines play game by game in their own process, refereed by the rules engine
+(``make engines`` installs fairy-stockfish and gnushogi). Engine opponents are also written as
+specs: ``fairy-stockfish:skill=0,nodes=500``, ``gnushogi:depth=2``. Writes ``results.json``
+(``eval/<opponent>/<stat>`` keys, as in training metrics), ``game_NNN.kif``/``.csa`` and
+``games.sfen`` to ``--out`` (default ``<run>/eval/<opponent>-<time>``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
-OPPONENTS = ("random", "greedy", "checkpoint:DIR", "fairy-stockfish", "gnushogi")
+OPPONENTS = ("random", "greedy", "checkpoint:DIR", "fairy-stockfish[:skill=S,depth=N|nodes=N|"
+             "movetime=MS|byoyomi=MS]", "gnushogi[:depth=N]", "usi:PATH")
+ENGINE_KINDS = ("fairy-stockfish", "gnushogi", "usi")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -36,28 +42,58 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--opponent-temperature", type=float, default=0.0,
                         help="the same for a checkpoint opponent")
     group = parser.add_argument_group("engine strength")
-    group.add_argument("--skill", type=int, default=-20, help="fairy-stockfish Skill Level")
-    group.add_argument("--depth", type=int, default=1, help="search depth (both engines)")
+    group.add_argument("--skill", type=int, default=None,
+                       help="fairy-stockfish Skill Level -20..20 (default -20)")
+    group.add_argument("--depth", type=int, default=None,
+                       help="search depth (fairy-stockfish, gnushogi; default 1)")
     group.add_argument("--nodes", type=int, default=None, help="fairy-stockfish: go nodes N")
     group.add_argument("--movetime", type=int, default=None,
                        help="fairy-stockfish: go movetime MS")
+    group.add_argument("--go", default=None,
+                       help="USI engines' search limit: 'depth N', 'nodes N', 'movetime MS' or "
+                       "'byoyomi MS'")
+    group.add_argument("--usi-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="setoption for a USI engine (repeatable)")
     group.add_argument("--timeout", type=float, default=30.0,
                        help="seconds an engine may take per answer before it forfeits")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="output directory")
     args = parser.parse_args(argv)
-    valid = args.opponent in ("random", "greedy", "fairy-stockfish", "gnushogi") or (
-        args.opponent.startswith("checkpoint:") and len(args.opponent) > len("checkpoint:"))
+    kind = args.opponent.split(":", 1)[0]
+    valid = args.opponent in ("random", "greedy") or kind in ENGINE_KINDS or (
+        kind == "checkpoint" and len(args.opponent) > len("checkpoint:"))
     if not valid:
         parser.error(f"bad --opponent {args.opponent!r}: expected one of {list(OPPONENTS)}")
-    arena = args.opponent in ("random", "greedy") or args.opponent.startswith("checkpoint:")
-    if args.games < 1 or (arena and args.games % 2):
+    args.engine = kind in ENGINE_KINDS
+    if args.games < 1 or (not args.engine and args.games % 2):
         parser.error(f"--games must be >= 1, and even for arena opponents, got {args.games}")
     if args.max_plies < 1:
         parser.error(f"--max-plies must be >= 1, got {args.max_plies}")
     if args.temperature < 0 or args.opponent_temperature < 0:
         parser.error("temperatures must be >= 0")
+    strength = {"--skill": args.skill, "--depth": args.depth, "--nodes": args.nodes,
+                "--movetime": args.movetime}
+    given = [flag for flag, value in strength.items() if value is not None]
+    allowed = {"fairy-stockfish": list(strength), "gnushogi": ["--depth"]}.get(args.opponent, [])
+    if [flag for flag in given if flag not in allowed]:
+        parser.error(f"{given} do not apply to --opponent {args.opponent!r}: they set the bare "
+                     "fairy-stockfish (--skill, --depth, --nodes, --movetime) and gnushogi "
+                     "(--depth); use --go for a USI engine or a spec's parameters")
+    if (args.go or args.usi_option) and not args.engine:
+        parser.error(f"--go and --usi-option are for engine opponents, not {args.opponent!r}")
     return args
+
+
+def engine_spec(args: argparse.Namespace) -> str:
+    """The engine spec of ``--opponent`` with the strength flags folded in."""
+    if args.opponent == "fairy-stockfish":
+        params = [f"skill={-20 if args.skill is None else args.skill}"]
+        params += [f"{k}={v}" for k, v in (("depth", args.depth), ("nodes", args.nodes),
+                                           ("movetime", args.movetime)) if v is not None]
+        return "fairy-stockfish:" + ",".join(params)
+    if args.opponent == "gnushogi":
+        return f"gnushogi:depth={1 if args.depth is None else args.depth}"
+    return args.opponent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,9 +103,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from keisei_jax import eval as ev
     from keisei_jax.checkpoints import CheckpointError
-    from keisei_jax.eval import engine_match, engines, report
+    from keisei_jax.eval import engine_specs, report
     from keisei_jax.eval.checkpoint import load_policy
 
+    engine = None
+    if args.engine:  # before loading anything: a bad spec, option, limit or timeout stops here
+        try:
+            engine = engine_specs.make_engine(engine_spec(args), usi_options=args.usi_option,
+                                              go=args.go, timeout=args.timeout)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"engine error: {err}", file=sys.stderr)
+            return 2
     try:
         policy = load_policy(args.checkpoint)
     except CheckpointError as err:
@@ -83,17 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else run_dir / "eval" / f"{label}-{stamp}"
     t0 = time.monotonic()
 
-    if args.opponent in ("fairy-stockfish", "gnushogi"):
-        try:
-            if args.opponent == "fairy-stockfish":
-                go = (f"go nodes {args.nodes}" if args.nodes else
-                      f"go movetime {args.movetime}" if args.movetime else f"go depth {args.depth}")
-                engine = engines.fairy_stockfish(skill=args.skill, go=go, timeout=args.timeout)
-            else:
-                engine = engines.GnuShogiEngine(depth=args.depth, timeout=args.timeout)
-        except (FileNotFoundError, ValueError) as err:
-            print(f"engine error: {err}", file=sys.stderr)
-            return 2
+    if engine is not None:
         opponent_name = engine.name
 
         def progress(i, game):
@@ -101,11 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"({game.record.ending}, {len(game.record.moves)} plies)"
                   + (f" [{game.record.comment}]" if game.record.comment else ""), flush=True)
 
-        games = engine_match.play_engine_match(
-            player, engine, num_games=args.games, key=key, max_plies=args.max_plies,
-            on_game=progress,
-        )
-        record = engine_match.engine_match_record(games)
+        games = ev.play_engine_match(player, engine, num_games=args.games, key=key,
+                                     max_plies=args.max_plies, on_game=progress)
+        summary = ev.summarise_games(games)
         game_records = [g.record for g in games]
     else:
         if args.opponent == "random":
@@ -118,24 +150,24 @@ def main(argv: list[str] | None = None) -> int:
             except CheckpointError as err:
                 print(f"opponent checkpoint error: {err}", file=sys.stderr)
                 return 2
-            opponent = other.player(temperature=args.opponent_temperature,
-                                    name=f"{other.path.parent.parent.name}@{other.step}")
+            opponent = other.player(temperature=args.opponent_temperature)
         opponent_name = opponent.name
         match = ev.play_match(player, opponent, key, num_games=args.games,
                               max_plies=args.max_plies)
-        record = ev.summary_record(ev.summarise(match))
+        summary = jax.device_get(ev.summarise(match))
         game_records = ev.match_records(match, player.name, opponent.name)
 
     elapsed = time.monotonic() - t0
-    print(report.wdl_table(f"{player.name} vs {opponent_name} ({elapsed:.0f} s)", record))
+    print(report.wdl_table(f"{player.name} vs {opponent_name} ({elapsed:.0f} s)", summary))
     report.write_games(out, game_records)
     report.write_json(out / "results.json", {
         "checkpoint": str(policy.path), "iteration": policy.step, "player": player.name,
         "opponent": opponent_name, "opponent_spec": args.opponent,
         "temperature": args.temperature, "max_plies": args.max_plies, "seed": args.seed,
-        "engine": {"skill": args.skill, "depth": args.depth, "nodes": args.nodes,
-                   "movetime": args.movetime} if label in ("fairy-stockfish", "gnushogi") else None,
-        "seconds": elapsed, "results": record,
+        "engine": None if engine is None else {
+            "spec": engine_spec(args), "go": getattr(engine, "go", None),
+            "options": getattr(engine, "options", None), "timeout": args.timeout},
+        "seconds": elapsed, "results": ev.match_record(summary, opponent_name),
     })
     print(f"wrote {out}/results.json and {len(game_records)} games (KIF, CSA, games.sfen)")
     return 0

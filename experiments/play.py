@@ -13,11 +13,22 @@ final position.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+from keisei_jax import eval as ev  # noqa: E402
+from keisei_jax import records, shogi  # noqa: E402
+from keisei_jax.checkpoints import CheckpointError  # noqa: E402
+from keisei_jax.eval.checkpoint import load_policy  # noqa: E402
 
 HELP = "type a USI move (7g7f, 8h2b+, P*5e), or: moves, sfen, resign, quit, help"
 
@@ -42,101 +53,85 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    stdin = stdin or sys.stdin
-    out = stdout or sys.stdout
+_is_legal = jax.jit(shogi.is_legal)
 
-    import jax
-    import jax.numpy as jnp
 
-    from keisei_jax import eval as ev
-    from keisei_jax import records, shogi
-    from keisei_jax.checkpoints import CheckpointError
-    from keisei_jax.eval.checkpoint import load_policy
-    from keisei_jax.eval.engine_match import single_game_policy
+def _why_not_legal(state: shogi.State, text: str) -> str | None:
+    """None if ``text`` is a legal USI move in ``state``, else what to tell the player."""
+    try:
+        action = shogi.usi_to_action(text, int(state.color))
+    except ValueError as err:
+        return f"{err}; {HELP}"
+    if not bool(_is_legal(state, jnp.int32(action))):
+        return f"{text} is illegal here; 'moves' lists the legal moves"
+    return None
 
-    def say(text: str) -> None:
-        out.write(text + "\n")
-        out.flush()
 
+@dataclasses.dataclass
+class HumanMoves:
+    """You at the terminal as a move source of the refereed game loop
+    (``eval.engine_match.MoveSource``): reads commands until one is a legal move or "resign";
+    "quit" (or the end of the input) interrupts the game."""
+
+    stdin: TextIO
+    write: Callable[[str], None]
+    name: str = "human"
+
+    def new_game(self) -> None:
+        pass
+
+    def move(self, state: shogi.State, moves: Sequence[str], key: jax.Array) -> str:
+        del key
+        while True:
+            self.write(f"move {len(moves) + 1}, your move> ")
+            line = self.stdin.readline()
+            text = line.strip()
+            if not line or text == "quit":
+                self.write("quit\n")
+                raise ev.GameInterrupted
+            if text == "resign":
+                return text
+            if text in ("", "help"):
+                reply = HELP
+            elif text == "moves":
+                reply = " ".join(shogi.legal_usi_moves(state))
+            elif text == "sfen":
+                reply = shogi.to_sfen(state)
+            else:
+                reply = _why_not_legal(state, text)
+                if reply is None:
+                    return text
+            self.write(reply + "\n")
+
+    def game_over(self, result: str) -> None:
+        del result
+
+    def close(self) -> None:
+        pass
+
+
+def choose_sides(args: argparse.Namespace, human: HumanMoves):
+    """``(black, white)``: the checkpoint (or greedy) against you or against ``--opponent``;
+    ``None`` for a checkpoint that cannot be loaded (the error is printed)."""
     if args.checkpoint:
         try:
             agent = load_policy(args.checkpoint).player(temperature=args.temperature)
         except CheckpointError as err:
-            say(f"checkpoint error: {err}")
-            return 2
+            human.write(f"checkpoint error: {err}\n")
+            return None
     else:
         agent = ev.greedy_player()
-    if args.human:
-        human_color = 0 if args.human == "black" else 1
-        players = {1 - human_color: agent}
-        names = {human_color: "human", 1 - human_color: agent.name}
-    else:
-        human_color = None
-        opponent = {"random": ev.random_player, "greedy": ev.greedy_player}[args.opponent]()
-        players = {0: agent, 1: opponent}
-        names = {0: agent.name, 1: opponent.name}
-    policies = {c: single_game_policy(p) for c, p in players.items()}
-    step = jax.jit(shogi.step)
-    is_legal = jax.jit(shogi.is_legal)
+    if args.human == "black":
+        return human, agent
+    if args.human == "white":
+        return agent, human
+    return agent, {"random": ev.random_player, "greedy": ev.greedy_player}[args.opponent]()
 
-    key = jax.random.PRNGKey(args.seed)
-    state = shogi.init(max_plies=args.max_plies)
-    moves: list[str] = []
-    ending, winner = None, None
-    say(f"{names[0]} (Black) vs {names[1]} (White)")
-    say(records.position_text(shogi.to_sfen(state)))
-    while ending is None:
-        color = int(state.color)
-        if color == human_color:
-            out.write(f"move {len(moves) + 1}, your move> ")
-            out.flush()
-            line = stdin.readline()
-            if not line or line.strip() == "quit":
-                say("quit")
-                ending = "interrupted"
-                break
-            text = line.strip()
-            if text in ("", "help"):
-                say(HELP)
-                continue
-            if text == "moves":
-                say(" ".join(shogi.legal_usi_moves(state)))
-                continue
-            if text == "sfen":
-                say(shogi.to_sfen(state))
-                continue
-            if text == "resign":
-                ending, winner = "resign", 1 - color
-                break
-            try:
-                action = shogi.usi_to_action(text, color)
-            except ValueError as err:
-                say(f"{err}; {HELP}")
-                continue
-            if not bool(is_legal(state, jnp.int32(action))):
-                say(f"{text} is illegal here; 'moves' lists the legal moves")
-                continue
-            usi = text
-        else:
-            key, k = jax.random.split(key)
-            action = policies[color](state, k)
-            usi = shogi.action_to_usi(action, color)
-            if args.delay:
-                time.sleep(args.delay)
-        state = step(state, jnp.int32(action))
-        moves.append(usi)
-        say(f"{len(moves)}. {names[color]}: {usi}")
-        say(records.position_text(shogi.to_sfen(state)))
-        if bool(state.terminated | state.truncated):
-            ending = shogi.Termination.NAMES[int(state.termination)]
-            r = float(state.rewards[0])
-            winner = None if r == 0 else (0 if r > 0 else 1)
-    side = {0: "Black", 1: "White"}
-    result = "no winner" if winner is None else f"{names[winner]} ({side[winner]}) wins"
-    say(f"game over after {len(moves)} plies: {ending}, {result}")
-    game = records.GameRecord(tuple(moves), names[0], names[1], ending, winner)
+
+def save_game(args: argparse.Namespace, game: records.GameRecord,
+              say: Callable[[str], None]) -> None:
+    """``--record`` (by suffix: KIF Shift_JIS, KIFU UTF-8, CSA, else a USI move list) and
+    ``--svg`` (the final position) of a finished game."""
     if args.record:
         path = Path(args.record)
         if path.suffix in (".kif", ".kifu"):
@@ -147,10 +142,46 @@ def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
             path.write_text(records.to_usi_position(game) + "\n", encoding="utf-8")
         say(f"wrote {path}")
     if args.svg:
-        Path(args.svg).write_text(
-            records.position_svg(shogi.to_sfen(state), last_move=moves[-1] if moves else None),
+        board = records.parse_sfen(records.START_SFEN)
+        for move in game.moves:
+            records.play(board, move)
+        Path(args.svg).write_text(records.position_svg(
+            records.to_sfen(board), last_move=game.moves[-1] if game.moves else None),
             encoding="utf-8")
         say(f"wrote {args.svg}")
+
+
+def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    out = stdout or sys.stdout
+
+    def write(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    def say(text: str) -> None:
+        write(text + "\n")
+
+    human = HumanMoves(stdin or sys.stdin, write)
+    sides = choose_sides(args, human)
+    if sides is None:
+        return 2
+    names = [side.name for side in sides]
+    say(f"{names[0]} (Black) vs {names[1]} (White)")
+    say(records.position_text(shogi.to_sfen(shogi.init(max_plies=args.max_plies))))
+
+    def show(usi: str, color: int, state: shogi.State) -> None:
+        say(f"{int(state.ply)}. {names[color]}: {usi}")
+        say(records.position_text(shogi.to_sfen(state)))
+        if args.delay and sides[color] is not human:  # pace the moves you watch
+            time.sleep(args.delay)
+
+    game = ev.play_game(*sides, key=jax.random.PRNGKey(args.seed), max_plies=args.max_plies,
+                        on_move=show)
+    result = ("no winner" if game.winner is None
+              else f"{names[game.winner]} ({('Black', 'White')[game.winner]}) wins")
+    say(f"game over after {len(game.moves)} plies: {game.ending}, {result}")
+    save_game(args, game, say)
     return 0
 
 

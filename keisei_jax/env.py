@@ -20,6 +20,18 @@ from keisei_jax.shogi.state import DEFAULT_MAX_PLIES, State, Termination
 NUM_TERMINATIONS = len(Termination.NAMES)
 
 
+def termination_counts(codes: jax.Array, weights: jax.Array | None = None) -> jax.Array:
+    """Histogram of ``Termination`` codes: [NUM_TERMINATIONS], any shape of ``codes``.
+
+    ``weights`` (the shape of ``codes``) weighs each code, e.g. by whether the game finished;
+    the result has the weights' dtype (int32 without weights).
+    """
+    codes = jnp.asarray(codes).astype(jnp.int32).reshape(-1)
+    weights = (jnp.ones(codes.shape, jnp.int32) if weights is None
+               else jnp.asarray(weights).reshape(-1))
+    return jnp.zeros(NUM_TERMINATIONS, weights.dtype).at[codes].add(weights)
+
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class StepOutcome:
@@ -188,9 +200,7 @@ def random_rollout(state: State, key: jax.Array, num_steps: int) -> tuple[State,
             steps=stats.steps + s.color.shape[0],
             games=stats.games + out.done.sum(),
             terminations=stats.terminations
-            + jnp.zeros(NUM_TERMINATIONS, jnp.int32)
-            .at[out.termination.astype(jnp.int32)]
-            .add(out.done.astype(jnp.int32)),
+            + termination_counts(out.termination, out.done.astype(jnp.int32)),
             plies=stats.plies + jnp.sum(jnp.where(out.done, out.game_length, 0)),
         )
         return (s, stats), None

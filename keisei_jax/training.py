@@ -48,20 +48,26 @@ def summarise(metrics: dict[str, np.ndarray], config: TrainConfig) -> dict[str, 
     return out
 
 
-def evaluation_record(result: Any, config: TrainConfig) -> dict[str, float]:
-    n = config.eval_games
-    out = {
-        "eval/random/win_rate": int(result.wins) / n,
-        "eval/random/draw_rate": int(result.draws) / n,
-        "eval/random/loss_rate": int(result.losses) / n,
-        "eval/random/games": n,
-        "eval/random/mean_length": int(result.plies) / n,
-    }
-    terms = np.asarray(result.terminations)
-    for code, name in enumerate(Termination.NAMES):
-        if code:
-            out[f"eval/random/share_{name}"] = float(terms[code] / n)
-    return out
+def periodic_evaluation(
+    model: Any, params: Any, earlier_params: Any | None, config: TrainConfig, iteration: int
+) -> tuple[dict[str, float], Any | None]:
+    """The periodic evaluation: ``eval/random/*``, and with ``eval_ladder_games``
+    ``eval/greedy/*`` and ``eval/earlier/*``; returns the record and the parameters the next
+    evaluation compares against (None without the ladder)."""
+    key = jax.random.fold_in(jax.random.PRNGKey(config.seed ^ _EVAL_KEY_SALT), iteration)
+    t_eval = time.monotonic()
+    record = evaluate_training(
+        model, params, earlier_params, key, random_games=config.eval_games,
+        ladder_games=config.eval_ladder_games, max_plies=config.eval_max_plies,
+        # Sampled unless eval_greedy: two argmax players repeat one game per colour, so the
+        # ladder's games would be copies of each other.
+        temperature=0.0 if config.eval_greedy else 1.0,
+    )
+    record["time/eval_seconds"] = time.monotonic() - t_eval
+    if not config.eval_ladder_games:
+        return record, None
+    # A copy: the next train call donates (frees) the runner's buffers.
+    return record, jax.tree_util.tree_map(lambda x: x.copy(), params)
 
 
 def train_and_evaluate(
@@ -105,7 +111,6 @@ def train_and_evaluate(
     sharded = distributed.shard_trainer(config, distributed.make_mesh() if mesh is None else mesh)
     trainer = sharded.trainer
     train_call = sharded.train_call
-    evaluate = jax.jit(trainer.evaluate)
     checkpointer = Checkpointer(ckpt_dir, keep=config.keep_checkpoints)
     runner = sharded.init(jax.random.PRNGKey(config.seed))
     start_iteration = 0
@@ -161,21 +166,9 @@ def train_and_evaluate(
             record["time/wall_seconds"] = time.monotonic() - t_start
             last = iteration >= stop_at
             if config.eval_every and (iteration % config.eval_every == 0 or last):
-                t_eval = time.monotonic()
-                key = jax.random.fold_in(jax.random.PRNGKey(config.seed ^ _EVAL_KEY_SALT),
-                                         iteration)
-                record.update(evaluation_record(evaluate(runner.params, key), config))
-                if config.eval_ladder_games:
-                    record.update(evaluate_training(
-                        trainer.model, runner.params, earlier_params, jax.random.fold_in(key, 1),
-                        num_games=config.eval_ladder_games, max_plies=config.eval_max_plies,
-                        # Sampled unless eval_greedy: two argmax players repeat one game per
-                        # colour, so the ladder's games would be copies of each other.
-                        temperature=0.0 if config.eval_greedy else 1.0,
-                    ))
-                    # A copy: the next train call donates (frees) the runner's buffers.
-                    earlier_params = jax.tree_util.tree_map(lambda x: x.copy(), runner.params)
-                record["time/eval_seconds"] = time.monotonic() - t_eval
+                evaluation, earlier_params = periodic_evaluation(
+                    trainer.model, runner.params, earlier_params, config, iteration)
+                record.update(evaluation)
             if writer is not None:
                 writer.write(env_steps, record)
             if config.checkpoint_every and (iteration % config.checkpoint_every == 0 or last):

@@ -1,30 +1,48 @@
-"""Evaluation: players and the vectorised arena, Elo fits, real engine opponents."""
+"""Evaluation: players and the vectorised arena, refereed games against engines, round robins
+and Elo fits, and the one result type and record schema they all report in."""
 
 from keisei_jax.eval.arena import (
     MatchGames,
-    MatchSummary,
     evaluate_vs,
     game_moves,
     match_records,
     play_match,
-    round_robin,
     summarise,
-    summary_record,
 )
 from keisei_jax.eval.elo import PairResult, Rating, fit_elo, format_table
+from keisei_jax.eval.engine_match import (
+    EngineGame,
+    GameInterrupted,
+    MoveSource,
+    PlayerMoves,
+    engine_game,
+    play_engine_match,
+    play_game,
+    summarise_games,
+)
 from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.eval.players import (
-    ModuleApply,
     NetworkAct,
     Player,
     greedy_player,
     network_player,
     random_player,
 )
+from keisei_jax.eval.results import (
+    ENDINGS,
+    FORFEITS,
+    MatchSummary,
+    forfeit_wins,
+    match_record,
+    pair_result,
+)
+from keisei_jax.eval.tournament import play_pair, round_robin
 
 __all__ = [
-    "MatchGames", "MatchSummary", "ModuleApply", "NetworkAct", "PairResult", "Player", "Rating",
-    "evaluate_training", "evaluate_vs", "fit_elo", "format_table", "game_moves",
-    "greedy_player", "match_records", "network_player", "play_match", "random_player",
-    "round_robin", "summarise", "summary_record",
+    "ENDINGS", "FORFEITS", "EngineGame", "GameInterrupted", "MatchGames", "MatchSummary",
+    "MoveSource", "NetworkAct", "PairResult", "Player", "PlayerMoves", "Rating", "engine_game",
+    "evaluate_training", "evaluate_vs", "fit_elo", "forfeit_wins", "format_table", "game_moves",
+    "greedy_player", "match_record", "match_records", "network_player", "pair_result",
+    "play_engine_match", "play_game", "play_match", "play_pair", "random_player",
+    "round_robin", "summarise", "summarise_games",
 ]

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from keisei_jax import env, shogi
-from keisei_jax.eval.elo import PairResult
 from keisei_jax.eval.players import Player
+from keisei_jax.eval.results import ENDINGS, MatchSummary
 from keisei_jax.records import GameRecord
 from keisei_jax.shogi.state import State, Termination
 
@@ -112,33 +111,18 @@ def _play_match(
     )
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class MatchSummary:
-    """Totals of a match from player A's side (int32[] unless noted).
-
-    wins, draws, losses: games A won, drew, lost.
-    terminations: int32[8, 3]. Games per ``Termination`` code and A's result (win, draw, loss).
-    plies: total plies of all games.
-    """
-
-    wins: jax.Array
-    draws: jax.Array
-    losses: jax.Array
-    terminations: jax.Array
-    plies: jax.Array
-
-
 def summarise(games: MatchGames) -> MatchSummary:
     """Reduce per-game outcomes to counts (traceable: use inside jit)."""
-    outcome = 1 - games.result.astype(jnp.int32)  # 0 win, 1 draw, 2 loss
-    table = jnp.zeros((env.NUM_TERMINATIONS, 3), jnp.int32)
-    table = table.at[games.termination.astype(jnp.int32), outcome].add(1)
+    by_result = [games.result > 0, games.result == 0, games.result < 0]  # win, draw, loss
+    table = jnp.stack([env.termination_counts(games.termination, r.astype(jnp.int32))
+                       for r in by_result], axis=-1)
+    # Arena games end by the rules only: the engine-match rows stay zero.
+    table = jnp.pad(table, ((0, len(ENDINGS) - env.NUM_TERMINATIONS), (0, 0)))
     return MatchSummary(
-        wins=jnp.sum(games.result > 0).astype(jnp.int32),
-        draws=jnp.sum(games.result == 0).astype(jnp.int32),
-        losses=jnp.sum(games.result < 0).astype(jnp.int32),
-        terminations=table,
+        wins=jnp.sum(by_result[0]).astype(jnp.int32),
+        draws=jnp.sum(by_result[1]).astype(jnp.int32),
+        losses=jnp.sum(by_result[2]).astype(jnp.int32),
+        endings=table,
         plies=jnp.sum(games.length),
     )
 
@@ -146,7 +130,7 @@ def summarise(games: MatchGames) -> MatchSummary:
 def evaluate_vs(
     player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512
 ) -> MatchSummary:
-    """Jitted W/D/L of A against B: the trainer's periodic-evaluation hook.
+    """Jitted W/D/L of A against B (``play_match`` then ``summarise`` in one program).
 
     Swap ``params`` of the players (``dataclasses.replace``) between calls: same act functions
     and shapes mean no recompilation.
@@ -160,27 +144,6 @@ def _evaluate_vs(player_a, player_b, key, *, num_games: int, max_plies: int) -> 
     return summarise(
         _play_match(player_a, player_b, key, num_games=num_games, max_plies=max_plies)
     )
-
-
-def summary_record(summary: MatchSummary, prefix: str = "") -> dict[str, float]:
-    """Flat JSON-ready record of a summary: counts, rates, mean length, causes by result."""
-    wins, draws, losses = int(summary.wins), int(summary.draws), int(summary.losses)
-    games = wins + draws + losses
-    record: dict[str, float] = {
-        f"{prefix}games": games,
-        f"{prefix}wins": wins,
-        f"{prefix}draws": draws,
-        f"{prefix}losses": losses,
-        f"{prefix}win_rate": wins / games,
-        f"{prefix}score": (wins + 0.5 * draws) / games,
-        f"{prefix}mean_length": int(summary.plies) / games,
-    }
-    table = np.asarray(summary.terminations)
-    for code, name in enumerate(Termination.NAMES):
-        for col, res in enumerate(("win", "draw", "loss")):
-            if table[code, col]:
-                record[f"{prefix}{res}_by_{name}"] = int(table[code, col])
-    return record
 
 
 def game_moves(games: MatchGames, index: int) -> list[str]:
@@ -203,24 +166,3 @@ def match_records(games: MatchGames, name_a: str, name_b: str) -> list[GameRecor
             ending=Termination.NAMES[int(g.termination[i])], winner=winner,
         ))
     return out
-
-
-def round_robin(
-    players: list[Player], key: jax.Array, *, games_per_pair: int, max_plies: int = 512,
-    on_pair: Callable[[PairResult], None] | None = None,
-) -> list[PairResult]:
-    """Every pair of ``players`` plays ``games_per_pair`` (even) games in the arena."""
-    names = [p.name for p in players]
-    if len(set(names)) != len(names):
-        raise ValueError(f"player names must be unique, got {names}")
-    results = []
-    for i in range(len(players)):
-        for j in range(i + 1, len(players)):
-            key, k = jax.random.split(key)
-            s = jax.device_get(evaluate_vs(players[i], players[j], k, num_games=games_per_pair,
-                                           max_plies=max_plies))
-            pair = PairResult(names[i], names[j], int(s.wins), int(s.draws), int(s.losses))
-            results.append(pair)
-            if on_pair:
-                on_pair(pair)
-    return results

@@ -15,7 +15,8 @@ import jax
 
 from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import TrainConfig
-from keisei_jax.eval.players import ModuleApply, Player, network_player
+from keisei_jax.eval.players import Player, network_player
+from keisei_jax.models import ModuleApply
 
 
 @dataclasses.dataclass(frozen=True)

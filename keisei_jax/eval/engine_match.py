@@ -1,9 +1,11 @@
-"""Games against engines in other processes, one at a time, with adjudication.
+"""Games one at a time between move sources, refereed by the rules engine.
 
-The rules engine referees: every engine answer is checked with ``shogi.is_legal``. A crash, a
-timeout, a malformed or illegal move, a false win claim or a resignation ends the game as a loss
-for the engine (the ending says which); the engine's process is killed and the next game starts
-a fresh one, so a misbehaving engine never stops a match.
+A move source is anything that answers a position with a move: an arena ``Player`` (wrapped in
+``PlayerMoves``), an engine in another process (``eval.engines``), a human at a terminal. Every
+answer is checked with ``shogi.is_legal``. A crash, a timeout, a malformed or illegal move, a
+false win claim or a resignation ends the game as a loss for the side that answered (the ending
+says which); a failed engine's process is killed and the next game starts a fresh one, so a
+misbehaving engine never stops a match. Engines play each other with the same loop.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import jax
@@ -22,27 +23,33 @@ import numpy as np
 from keisei_jax import shogi
 from keisei_jax.eval.engines import EngineError
 from keisei_jax.eval.players import Player
+from keisei_jax.eval.results import MatchSummary, summary_of_games
 from keisei_jax.records import GameRecord
 from keisei_jax.shogi.state import State, Termination
 
 
-class Engine(Protocol):
+class MoveSource(Protocol):
+    """One side of a refereed game.
+
+    name: its label in records.
+    new_game(): before each game (an engine starts its process here).
+    move(state, moves, key) -> str: for the side to move of ``state`` (the start position
+      after ``moves``, USI strings): a USI move or "resign"; engines may also claim "win" or
+      "draw". Raises ``EngineError`` when it fails, ``GameInterrupted`` to stop the game.
+    game_over(result): after each game, "win", "lose" or "draw" from its side.
+    close(): release what it holds (at the end of a match, and after it failed).
+    """
+
     name: str
 
     def new_game(self) -> None: ...
-    def best_move(self, start: str, moves: list[str]) -> str: ...
+    def move(self, state: State, moves: Sequence[str], key: jax.Array) -> str: ...
     def game_over(self, result: str) -> None: ...
     def close(self) -> None: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class EngineGame:
-    """One game of a player against an engine: ``record`` (moves, ending, winner), the
-    player's colour and ``result`` for the player (+1, 0, -1)."""
-
-    record: GameRecord
-    player_color: int
-    result: int
+class GameInterrupted(Exception):  # noqa: N818 (not an error: a request to stop)
+    """Raised by a move source to end the game without a result (a human typed quit)."""
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -50,86 +57,131 @@ def _act_one(act, params, state: State, key: jax.Array) -> jax.Array:
     return act(params, jax.tree_util.tree_map(lambda x: x[None], state), key)[0]
 
 
-def single_game_policy(player: Player) -> Callable[[State, jax.Array], int]:
-    """``(state, key) -> action`` for one unbatched state (compiled once per act function)."""
-    return lambda state, key: int(_act_one(player.act, player.params, state, key))
+@dataclasses.dataclass(frozen=True)
+class PlayerMoves:
+    """An arena ``Player`` as a move source: its act function on a batch of one game (compiled
+    once per act function)."""
+
+    player: Player
+
+    @property
+    def name(self) -> str:
+        return self.player.name
+
+    def new_game(self) -> None:
+        pass
+
+    def move(self, state: State, moves: Sequence[str], key: jax.Array) -> str:
+        del moves
+        action = int(_act_one(self.player.act, self.player.params, state, key))
+        return shogi.action_to_usi(action, int(state.color))
+
+    def game_over(self, result: str) -> None:
+        del result
+
+    def close(self) -> None:
+        pass
+
+
+def move_source(side: Player | MoveSource) -> MoveSource:
+    """``side`` as a move source: players are wrapped, anything else is one already."""
+    return PlayerMoves(side) if isinstance(side, Player) else side
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineGame:
+    """One game of side A against side B: ``record`` (moves, ending, winner), A's colour
+    ``a_color`` (0 Black, 1 White) and ``result`` for A (+1, 0, -1)."""
+
+    record: GameRecord
+    a_color: int
+    result: int
 
 
 _step = jax.jit(shogi.step)
 _is_legal = jax.jit(shogi.is_legal)
 
+# (move played, its colour, the state after it) -> None: called after every move.
+OnMove = Callable[[str, int, State], None]
 
-def play_engine_game(
-    policy: Callable[[State, jax.Array], int],
-    engine: Engine,
+
+def play_game(
+    black: Player | MoveSource,
+    white: Player | MoveSource,
     *,
-    player_name: str,
-    player_color: int,
     key: jax.Array,
     max_plies: int = 512,
-) -> EngineGame:
-    """Play one game from the start position; the engine moves when it is not ``player_color``."""
+    on_move: OnMove | None = None,
+) -> GameRecord:
+    """Play one refereed game from the start position (see the module docstring)."""
+    sides = (move_source(black), move_source(white))
     started = datetime.datetime.now(datetime.UTC)
     state = shogi.init(max_plies=max_plies)
     moves: list[str] = []
     ending, winner, comment = None, None, ""
-    try:
-        engine.new_game()
-    except EngineError as err:
-        ending, winner, comment = _engine_failure(err), player_color, f"{engine.name}: {err}"
+    for color, side in enumerate(sides):
+        try:
+            side.new_game()
+        except EngineError as err:
+            ending, winner, comment = _engine_failure(err), 1 - color, f"{side.name}: {err}"
+            break
     while ending is None:
         color = int(state.color)
-        if color == player_color:
-            key, k = jax.random.split(key)
-            action = policy(state, k)
-            usi = shogi.action_to_usi(action, color)
-        else:
-            try:
-                usi = engine.best_move("startpos", list(moves))
-            except EngineError as err:
-                ending, winner = _engine_failure(err), player_color
-                comment = f"{engine.name}: {err}"
-                engine.close()
-                break
-            if usi == "draw" and _occurrences(state) >= 3:
-                # gnushogi calls repetition draws earlier than the fourfold rule: accept the
-                # claim on a third occurrence rather than score it as a loss.
-                ending, winner = "repetition", None
-                comment = f"{engine.name} claimed a draw on a third repetition (accepted)"
-                break
-            if usi in ("resign", "win", "draw"):
-                ending, winner = "resign", player_color
-                if usi != "resign":  # our rules found no end here, so the claim is false
-                    ending = "engine_illegal"
-                    comment = f"{engine.name} claimed {usi!r} in {shogi.to_sfen(state)!r}"
-                break
-            try:
-                action = shogi.usi_to_action(usi, color)
-            except ValueError:
-                action = -1
-            if action < 0 or not bool(_is_legal(state, jnp.int32(action))):
-                ending, winner = "engine_illegal", player_color
-                comment = f"{engine.name} played {usi!r} in {shogi.to_sfen(state)!r}"
-                engine.close()  # its idea of the game is wrong: start the next one afresh
-                break
+        side = sides[color]
+        key, k = jax.random.split(key)
+        try:
+            usi = side.move(state, tuple(moves), k)
+        except EngineError as err:
+            ending, winner, comment = _engine_failure(err), 1 - color, f"{side.name}: {err}"
+            side.close()
+            break
+        except GameInterrupted:
+            ending = "interrupted"
+            break
+        action, verdict = _referee(state, usi, side.name)
+        if verdict is not None:
+            ending, comment = verdict
+            winner = None if ending == "repetition" else 1 - color
+            if ending == "engine_illegal":
+                side.close()  # its idea of the game is wrong: start the next one afresh
+            break
         state = _step(state, jnp.int32(action))
         moves.append(usi)
+        if on_move is not None:
+            on_move(usi, color, state)
         if bool(state.terminated | state.truncated):
-            code = int(state.termination)
-            ending = Termination.NAMES[code]
+            ending = Termination.NAMES[int(state.termination)]
             r = float(state.rewards[0])
             winner = None if r == 0 else (0 if r > 0 else 1)
-    result = 0 if winner is None else (1 if winner == player_color else -1)
-    try:
-        engine.game_over({1: "lose", -1: "win", 0: "draw"}[result])
-    except EngineError:
-        engine.close()
-    names = [player_name, engine.name] if player_color == 0 else [engine.name, player_name]
-    record = GameRecord(
-        moves=tuple(moves), black=names[0], white=names[1], ending=ending, winner=winner,
-        started=started, comment=comment,
+    for color, side in enumerate(sides):
+        try:
+            side.game_over("draw" if winner is None else "win" if winner == color else "lose")
+        except EngineError:
+            side.close()
+    return GameRecord(
+        moves=tuple(moves), black=sides[0].name, white=sides[1].name, ending=ending,
+        winner=winner, started=started, comment=comment,
     )
-    return EngineGame(record=record, player_color=player_color, result=result)
+
+
+def _referee(state: State, usi: str, name: str) -> tuple[int, tuple[str, str] | None]:
+    """``(action, None)`` for a legal move, else ``(-1, (ending, comment))``: how the answer
+    ends the game, the answering side losing unless the ending is a repetition draw."""
+    if usi == "draw" and _occurrences(state) >= 3:
+        # gnushogi calls repetition draws earlier than the fourfold rule: accept the claim on
+        # a third occurrence rather than score it as a loss.
+        return -1, ("repetition", f"{name} claimed a draw on a third repetition (accepted)")
+    if usi == "resign":
+        return -1, ("resign", "")
+    if usi in ("win", "draw"):  # our rules found no end here, so the claim is false
+        return -1, ("engine_illegal", f"{name} claimed {usi!r} in {shogi.to_sfen(state)!r}")
+    try:
+        action = shogi.usi_to_action(usi, int(state.color))
+    except ValueError:
+        action = -1
+    if action < 0 or not bool(_is_legal(state, jnp.int32(action))):
+        return -1, ("engine_illegal", f"{name} played {usi!r} in {shogi.to_sfen(state)!r}")
+    return action, None
 
 
 def _occurrences(state: State) -> int:
@@ -142,48 +194,50 @@ def _engine_failure(err: EngineError) -> str:
     return {"crash": "engine_crash", "timeout": "engine_timeout"}.get(err.kind, "engine_illegal")
 
 
+def engine_game(
+    a: Player | MoveSource, b: Player | MoveSource, *, a_color: int, key: jax.Array,
+    max_plies: int = 512, on_move: OnMove | None = None,
+) -> EngineGame:
+    """One game of A against B with A playing ``a_color``."""
+    if a_color not in (0, 1):
+        raise ValueError(f"a_color must be 0 (Black) or 1 (White), got {a_color!r}")
+    black, white = (a, b) if a_color == 0 else (b, a)
+    record = play_game(black, white, key=key, max_plies=max_plies, on_move=on_move)
+    result = 0 if record.winner is None else (1 if record.winner == a_color else -1)
+    return EngineGame(record=record, a_color=a_color, result=result)
+
+
 def play_engine_match(
-    player: Player,
-    engine: Engine,
+    a: Player | MoveSource,
+    b: Player | MoveSource,
     *,
     num_games: int,
     key: jax.Array,
     max_plies: int = 512,
     on_game: Callable[[int, EngineGame], None] | None = None,
 ) -> list[EngineGame]:
-    """``num_games`` games, the player Black in even-numbered games; the engine is closed at
-    the end whatever happens."""
-    policy = single_game_policy(player)
+    """``num_games`` games of A against B, A Black in even-numbered games; both sides are
+    closed at the end whatever happens."""
+    if num_games < 1:
+        raise ValueError(f"num_games must be >= 1, got {num_games}")
+    a, b = move_source(a), move_source(b)
     games = []
     try:
         for i in range(num_games):
             key, k = jax.random.split(key)
-            game = play_engine_game(policy, engine, player_name=player.name,
-                                    player_color=i % 2, key=k, max_plies=max_plies)
+            game = engine_game(a, b, a_color=i % 2, key=k, max_plies=max_plies)
             games.append(game)
             if on_game:
                 on_game(i, game)
     finally:
-        engine.close()
+        a.close()
+        b.close()
     return games
 
 
-def engine_match_record(games: list[EngineGame], prefix: str = "") -> dict[str, float]:
-    """Counts and rates over engine games from the player's side, and endings by result."""
-    n = len(games)
-    wins = sum(g.result > 0 for g in games)
-    draws = sum(g.result == 0 for g in games)
-    losses = n - wins - draws
-    record: dict[str, float] = {
-        f"{prefix}games": n, f"{prefix}wins": wins, f"{prefix}draws": draws,
-        f"{prefix}losses": losses,
-        f"{prefix}win_rate": wins / n if n else 0.0,
-        f"{prefix}score": (wins + 0.5 * draws) / n if n else 0.0,
-        f"{prefix}mean_length": sum(len(g.record.moves) for g in games) / n if n else 0.0,
-    }
-    causes = Counter(
-        (("win", "draw", "loss")[1 - g.result], g.record.ending) for g in games
+def summarise_games(games: Sequence[EngineGame]) -> MatchSummary:
+    """The match's ``MatchSummary`` from A's side (host side)."""
+    return summary_of_games(
+        [g.result for g in games], [g.record.ending for g in games],
+        [len(g.record.moves) for g in games],
     )
-    for (res, ending), count in sorted(causes.items()):
-        record[f"{prefix}{res}_by_{ending}"] = count
-    return record

@@ -23,6 +23,11 @@ from typing import Self
 
 # Debian installs game engines in /usr/games, which is not on root's PATH.
 _EXTRA_PATHS = ("/usr/games", "/usr/local/games")
+# Below this no engine answers a move in time (a process switch and a pipe round trip): every
+# game would end as a forfeit, which measures the deadline, not the engine.
+MIN_TIMEOUT = 0.05
+# The search limits ``go_command`` accepts: USI ``go`` arguments with one positive integer.
+GO_LIMITS = ("depth", "nodes", "movetime", "byoyomi")
 
 
 class EngineError(RuntimeError):
@@ -32,6 +37,48 @@ class EngineError(RuntimeError):
     def __init__(self, kind: str, message: str):
         super().__init__(f"{kind}: {message}")
         self.kind = kind
+
+
+def check_timeout(timeout: float) -> float:
+    """``timeout`` (seconds an engine may take per answer) if it is usable, else ValueError."""
+    if not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"engine timeout must be > 0 seconds per answer, got {timeout!r}")
+    if timeout < MIN_TIMEOUT:
+        raise ValueError(
+            f"engine timeout {timeout!r} s is too short for an engine to answer at all (every "
+            f"game would be a forfeit): expected >= {MIN_TIMEOUT} s"
+        )
+    return float(timeout)
+
+
+def go_command(limit: str) -> str:
+    """The USI ``go`` command of a search limit ``"depth N"``, ``"nodes N"``, ``"movetime MS"``
+    or ``"byoyomi MS"`` (a leading ``go`` is allowed; N, MS positive integers). Byoyomi is sent
+    as ``go btime 0 wtime 0 byoyomi MS``."""
+    words = limit.split()
+    if words[:1] == ["go"]:
+        words = words[1:]
+    expected = " | ".join(f"'{kind} N'" for kind in GO_LIMITS)
+    if len(words) != 2 or words[0] not in GO_LIMITS:
+        raise ValueError(f"bad go limit {limit!r}: expected one of {expected}")
+    try:
+        value = int(words[1])
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"bad go limit {limit!r}: {words[0]} needs a positive integer")
+    if words[0] == "byoyomi":
+        return f"go btime 0 wtime 0 byoyomi {value}"
+    return f"go {words[0]} {value}"
+
+
+def think_seconds(go: str) -> float:
+    """Seconds a ``go`` command asks the engine to think (0 for depth and node limits)."""
+    words = go.split()
+    for kind in ("movetime", "byoyomi"):
+        if kind in words[:-1]:
+            return int(words[words.index(kind) + 1]) / 1000
+    return 0.0
 
 
 def find_engine(name: str) -> str:
@@ -171,6 +218,12 @@ class _EngineAdapter:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def move(self, state: object, moves: Sequence[str], key: object) -> str:
+        """The ``MoveSource`` answer (``eval.engine_match``): the adapter's ``best_move`` from
+        the start position after ``moves``; the referee's ``state`` and ``key`` are not needed."""
+        del state, key
+        return self.best_move("startpos", list(moves))
+
 
 class UsiEngine(_EngineAdapter):
     """A USI engine. ``best_move(start, moves)`` returns a USI move, "resign" or "win".
@@ -189,7 +242,7 @@ class UsiEngine(_EngineAdapter):
         self.name = name or Path(argv[0]).name
         self.options = dict(options or {})
         self.go = go
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self._process = None
 
     def _start(self) -> EngineProcess:
@@ -245,7 +298,7 @@ class GnuShogiEngine(_EngineAdapter):
             raise ValueError(f"gnushogi depth must be >= 1, got {depth}")
         self.binary = find_engine(binary)
         self.depth = depth
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self.name = f"gnushogi-d{depth}"
         self._process = None
 

@@ -1,5 +1,6 @@
-"""The evaluation a training loop runs every few iterations: the learner against the greedy
-baseline and against an earlier version of itself, in the jitted arena."""
+"""The evaluation a training loop runs every few iterations, all in the jitted arena: the
+learner against the random player, and (the ladder) against the greedy baseline and against an
+earlier version of itself."""
 
 from __future__ import annotations
 
@@ -7,33 +8,37 @@ from typing import Any
 
 import jax
 
-from keisei_jax.eval.arena import evaluate_vs, summary_record
-from keisei_jax.eval.players import ModuleApply, greedy_player, network_player
+from keisei_jax import models
+from keisei_jax.eval.arena import evaluate_vs
+from keisei_jax.eval.players import Player, greedy_player, network_player, random_player
+from keisei_jax.eval.results import match_record
 
 
 def evaluate_training(
-    model: Any, params: Any, earlier_params: Any | None, key: jax.Array, *, num_games: int,
-    max_plies: int = 512, temperature: float = 0.0,
+    model: Any, params: Any, earlier_params: Any | None, key: jax.Array, *,
+    random_games: int, ladder_games: int, max_plies: int = 512, temperature: float = 0.0,
 ) -> dict[str, float]:
-    """``eval/greedy/*`` and (when ``earlier_params`` is given) ``eval/earlier/*`` records.
+    """``eval/random/*`` (``random_games`` games), ``eval/greedy/*`` and, when
+    ``earlier_params`` is given, ``eval/earlier/*`` (``ladder_games`` games each; 0 skips a
+    match) in the schema of ``eval.match_record``.
 
-    ``model`` is the flax module (hashable, so the compiled arena is reused across calls as
-    long as the shapes stay the same); ``earlier_params`` are the learner's parameters at an
-    earlier evaluation or checkpoint.
+    ``model`` is the flax module: its ``models.apply_fn`` is hashable and the players' names are
+    dropped before jit, so the arena compiles once per (opponent, games, plies) and later calls
+    only swap the parameters. ``earlier_params`` are the learner's parameters at an earlier
+    evaluation or checkpoint. ``temperature`` 0 plays the learner's most probable move, > 0
+    samples at that temperature.
     """
-    apply_fn = ModuleApply(model)
+    apply_fn = models.apply_fn(model)
     learner = network_player(apply_fn, params, temperature=temperature, name="learner")
-    k_greedy, k_earlier = jax.random.split(key)
-    record = summary_record(
-        evaluate_vs(learner, greedy_player(), k_greedy, num_games=num_games,
-                    max_plies=max_plies),
-        prefix="eval/greedy/",
-    )
+    opponents: list[tuple[Player, int]] = [(random_player(), random_games),
+                                           (greedy_player(), ladder_games)]
     if earlier_params is not None:
         earlier = network_player(apply_fn, earlier_params, temperature=temperature,
                                  name="earlier")
-        record.update(summary_record(
-            evaluate_vs(learner, earlier, k_earlier, num_games=num_games, max_plies=max_plies),
-            prefix="eval/earlier/",
-        ))
+        opponents.append((earlier, ladder_games))
+    record: dict[str, float] = {}
+    for (opponent, num_games), k in zip(opponents, jax.random.split(key, 3), strict=False):
+        if num_games:
+            summary = evaluate_vs(learner, opponent, k, num_games=num_games, max_plies=max_plies)
+            record.update(match_record(jax.device_get(summary), opponent.name))
     return record

@@ -2,7 +2,9 @@
 
 A ``Player`` is a pytree: its ``params`` are data (swap them without recompiling), its ``act``
 function and ``name`` are static. ``act(params, state, key) -> int32[B]`` picks one legal Keisei
-action per game of a batched ``State``; games that are already over may get any action.
+action per game of a batched ``State``; games that are already over may get any action. Any act
+function makes a player (a network, a baseline, a search): the arena, the round robin, engine
+matches and the training evaluation only call ``act``.
 """
 
 from __future__ import annotations
@@ -132,7 +134,8 @@ class NetworkAct:
     """``Act`` of a policy network: greedy (``temperature == 0``) or sampled at a temperature.
 
     apply_fn: ``(params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value [B])``;
-    must be hashable by value (a flax module's bound ``apply`` is not: use ``ModuleApply``).
+    must be hashable by value (a flax module's bound ``apply`` is not: use
+      ``models.apply_fn(model)``).
     """
 
     apply_fn: Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
@@ -145,16 +148,6 @@ class NetworkAct:
             return jnp.argmax(log_probs, axis=-1).astype(jnp.int32)
         tempered = jax.nn.log_softmax(log_probs / self.temperature, axis=-1)
         return models.sample(tempered, jax.random.uniform(key, state.color.shape))
-
-
-@dataclasses.dataclass(frozen=True)
-class ModuleApply:
-    """``apply_fn`` of a flax module, hashable by the module's config (so jit caches it)."""
-
-    model: Any
-
-    def __call__(self, params, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
-        return self.model.apply({"params": params}, obs)
 
 
 def network_player(

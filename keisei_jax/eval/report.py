@@ -6,24 +6,29 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from keisei_jax import records
+from keisei_jax.eval.results import ENDINGS, MatchSummary, forfeit_wins
 from keisei_jax.records import GameRecord
 
 
-def wdl_table(title: str, record: dict[str, Any]) -> str:
-    """Plain-text W/D/L table of a summary record (``summary_record``/``engine_match_record``):
-    totals, then games per ending and result."""
-    n = record["games"]
-    lines = [
-        title,
-        f"  games {n}   W {record['wins']}  D {record['draws']}  L {record['losses']}   "
-        f"score {record['score']:.3f}   mean length {record['mean_length']:.1f} plies",
-        f"  {'ending':<18}{'win':>5}{'draw':>6}{'loss':>6}",
-    ]
-    endings = sorted({k.split("_by_", 1)[1] for k in record if "_by_" in k})
-    for ending in endings:
-        counts = [record.get(f"{res}_by_{ending}", 0) for res in ("win", "draw", "loss")]
-        lines.append(f"  {ending:<18}{counts[0]:>5}{counts[1]:>6}{counts[2]:>6}")
+def wdl_table(title: str, summary: MatchSummary) -> str:
+    """Plain-text W/D/L table of a match: totals (saying how many wins were engine forfeits),
+    then games per ending and result."""
+    wins, draws, losses = int(summary.wins), int(summary.draws), int(summary.losses)
+    n = wins + draws + losses
+    score = (wins + 0.5 * draws) / n if n else 0.0
+    forfeits = forfeit_wins(summary)
+    headline = (f"  games {n}   W {wins}  D {draws}  L {losses}   score {score:.3f}"
+                + (f" ({forfeits} of {wins} wins by engine forfeit)" if forfeits else "")
+                + f"   mean length {int(summary.plies) / n if n else 0.0:.1f} plies")
+    lines = [title, headline, f"  {'ending':<18}{'win':>5}{'draw':>6}{'loss':>6}"]
+    table = np.asarray(summary.endings)
+    for row, ending in enumerate(ENDINGS):
+        if table[row].any():
+            win, draw, loss = (int(c) for c in table[row])
+            lines.append(f"  {ending:<18}{win:>5}{draw:>6}{loss:>6}")
     return "\n".join(lines)
 
 

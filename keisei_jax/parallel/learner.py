@@ -15,15 +15,14 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from keisei_jax import shogi
+from keisei_jax import models, shogi
 from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
 from keisei_jax.ppo.train import Runner, Trainer, learn_from, optimizer, shaping_coef
 
 
 def apply_fn_of(trainer: Trainer) -> Callable:
-    model = trainer.model
-    return lambda params, obs: model.apply({"params": params}, obs)
+    return models.apply_fn(trainer.model)
 
 
 def make_collect(config: TrainConfig, *, lanes: int, segment_length: int, first_lane: int,

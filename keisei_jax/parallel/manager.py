@@ -47,7 +47,7 @@ class WorkerFailure(RuntimeError):
 def spec_of(config: TrainConfig, parallel: ParallelConfig) -> SegmentSpec:
     """Segment shapes of a resolved ``parallel`` layout, traced from the worker's rollout."""
     model = models.make_model(config.model)
-    apply_fn = lambda p, o: model.apply({"params": p}, o)  # noqa: E731
+    apply_fn = models.apply_fn(model)
     collect = make_collect(config, lanes=parallel.lanes_per_worker,
                            segment_length=parallel.segment_length, first_lane=0, apply_fn=apply_fn)
     params = jax.eval_shape(lambda: models.init_params(model, jax.random.PRNGKey(0)))

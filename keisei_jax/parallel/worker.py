@@ -141,7 +141,7 @@ def _main(args: WorkerArgs) -> None:
     collect = jax.jit(make_collect(
         cfg, lanes=par.lanes_per_worker, segment_length=par.segment_length,
         first_lane=me * par.lanes_per_worker,
-        apply_fn=lambda p, o: model.apply({"params": p}, o),
+        apply_fn=models.apply_fn(model),
     ))
 
     try:

@@ -1,6 +1,5 @@
 """PPO self-play: rollout, alternating-mover GAE, the clipped update, and ``make_train``."""
 
-from keisei_jax.ppo.evaluate import EvalResult, evaluate_vs_random
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, ppo_loss, update
 from keisei_jax.ppo.rollout import Transition, policy_step, rollout
@@ -8,7 +7,6 @@ from keisei_jax.ppo.shaping import material, material_gain
 from keisei_jax.ppo.train import Runner, Trainer, make_train
 
 __all__ = [
-    "Batch", "EvalResult", "LossConfig", "Runner", "Trainer", "Transition", "alternating_gae",
-    "evaluate_vs_random", "make_train", "material", "material_gain", "policy_step", "ppo_loss",
-    "rollout", "update",
+    "Batch", "LossConfig", "Runner", "Trainer", "Transition", "alternating_gae", "make_train",
+    "material", "material_gain", "policy_step", "ppo_loss", "rollout", "update",
 ]

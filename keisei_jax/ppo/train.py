@@ -1,9 +1,9 @@
 """``make_train(config)``: self-play PPO as pure functions that ``jax.jit`` compiles whole.
 
 ``init(key) -> Runner`` builds the starting state; ``train_call(runner) -> (runner, metrics)``
-runs ``iterations_per_call`` iterations (rollout, GAE, update) in one compiled ``lax.scan``;
-``evaluate(params, key)`` plays the random baseline. The Python driver only logs and checkpoints
-between calls, and ``Runner`` is everything a resume needs.
+runs ``iterations_per_call`` iterations (rollout, GAE, update) in one compiled ``lax.scan``.
+The Python driver only logs, evaluates (``keisei_jax.eval``) and checkpoints between calls, and
+``Runner`` is everything a resume needs.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import optax
 
 from keisei_jax import env, models, shogi
 from keisei_jax.config import TrainConfig
-from keisei_jax.ppo.evaluate import EvalResult, evaluate_vs_random
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, update
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
@@ -51,7 +50,6 @@ class Trainer:
     model: models.ActorCriticResTower
     init: Callable[[jax.Array], Runner]
     train_call: Callable[[Runner], tuple[Runner, dict[str, jax.Array]]]
-    evaluate: Callable[[Any, jax.Array], EvalResult]
     learning_rate: Callable[[int], float]
 
 
@@ -120,9 +118,7 @@ def learn_from(
         metrics,
         games=done.sum().astype(jnp.float32),
         game_plies=jnp.where(done, traj.game_length, 0).sum().astype(jnp.float32),
-        terminations=jnp.zeros(env.NUM_TERMINATIONS, jnp.float32)
-        .at[traj.termination.astype(jnp.int32).reshape(-1)]
-        .add(done.reshape(-1).astype(jnp.float32)),
+        terminations=env.termination_counts(traj.termination, done.astype(jnp.float32)),
         shaping_coef=coef,
         mean_value=traj.value.mean(),
         mean_reward=traj.reward.mean(),
@@ -139,8 +135,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     schedule = lr_schedule(cfg)
     tx = optimizer(cfg)
 
-    def apply_fn(params, obs):
-        return model.apply({"params": params}, obs)
+    apply_fn = models.apply_fn(model)
 
     start = shogi.init(max_plies=cfg.max_plies)
     minibatch_sharding = None if mesh is None else jax.sharding.NamedSharding(
@@ -180,16 +175,9 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     def train_call(runner: Runner):
         return jax.lax.scan(iteration, runner, None, length=cfg.iterations_per_call)
 
-    def evaluate(params, key):
-        return evaluate_vs_random(
-            apply_fn, params, key, num_games=cfg.eval_games, max_plies=cfg.eval_max_plies,
-            greedy=cfg.eval_greedy,
-        )
-
     def learning_rate(iteration: int) -> float:
         return float(schedule(iteration * cfg.num_epochs * num_minibatches))
 
     return Trainer(
-        config=cfg, model=model, init=init, train_call=train_call, evaluate=evaluate,
-        learning_rate=learning_rate,
+        config=cfg, model=model, init=init, train_call=train_call, learning_rate=learning_rate,
     )

@@ -62,7 +62,7 @@ def _forward(apply_fn: Callable, params: Any, state: shogi.State, obs_max_plies:
 
 def network_analyse(apply_fn: Callable, params: Any, *, temperature: float,
                     obs_max_plies: int) -> Analyse:
-    """Analysis by a policy network; ``apply_fn`` must be hashable (``eval.ModuleApply``) and
+    """Analysis by a policy network; ``apply_fn`` must be hashable (``models.apply_fn``) and
     ``obs_max_plies`` is the ply cap the network was trained with (the observation's progress
     plane is ply / max_plies)."""
 

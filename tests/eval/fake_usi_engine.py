@@ -4,9 +4,11 @@
 N-th ``go`` does MODE: ``crash`` (exits), ``hang`` (never answers), ``illegal`` (a legal-looking
 but illegal move), ``garbage`` (not a move), ``resign``, ``draw`` (a false draw claim),
 ``child_hang`` (starts a child process that sleeps, writes the child's pid to PIDFILE, and
-hangs), ``silent_start`` (never says usiok).
+hangs), ``silent_start`` (never says usiok); any other MODE (or N = 0) just plays. With
+``FAKE_USI_LOG`` set, every command received is appended to that file.
 """
 
+import os
 import random
 import subprocess
 import sys
@@ -20,7 +22,11 @@ def main() -> None:
     board = cshogi.Board()
     rng = random.Random(0)
     goes = 0
+    log = os.environ.get("FAKE_USI_LOG")
     for line in sys.stdin:
+        if log:
+            with open(log, "a") as f:
+                f.write(line)
         cmd = line.split()
         if not cmd:
             continue

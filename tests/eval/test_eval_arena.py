@@ -10,7 +10,7 @@ import pytest
 from experiments.configs import tiny
 from keisei_jax import eval as ev
 from keisei_jax import shogi
-from keisei_jax.models import init_params, make_model
+from keisei_jax.models import apply_fn, init_params, make_model
 from keisei_jax.shogi.state import Termination
 
 NUM_GAMES, MAX_PLIES = 8, 160
@@ -70,21 +70,21 @@ def test_recorded_moves_replay_to_the_same_result(greedy_vs_random):
         assert np.sign(float(state.rewards[g.a_color[i]])) == g.result[i]
 
 
-def test_summary_record(greedy_vs_random):
+def test_match_record(greedy_vs_random):
     summary = jax.device_get(ev.summarise(greedy_vs_random))
-    record = ev.summary_record(summary, prefix="greedy/")
-    assert record["greedy/games"] == NUM_GAMES
+    record = ev.match_record(summary, "greedy")
+    assert record["eval/greedy/games"] == NUM_GAMES
     assert summary.wins + summary.draws + summary.losses == NUM_GAMES
-    assert summary.terminations.sum() == NUM_GAMES
-    assert summary.terminations[:, 0].sum() == summary.wins
-    assert record["greedy/mean_length"] == pytest.approx(summary.plies / NUM_GAMES)
+    assert summary.endings.sum() == NUM_GAMES
+    assert summary.endings[:, 0].sum() == summary.wins
+    assert record["eval/greedy/mean_length"] == pytest.approx(summary.plies / NUM_GAMES)
 
 
 def test_evaluate_vs_plays_the_same_games_as_play_match():
     # A tiny untrained network against random, at the shapes the checkpoint and experiment
     # tests use too (2 games, 12 plies), so the suite compiles this match once.
     model = make_model(tiny.get_config().model)
-    player = ev.network_player(ev.ModuleApply(model), init_params(model, jax.random.PRNGKey(0)))
+    player = ev.network_player(apply_fn(model), init_params(model, jax.random.PRNGKey(0)))
     key = jax.random.PRNGKey(3)
     games = ev.play_match(player, ev.random_player(), key, num_games=2, max_plies=12)
     summary = jax.device_get(ev.evaluate_vs(
@@ -94,7 +94,7 @@ def test_evaluate_vs_plays_the_same_games_as_play_match():
     assert summary.plies == expected.plies == int(games.length.sum())
     assert (summary.wins, summary.draws, summary.losses) == (
         expected.wins, expected.draws, expected.losses)
-    np.testing.assert_array_equal(summary.terminations, expected.terminations)
+    np.testing.assert_array_equal(summary.endings, expected.endings)
 
 
 def test_odd_game_count_is_refused():
@@ -108,3 +108,37 @@ def test_network_player_rejects_negative_temperature():
         ev.network_player(lambda p, o: (o, o), None, temperature=-1)
     player = ev.network_player(lambda p, o: (o, o), {"w": 1.0}, temperature=0.5)
     assert dataclasses.replace(player, params={"w": 2.0}).act == player.act
+
+
+def test_a_sampling_network_against_random_counts_every_game_once():
+    # Moved from the PPO tests with the evaluation that used to live in ppo/evaluate.py.
+    model = make_model(tiny.get_config().model)
+    player = ev.network_player(apply_fn(model), init_params(model, jax.random.PRNGKey(0)),
+                               temperature=1.0)
+    r = jax.device_get(ev.evaluate_vs(player, ev.random_player(), jax.random.PRNGKey(4),
+                                      num_games=6, max_plies=24))
+    assert int(r.wins) + int(r.draws) + int(r.losses) == 6
+    assert int(r.endings.sum()) == 6
+    assert int(r.endings[Termination.ILLEGAL_ACTION].sum()) == 0
+    assert int(r.endings[0].sum()) == 0  # every game finished (ply cap 24)
+    assert int(r.endings[len(Termination.NAMES):].sum()) == 0  # no engine endings in the arena
+
+
+def test_any_act_function_is_a_player_everywhere():
+    # A search or any other chooser is just an act function: arena, round robin and the
+    # refereed single-game loop all take it (here: the first legal move, deterministically).
+    def first_legal(params, state, key):
+        del params, key
+        return jnp.argmax(state.legal_mask, axis=-1).astype(jnp.int32)
+
+    first = ev.Player(first_legal, None, "first-legal")
+    summary = jax.device_get(ev.evaluate_vs(first, ev.random_player(), jax.random.PRNGKey(0),
+                                            num_games=2, max_plies=8))
+    assert int(summary.wins + summary.draws + summary.losses) == 2
+    pairs = ev.round_robin([first, ev.random_player()], jax.random.PRNGKey(1),
+                           games_per_pair=2, max_plies=8)
+    assert [(p.a, p.b, p.wins + p.draws + p.losses) for p in pairs] == [
+        ("first-legal", "random", 2)]
+    record = ev.play_game(first, ev.random_player(), key=jax.random.PRNGKey(2), max_plies=6)
+    assert record.black == "first-legal" and len(record.moves) == 6
+    assert record.ending == "ply_cap" and not record.comment

@@ -59,9 +59,20 @@ def test_periodic_evaluation_hook(run_dir):
     first, second = load_policy(run_dir / "checkpoints" / "2"), load_policy(run_dir)
     model = make_train(tiny.get_config()).model
     record = ev.evaluate_training(model, second.params, first.params, jax.random.PRNGKey(1),
-                                  num_games=2, max_plies=12)
-    for prefix in ("eval/greedy/", "eval/earlier/"):
+                                  random_games=2, ladder_games=2, max_plies=12)
+    for prefix in ("eval/random/", "eval/greedy/", "eval/earlier/"):
         assert record[f"{prefix}games"] == 2
         assert record[f"{prefix}wins"] + record[f"{prefix}draws"] + record[f"{prefix}losses"] == 2
+    # Every match of a second evaluation with new parameters reuses the compiled arena.
+    size = ev.arena._evaluate_vs._cache_size()
+    later = ev.evaluate_training(model, first.params, second.params, jax.random.PRNGKey(2),
+                                 random_games=2, ladder_games=2, max_plies=12)
+    assert ev.arena._evaluate_vs._cache_size() == size
+    assert {k.split("/")[1] for k in later} == {"random", "greedy", "earlier"}
     assert "eval/earlier/games" not in ev.evaluate_training(
-        model, second.params, None, jax.random.PRNGKey(1), num_games=2, max_plies=12)
+        model, second.params, None, jax.random.PRNGKey(1), random_games=2, ladder_games=2,
+        max_plies=12)
+    only_random = ev.evaluate_training(model, second.params, first.params,
+                                       jax.random.PRNGKey(1), random_games=2, ladder_games=0,
+                                       max_plies=12)
+    assert {k.split("/")[1] for k in only_random} == {"random"}

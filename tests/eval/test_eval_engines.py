@@ -21,7 +21,7 @@ FAKE = str(Path(__file__).with_name("fake_usi_engine.py"))
 
 @pytest.fixture(scope="module")
 def random_policy():
-    return em.single_game_policy(ev.random_player())
+    return ev.random_player()
 
 
 def _fake(mode: str, at: int, *extra: str, timeout: float = 30.0) -> engines.UsiEngine:
@@ -29,9 +29,9 @@ def _fake(mode: str, at: int, *extra: str, timeout: float = 30.0) -> engines.Usi
                              timeout=timeout)
 
 
-def _play(policy, engine, color=0, max_plies=40):
-    return em.play_engine_game(policy, engine, player_name="random", player_color=color,
-                               key=jax.random.PRNGKey(0), max_plies=max_plies)
+def _play(player, engine, color=0, max_plies=40):
+    return em.engine_game(player, engine, a_color=color, key=jax.random.PRNGKey(0),
+                          max_plies=max_plies)
 
 
 @pytest.mark.parametrize("mode,ending", [
@@ -59,9 +59,10 @@ def test_match_goes_on_after_a_crash_with_a_fresh_process(random_policy):
                                  key=jax.random.PRNGKey(1), max_plies=6)
     # Each game restarts the engine, which crashes at its 2nd move every time.
     assert [g.record.ending for g in games] == ["engine_crash"] * 3
-    assert [g.player_color for g in games] == [0, 1, 0]
-    record = em.engine_match_record(games)
-    assert record["wins"] == 3 and record["win_by_engine_crash"] == 3
+    assert [g.a_color for g in games] == [0, 1, 0]
+    record = ev.match_record(em.summarise_games(games), engine.name)
+    assert record["eval/fake-crash/wins"] == 3
+    assert record["eval/fake-crash/win_by_engine_crash"] == 3
 
 
 def test_hanging_engine_and_its_children_are_killed(random_policy, tmp_path):

@@ -20,7 +20,9 @@ def run_dir(tmp_path_factory):
 
 def _check_outputs(out, games):
     results = json.loads((out / "results.json").read_text())
-    r = results["results"]
+    prefix = f"eval/{results['opponent']}/"
+    r = {k.removeprefix(prefix): v for k, v in results["results"].items()}
+    assert len(r) == len(results["results"])  # every key in the eval/<opponent>/ schema
     assert r["games"] == games and r["wins"] + r["draws"] + r["losses"] == games
     for i in range(games):
         kif = KIF.Parser.parse_file(str(out / f"game_{i:03d}.kif"))
@@ -80,3 +82,18 @@ def test_play_in_the_terminal(tmp_path):
     parsed = KIF.Parser.parse_file(str(record))
     assert cshogi.move_to_usi(parsed.moves[0]) == "7g7f" and parsed.win == cshogi.WHITE_WIN
     assert (tmp_path / "b.svg").read_text().startswith("<svg")
+
+
+def test_play_quit_interrupts_and_watching_plays_to_the_end(tmp_path):
+    out = io.StringIO()
+    code = play_script.main(["--human", "white", "--record", str(tmp_path / "g.usi")],
+                            stdin=io.StringIO("sfen\nquit\n"), stdout=out)
+    text = out.getvalue()
+    assert code == 0 and "1. greedy: " in text and " w " in text  # greedy moved, then sfen
+    assert "game over after 1 plies: interrupted, no winner" in text
+    assert (tmp_path / "g.usi").read_text().startswith("position startpos moves ")
+    out = io.StringIO()
+    assert play_script.main(["--opponent", "random", "--max-plies", "6"], stdout=out) == 0
+    text = out.getvalue()
+    assert "greedy (Black) vs random (White)" in text and "6. random: " in text
+    assert "game over after 6 plies: ply_cap, no winner" in text

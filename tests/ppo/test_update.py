@@ -1,4 +1,4 @@
-"""The PPO loss and update on a fixed batch, material shaping, and evaluation bookkeeping."""
+"""The PPO loss and update on a fixed batch, and material shaping."""
 
 import dataclasses
 
@@ -12,7 +12,6 @@ from keisei_jax import env, models, shogi
 from keisei_jax.ppo import (
     Batch,
     LossConfig,
-    evaluate_vs_random,
     material,
     material_gain,
     ppo_loss,
@@ -110,21 +109,6 @@ def test_material_and_the_gain_of_a_capture():
     # White to move: Black has R + P on board + P in hand.
     assert float(jax.jit(material)(after)) == -12.0
     assert float(material_gain(state, after)) == 2.0  # a pawn off White's board into Black's hand
-
-
-@pytest.fixture(scope="module")
-def eval_result(setup):
-    apply_fn, params, _ = setup
-    return evaluate_vs_random(apply_fn, params, jax.random.PRNGKey(4), num_games=6,
-                              max_plies=24, greedy=False)
-
-
-def test_evaluation_counts_every_game_once(eval_result):
-    r = eval_result
-    assert int(r.wins) + int(r.draws) + int(r.losses) == 6
-    assert int(r.terminations.sum()) == 6
-    assert int(r.terminations[shogi.Termination.ILLEGAL_ACTION]) == 0
-    assert int(r.terminations[0]) == 0  # every game finished (ply cap 24)
 
 
 def test_check_bonus_is_added_to_the_shaped_reward():

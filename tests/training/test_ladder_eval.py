@@ -20,6 +20,7 @@ def test_ladder_evaluation_is_logged(tmp_path, monkeypatch):
 
     def spy(*args, **kwargs):
         temperatures.append(kwargs["temperature"])
+        assert (kwargs["random_games"], kwargs["ladder_games"]) == (2, 2)
         return evaluate_training(*args, **kwargs)
 
     monkeypatch.setattr(training, "evaluate_training", spy)
@@ -32,6 +33,15 @@ def test_ladder_evaluation_is_logged(tmp_path, monkeypatch):
     assert "eval/earlier/games" not in evals[0]  # nothing earlier at the first evaluation
     assert evals[1]["eval/earlier/games"] == 2
     assert 0.0 <= evals[1]["eval/earlier/win_rate"] <= 1.0
+    # One evaluation, one schema: the random match's keys are the ladder's.
+    for r in evals:
+        for stat in ("win_rate", "draw_rate", "loss_rate", "score", "games", "mean_length"):
+            assert f"eval/random/{stat}" in r and f"eval/greedy/{stat}" in r
+        assert r["eval/random/games"] == 2
+        assert sorted(k.removeprefix("eval/random/") for k in r if k.startswith("eval/random/")
+                      and "_by_" not in k) == sorted(
+            k.removeprefix("eval/greedy/") for k in r if k.startswith("eval/greedy/")
+            and "_by_" not in k)
 
 
 def test_ladder_games_must_be_even():
