@@ -60,7 +60,7 @@ def measure(*, lanes: int, simulations: int, preset: str = "small", num_slots: i
     ``ms_per_move_batch``, ``compile_s`` and ``temp_mb`` (XLA's temporary buffers)."""
     model = models.make_model(dataclasses.replace(models.PRESETS[preset], dtype=dtype))
     params = models.init_params(model, jax.random.PRNGKey(0))
-    apply_fn = lambda p, o: model.apply({"params": p}, o)  # noqa: E731
+    apply_fn = models.apply_fn(model)
     state = _positions(lanes)
     key = jax.random.PRNGKey(0)
     kwargs = dict(num_simulations=simulations, max_num_considered_actions=considered,

@@ -127,6 +127,9 @@ class TrainConfig:
     eval_max_plies: int = field(512, lo=1, resumable=True, doc="ply cap of an evaluation game")
     eval_greedy: bool = field(False, resumable=True,
                               doc="play the most probable move in evaluations, else sample")
+    eval_simulations: int = field(
+        0, lo=0, resumable=True,
+        doc="simulations per move of the learner in evaluations; 0: its raw policy")
     eval_ladder_games: int = field(
         32, lo=0, resumable=True, absent=0,
         doc="games against the greedy baseline and the previous evaluation's params (eval/greedy, "

@@ -62,6 +62,7 @@ def periodic_evaluation(
         # Sampled unless eval_greedy: two argmax players repeat one game per colour, so the
         # ladder's games would be copies of each other.
         temperature=0.0 if config.eval_greedy else 1.0,
+        simulations=config.eval_simulations, considered_actions=config.search_considered_actions,
     )
     record["time/eval_seconds"] = time.monotonic() - t_eval
     if not config.eval_ladder_games:

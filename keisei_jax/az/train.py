@@ -12,7 +12,6 @@ from keisei_jax.az.loss import Batch, az_loss
 from keisei_jax.az.rollout import SearchTransition, self_play
 from keisei_jax.config import TrainConfig
 from keisei_jax.minibatch import minibatch_epochs
-from keisei_jax.ppo.evaluate import evaluate_vs_random
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.train import Runner, Trainer, lr_schedule, optimizer, shaping_coef
 
@@ -46,8 +45,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     minibatch_sharding = None if mesh is None else jax.sharding.NamedSharding(
         mesh, jax.sharding.PartitionSpec(None, mesh.axis_names[0]))
 
-    def apply_fn(params, obs):
-        return model.apply({"params": params}, obs)
+    apply_fn = models.apply_fn(model)
 
     def init(key: jax.Array) -> Runner:
         key, k_params = jax.random.split(key)
@@ -97,12 +95,8 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     def train_call(runner: Runner):
         return jax.lax.scan(iteration, runner, None, length=cfg.iterations_per_call)
 
-    def evaluate(params, key):
-        return evaluate_vs_random(apply_fn, params, key, num_games=cfg.eval_games,
-                                  max_plies=cfg.eval_max_plies, greedy=cfg.eval_greedy)
-
     def learning_rate(iteration: int) -> float:
         return float(schedule(iteration * cfg.num_epochs * num_minibatches))
 
     return Trainer(config=cfg, model=model, init=init, train_call=train_call,
-                   evaluate=evaluate, learning_rate=learning_rate)
+                   learning_rate=learning_rate)

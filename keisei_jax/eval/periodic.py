@@ -12,11 +12,13 @@ from keisei_jax import models
 from keisei_jax.eval.arena import evaluate_vs
 from keisei_jax.eval.players import Player, greedy_player, network_player, random_player
 from keisei_jax.eval.results import match_record
+from keisei_jax.eval.search_player import search_player
 
 
 def evaluate_training(
     model: Any, params: Any, earlier_params: Any | None, key: jax.Array, *,
     random_games: int, ladder_games: int, max_plies: int = 512, temperature: float = 0.0,
+    simulations: int = 0, considered_actions: int = 16,
 ) -> dict[str, float]:
     """``eval/random/*`` (``random_games`` games), ``eval/greedy/*`` and, when
     ``earlier_params`` is given, ``eval/earlier/*`` (``ladder_games`` games each; 0 skips a
@@ -26,15 +28,24 @@ def evaluate_training(
     dropped before jit, so the arena compiles once per (opponent, games, plies) and later calls
     only swap the parameters. ``earlier_params`` are the learner's parameters at an earlier
     evaluation or checkpoint. ``temperature`` 0 plays the learner's most probable move, > 0
-    samples at that temperature.
+    samples at that temperature. ``simulations`` > 0: the learner (and its earlier self) search
+    that many simulations a move (``eval.search_player``; Gumbel-sampled root choice when
+    ``temperature`` > 0, so the games differ, else the search's best move).
     """
     apply_fn = models.apply_fn(model)
-    learner = network_player(apply_fn, params, temperature=temperature, name="learner")
+
+    def player(p, name):
+        if simulations:
+            return search_player(apply_fn, p, num_simulations=simulations,
+                                 considered_actions=considered_actions,
+                                 gumbel_scale=1.0 if temperature > 0 else 0.0, name=name)
+        return network_player(apply_fn, p, temperature=temperature, name=name)
+
+    learner = player(params, "learner")
     opponents: list[tuple[Player, int]] = [(random_player(), random_games),
                                            (greedy_player(), ladder_games)]
     if earlier_params is not None:
-        earlier = network_player(apply_fn, earlier_params, temperature=temperature,
-                                 name="earlier")
+        earlier = player(earlier_params, "earlier")
         opponents.append((earlier, ladder_games))
     record: dict[str, float] = {}
     for (opponent, num_games), k in zip(opponents, jax.random.split(key, 3), strict=False):

@@ -69,7 +69,7 @@ def test_ply_cap_cut_bootstraps_and_the_next_game_is_separate():
 def test_policy_targets_sum_to_one_over_legal_moves_only():
     model = models.make_model(CONFIG.model)
     params = models.init_params(model, jax.random.PRNGKey(0))
-    apply_fn = lambda p, o: model.apply({"params": p}, o)  # noqa: E731
+    apply_fn = models.apply_fn(model)
     state = env.init_batch(3, max_plies=12)
     play = jax.jit(lambda p, s, k: az.self_play(
         apply_fn, p, s, shogi.init(max_plies=12), k, num_steps=14, num_simulations=4,

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = json.loads((Path(__file__).parent / "named_configs.json").read_text())
 # Fields added after the file was written, with the value every older config has.
 ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actions": 16,
+               "eval_simulations": 0,
                "search_gumbel_scale": 1.0}
 
 
