@@ -64,6 +64,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds an engine may take per answer before it forfeits")
     parser.add_argument("--games", type=int, default=20, help="games per pair (even)")
     parser.add_argument("--max-plies", type=int, default=512)
+    parser.add_argument("--simulations", type=int, default=0,
+                        help="checkpoints search this many simulations a move (Gumbel-sampled "
+                        "root choice, so games differ); 0 plays the raw policy")
     parser.add_argument("--temperature", type=float, default=1.0,
                         help="checkpoints sample at this temperature; 0 plays the most probable "
                         "move, but then two checkpoints replay the same two games every time")
@@ -71,6 +74,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="elo.json", help="JSON output path")
     args = parser.parse_args(argv)
+    if args.simulations < 0:
+        parser.error(f"--simulations must be >= 0 (0: no search), got {args.simulations}")
     baselines = [b for b in args.baselines.split(",") if b]
     bad = [b for b in baselines if b not in ("random", "greedy")]
     if bad:
@@ -115,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.checkpoints:
             for ckpt in checkpoint_paths(path):
                 policy = load_policy(ckpt)
-                players.append(policy.player(temperature=args.temperature))
+                players.append(policy.player(temperature=args.temperature,
+                                             simulations=args.simulations, gumbel_scale=1.0))
     except CheckpointError as err:
         print(f"checkpoint error: {err}", file=sys.stderr)
         return 2

@@ -41,6 +41,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="0: the checkpoint plays its most probable move; > 0 samples")
     parser.add_argument("--opponent-temperature", type=float, default=0.0,
                         help="the same for a checkpoint opponent")
+    search = parser.add_argument_group("search (Gumbel MuZero over the rules engine)")
+    search.add_argument("--simulations", type=int, default=0,
+                        help="simulations per move of the checkpoint; 0 plays its raw policy")
+    search.add_argument("--opponent-simulations", type=int, default=0,
+                        help="the same for a checkpoint opponent")
+    search.add_argument("--considered-actions", type=int, default=16,
+                        help="root candidates of Sequential Halving (both searching sides)")
+    search.add_argument("--gumbel-scale", type=float, default=0.0,
+                        help="0 plays the search's best move; 1 samples among its candidates "
+                        "(games against a deterministic engine then differ)")
     group = parser.add_argument_group("engine strength")
     group.add_argument("--skill", type=int, default=None,
                        help="fairy-stockfish Skill Level -20..20 (default -20)")
@@ -71,6 +81,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--max-plies must be >= 1, got {args.max_plies}")
     if args.temperature < 0 or args.opponent_temperature < 0:
         parser.error("temperatures must be >= 0")
+    for flag in ("simulations", "opponent_simulations"):
+        if getattr(args, flag) < 0:
+            parser.error(f"--{flag.replace('_', '-')} must be >= 0 (0: no search), got "
+                         f"{getattr(args, flag)}")
+    if args.opponent_simulations and kind != "checkpoint":
+        parser.error("--opponent-simulations applies to a checkpoint:DIR opponent")
+    if args.considered_actions < 1:
+        parser.error(f"--considered-actions must be >= 1, got {args.considered_actions}")
+    if not args.gumbel_scale >= 0:
+        parser.error(f"--gumbel-scale must be >= 0, got {args.gumbel_scale}")
     strength = {"--skill": args.skill, "--depth": args.depth, "--nodes": args.nodes,
                 "--movetime": args.movetime}
     given = [flag for flag, value in strength.items() if value is not None]
@@ -105,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     from keisei_jax.checkpoints import CheckpointError
     from keisei_jax.eval import engine_specs, report
     from keisei_jax.eval.checkpoint import load_policy
+    from keisei_jax.eval.engine_match import PlayerMoves
 
     engine = None
     if args.engine:  # before loading anything: a bad spec, option, limit or timeout stops here
@@ -119,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"checkpoint error: {err}", file=sys.stderr)
         return 2
-    player = policy.player(temperature=args.temperature)
+    search = {"considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale}
+    player = policy.player(temperature=args.temperature, simulations=args.simulations, **search)
     key = jax.random.PRNGKey(args.seed)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     label = args.opponent.split(":", 1)[0]
@@ -135,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"({game.record.ending}, {len(game.record.moves)} plies)"
                   + (f" [{game.record.comment}]" if game.record.comment else ""), flush=True)
 
-        games = ev.play_engine_match(player, engine, num_games=args.games, key=key,
+        moves = PlayerMoves(player)
+        moves.warm_up()  # compile before the clock: seconds per move below are thinking time
+        games = ev.play_engine_match(moves, engine, num_games=args.games, key=key,
                                      max_plies=args.max_plies, on_game=progress)
+        seconds_per_move = moves.seconds / max(moves.moves, 1)
         summary = ev.summarise_games(games)
         game_records = [g.record for g in games]
     else:
@@ -150,20 +175,27 @@ def main(argv: list[str] | None = None) -> int:
             except CheckpointError as err:
                 print(f"opponent checkpoint error: {err}", file=sys.stderr)
                 return 2
-            opponent = other.player(temperature=args.opponent_temperature)
+            opponent = other.player(temperature=args.opponent_temperature,
+                                    simulations=args.opponent_simulations, **search)
         opponent_name = opponent.name
         match = ev.play_match(player, opponent, key, num_games=args.games,
                               max_plies=args.max_plies)
         summary = jax.device_get(ev.summarise(match))
+        seconds_per_move = None
         game_records = ev.match_records(match, player.name, opponent.name)
 
     elapsed = time.monotonic() - t0
     print(report.wdl_table(f"{player.name} vs {opponent_name} ({elapsed:.0f} s)", summary))
+    if seconds_per_move is not None:
+        print(f"  {player.name}: {1000 * seconds_per_move:.0f} ms per move")
     report.write_games(out, game_records)
     report.write_json(out / "results.json", {
         "checkpoint": str(policy.path), "iteration": policy.step, "player": player.name,
         "opponent": opponent_name, "opponent_spec": args.opponent,
         "temperature": args.temperature, "max_plies": args.max_plies, "seed": args.seed,
+        "simulations": args.simulations, "opponent_simulations": args.opponent_simulations,
+        "considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
+        "seconds_per_move": seconds_per_move,
         "engine": None if engine is None else {
             "spec": engine_spec(args), "go": getattr(engine, "go", None),
             "options": getattr(engine, "options", None), "timeout": args.timeout},

@@ -5,7 +5,8 @@
 
 Moves are typed in USI notation (``7g7f``, ``8h2b+``, ``P*5e``); ``moves`` lists the legal
 ones, ``sfen`` prints the position, ``resign`` and ``quit`` end the game. Without
-``--checkpoint`` the greedy baseline plays. ``--record game.kif`` saves the game (``.kif``
+``--checkpoint`` the greedy baseline plays; with one, it searches ``--simulations`` (64) a move
+(0: its raw policy). ``--record game.kif`` saves the game (``.kif``
 Shift_JIS, ``.kifu`` UTF-8, ``.csa``, anything else a USI move list); ``--svg board.svg`` the
 final position.
 """
@@ -42,6 +43,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--opponent", choices=("random", "greedy"), default="random",
                         help="who the checkpoint plays when you watch")
     parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--simulations", type=int, default=64,
+                        help="simulations per move of the checkpoint's search; 0 plays its raw "
+                        "policy")
     parser.add_argument("--max-plies", type=int, default=512)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between watched moves")
     parser.add_argument("--seed", type=int, default=0)
@@ -50,6 +54,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.temperature < 0:
         parser.error(f"--temperature must be >= 0, got {args.temperature}")
+    if args.simulations < 0:
+        parser.error(f"--simulations must be >= 0 (0: the raw policy), got {args.simulations}")
     return args
 
 
@@ -115,7 +121,8 @@ def choose_sides(args: argparse.Namespace, human: HumanMoves):
     ``None`` for a checkpoint that cannot be loaded (the error is printed)."""
     if args.checkpoint:
         try:
-            agent = load_policy(args.checkpoint).player(temperature=args.temperature)
+            agent = load_policy(args.checkpoint).player(temperature=args.temperature,
+                                                        simulations=args.simulations)
         except CheckpointError as err:
             human.write(f"checkpoint error: {err}\n")
             return None

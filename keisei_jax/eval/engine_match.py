@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -57,12 +58,15 @@ def _act_one(act, params, state: State, key: jax.Array) -> jax.Array:
     return act(params, jax.tree_util.tree_map(lambda x: x[None], state), key)[0]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class PlayerMoves:
     """An arena ``Player`` as a move source: its act function on a batch of one game (compiled
-    once per act function)."""
+    once per act function). ``seconds`` and ``moves`` total its thinking time (wall clock,
+    compilation included on a first call) and the moves it made."""
 
     player: Player
+    seconds: float = 0.0
+    moves: int = 0
 
     @property
     def name(self) -> str:
@@ -73,8 +77,15 @@ class PlayerMoves:
 
     def move(self, state: State, moves: Sequence[str], key: jax.Array) -> str:
         del moves
+        t0 = time.perf_counter()
         action = int(_act_one(self.player.act, self.player.params, state, key))
+        self.seconds += time.perf_counter() - t0
+        self.moves += 1
         return shogi.action_to_usi(action, int(state.color))
+
+    def warm_up(self) -> None:
+        """Compile the act function now (one move at the start position, not counted)."""
+        _act_one(self.player.act, self.player.params, shogi.init(), jax.random.PRNGKey(0))
 
     def game_over(self, result: str) -> None:
         del result

@@ -97,3 +97,29 @@ def test_play_quit_interrupts_and_watching_plays_to_the_end(tmp_path):
     text = out.getvalue()
     assert "greedy (Black) vs random (White)" in text and "6. random: " in text
     assert "game over after 6 plies: ply_cap, no winner" in text
+
+
+def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
+    out = tmp_path / "search"
+    code = evaluate_script.main([
+        "--checkpoint", str(run_dir), "--opponent", f"checkpoint:{run_dir}", "--games", "2",
+        "--max-plies", "8", "--simulations", "4", "--opponent-simulations", "2",
+        "--considered-actions", "4", "--gumbel-scale", "1", "--out", str(out),
+    ])
+    assert code == 0
+    results = _check_outputs(out, 2)
+    assert results["player"].endswith("+s4") and results["opponent"].endswith("+s2")
+    assert results["simulations"] == 4 and results["opponent_simulations"] == 2
+    # against an engine the checkpoint's thinking time per move is measured and reported
+    code = evaluate_script.main([
+        "--checkpoint", str(run_dir), "--opponent", "fairy-stockfish", "--games", "2",
+        "--max-plies", "8", "--simulations", "4", "--considered-actions", "4",
+        "--out", str(tmp_path / "engine"),
+    ])
+    assert code == 0 and "ms per move" in capsys.readouterr().out
+    engine_results = json.loads((tmp_path / "engine" / "results.json").read_text())
+    assert 0 < engine_results["seconds_per_move"] < 30
+    for bad in (["--simulations", "-1"], ["--opponent-simulations", "2"],
+                ["--considered-actions", "0"]):
+        with pytest.raises(SystemExit):
+            evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "random", *bad])
