@@ -11,7 +11,7 @@ import numpy as np
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.actions import usi_table
 from keisei_jax.shogi.game import apply_move
-from keisei_jax.shogi.movegen import legal_moves
+from keisei_jax.shogi.movegen import legal_moves, word_bit_to_action
 from keisei_jax.shogi.sfen import parse_sfen
 
 CHUNK = 4096
@@ -59,15 +59,7 @@ def legal_action_lists(legal_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )  # [N, 507 * 32]
     pos, flat = np.nonzero(bits)
     word, bit = flat // 32, flat % 32
-    return pos, _word_bit_to_action(word, bit)
-
-
-def _word_bit_to_action(word: np.ndarray, bit: np.ndarray) -> np.ndarray:
-    to = (word % 3) * T.BB_BITS + bit
-    frm = word // 6
-    board_action = frm * 160 + 2 * (to - (to > frm)) + (word % 6) // 3
-    drop_action = T.NUM_BOARD_ACTIONS + to * 7 + (word - T.DROP_WORD0) // 3
-    return np.where(word < T.DROP_WORD0, board_action, drop_action)
+    return pos, word_bit_to_action(word, bit)
 
 
 def perft(board: np.ndarray, hand: np.ndarray, depth: int, chunk: int = CHUNK) -> int:
