@@ -59,9 +59,6 @@ class Board:
     color: int
     ply: int
 
-    def copy(self) -> Board:
-        return Board(self.board.copy(), self.hand.copy(), self.color, self.ply)
-
     def piece(self, sq: str) -> str:
         """SFEN symbol on a USI square ("7g" -> "P", "+p", or "" when empty)."""
         return _sfen.PIECE_SYMBOLS[int(self.board[_square(sq)])]
