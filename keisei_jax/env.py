@@ -15,6 +15,7 @@ import numpy as np
 
 from keisei_jax import shogi
 from keisei_jax.shogi import tables as T
+from keisei_jax.shogi.movegen import word_bit_to_action
 from keisei_jax.shogi.state import DEFAULT_MAX_PLIES, State, Termination
 
 NUM_TERMINATIONS = len(Termination.NAMES)
@@ -64,7 +65,6 @@ def init_batch(batch_size: int, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
 
 
 step_batch = jax.vmap(shogi.step)
-legal_moves_batch = jax.vmap(shogi.legal_moves)
 
 
 def reset_done(state: State, start: State) -> State:
@@ -156,16 +156,6 @@ def sample_uniform_legal(legal_bits: jax.Array, u: jax.Array) -> jax.Array:
         x = jnp.where(high, x >> width, low)
     action = word_bit_to_action(word, bit)
     return jnp.where(total > 0, action, 0)
-
-
-def word_bit_to_action(word: jax.Array, bit: jax.Array) -> jax.Array:
-    """Keisei action of bit ``bit`` of word ``word`` of the legal bits (inverse of ACTION_WORD)."""
-    to = (word % 3) * T.BB_BITS + bit
-    frm = word // 6
-    board_action = frm * 160 + 2 * (to - (to > frm)) + (word % 6) // 3
-    slot = (word - T.DROP_WORD0) // 3
-    drop_action = T.NUM_BOARD_ACTIONS + to * 7 + slot
-    return jnp.where(word < T.DROP_WORD0, board_action, drop_action).astype(jnp.int32)
 
 
 @jax.tree_util.register_dataclass

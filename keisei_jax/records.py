@@ -1,8 +1,8 @@
 """Game records: KIF, CSA and SFEN move lists, and SVG pictures of positions.
 
-Pure Python (no JAX): a small board tracker replays USI moves from an SFEN to know which piece
-each move carries, which is what KIF and CSA spell out. Moves are assumed legal (they come from
-the rules engine or were checked against it).
+No JAX computation: a small tracker replays USI moves from the start SFEN (read by the rules
+engine's parser) to know which piece each move carries, which is what KIF and CSA spell out.
+Moves are assumed legal (they come from the rules engine or were checked against it).
 """
 
 from __future__ import annotations
@@ -12,15 +12,21 @@ import datetime
 from html import escape
 from pathlib import Path
 
-START_SFEN = "lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/1B5R1/LNSGKGSNL b - 1"
+import numpy as np
+
+from keisei_jax.shogi import sfen as _sfen
+from keisei_jax.shogi import tables as T
+from keisei_jax.shogi.actions import USI_MOVE_RE
+from keisei_jax.shogi.state import Termination
+from keisei_jax.shogi.tables import START_SFEN
+
 RANKS = "abcdefghi"
 _HAND_ORDER = "RBGSNLP"
 
 # How a game can end: the engine's ``Termination`` names plus what engine matches add.
 ENDINGS = (
-    "checkmate", "no_legal_moves", "repetition", "perpetual_check", "impasse", "ply_cap",
-    "illegal_action", "resign", "engine_crash", "engine_timeout", "engine_illegal",
-    "interrupted",
+    *Termination.NAMES[Termination.NONE + 1 :],
+    "resign", "engine_crash", "engine_timeout", "engine_illegal", "interrupted",
 )
 
 _CSA_PIECE = {
@@ -32,88 +38,59 @@ _KANJI = {
     "+P": "と", "+L": "杏", "+N": "圭", "+S": "全", "+B": "馬", "+R": "龍",
 }
 _ZEN_DIGITS = "０１２３４５６７８９"
-_KANJI_NUMBERS = ("", "一", "二", "三", "四", "五", "六", "七", "八", "九")
+_KANJI_NUMBERS = ("", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二",
+                  "十三", "十四", "十五", "十六", "十七", "十八")
 _COLOR_NAME = ("先手", "後手")
 
 
 @dataclasses.dataclass
 class Board:
-    """A position for record writing: ``cells`` maps a USI square ("7g") to an SFEN piece
-    ("P", "+p": upper case Black), ``hands[c]`` maps a letter to a count, ``color`` is the side
-    to move (0 Black, 1 White) and ``ply`` the move number of the next move minus one."""
+    """A position being replayed for a record (mutable; absolute frame, not the engine's
+    canonical one).
 
-    cells: dict[str, str]
-    hands: tuple[dict[str, int], dict[str, int]]
+    board: int8[81]. Piece codes with Black's 1..14 and White's 15..28 (``tables``); square
+      ``rank * 9 + (9 - file)``, so "9a" is 0 and "1i" is 80.
+    hand: int8[2, 7]. Black's and White's pieces in hand, columns P L N S G B R.
+    color: the side to move, 0 Black, 1 White. ply: plies played (move number minus one).
+    """
+
+    board: np.ndarray
+    hand: np.ndarray
     color: int
     ply: int
 
-    def copy(self) -> Board:
-        return Board(dict(self.cells), (dict(self.hands[0]), dict(self.hands[1])), self.color,
-                     self.ply)
+    def piece(self, sq: str) -> str:
+        """SFEN symbol on a USI square ("7g" -> "P", "+p", or "" when empty)."""
+        return _sfen.PIECE_SYMBOLS[int(self.board[_square(sq)])]
+
+    def hand_count(self, color: int, letter: str) -> int:
+        return int(self.hand[color, T.HAND_LETTERS.index(letter)])
+
+
+def _square(sq: str) -> int:
+    return RANKS.index(sq[1]) * 9 + 9 - int(sq[0])
+
+
+def _owner(code: int) -> int | None:
+    """0 Black, 1 White, None for an empty square (absolute codes)."""
+    return None if code == T.EMPTY else int(code > T.OPP)
 
 
 def parse_sfen(sfen: str) -> Board:
     """Board of an SFEN (or "startpos"); ValueError naming the SFEN if it is malformed."""
-    if sfen == "startpos":
-        sfen = START_SFEN
-    parts = sfen.split()
-    if len(parts) < 3 or parts[1] not in ("b", "w"):
-        raise ValueError(f"malformed SFEN {sfen!r}: expected 'board b|w hand [ply]'")
-    rows = parts[0].split("/")
-    if len(rows) != 9:
-        raise ValueError(f"malformed SFEN {sfen!r}: expected 9 ranks, got {len(rows)}")
-    cells: dict[str, str] = {}
-    for r, row in enumerate(rows):
-        file, i = 9, 0
-        while i < len(row):
-            ch = row[i]
-            if ch.isdigit():
-                file -= int(ch)
-                i += 1
-                continue
-            piece = row[i : i + 2] if ch == "+" else ch
-            if piece.upper().lstrip("+") not in "PLNSGBRK" or file < 1:
-                raise ValueError(f"malformed SFEN {sfen!r}: bad rank {row!r}")
-            cells[f"{file}{RANKS[r]}"] = piece
-            file -= 1
-            i += len(piece)
-        if file != 0:
-            raise ValueError(f"malformed SFEN {sfen!r}: rank {row!r} does not have 9 files")
-    hands: tuple[dict[str, int], dict[str, int]] = ({}, {})
-    if parts[2] != "-":
-        count = ""
-        for ch in parts[2]:
-            if ch.isdigit():
-                count += ch
-                continue
-            if ch.upper() not in _HAND_ORDER:
-                raise ValueError(f"malformed SFEN {sfen!r}: bad hand piece {ch!r}")
-            hand = hands[0 if ch.isupper() else 1]
-            hand[ch.upper()] = hand.get(ch.upper(), 0) + int(count or 1)
-            count = ""
-    ply = int(parts[3]) - 1 if len(parts) > 3 and parts[3].isdigit() else 0
-    return Board(cells, hands, 0 if parts[1] == "b" else 1, ply)
+    board, hand, color, ply = _sfen.parse_sfen(sfen)
+    abs_board, abs_hand = _sfen.absolute_position(board, hand, color)
+    return Board(abs_board, abs_hand, color, ply)
 
 
 def to_sfen(board: Board) -> str:
-    rows = []
-    for r in RANKS:
-        row, empty = "", 0
-        for file in range(9, 0, -1):
-            piece = board.cells.get(f"{file}{r}")
-            if piece is None:
-                empty += 1
-                continue
-            row += (str(empty) if empty else "") + piece
-            empty = 0
-        rows.append(row + (str(empty) if empty else ""))
-    hand = ""
-    for c in (0, 1):
-        for letter in _HAND_ORDER:
-            n = board.hands[c].get(letter, 0)
-            if n:
-                hand += (str(n) if n > 1 else "") + (letter if c == 0 else letter.lower())
-    return f"{'/'.join(rows)} {'bw'[board.color]} {hand or '-'} {board.ply + 1}"
+    return _sfen.format_sfen(
+        *_sfen.absolute_position(board.board, board.hand, board.color), board.color, board.ply
+    )
+
+
+def _is_start(board: Board) -> bool:
+    return to_sfen(board).split()[:3] == START_SFEN.split()[:3]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,25 +110,30 @@ class MoveInfo:
 def play(board: Board, usi: str) -> MoveInfo:
     """Apply ``usi`` to ``board`` in place; ValueError naming the move if it cannot be played."""
     color = board.color
-    if len(usi) == 4 and usi[1] == "*":
-        letter, to = usi[0], usi[2:]
-        if board.hands[color].get(letter, 0) <= 0 or to in board.cells:
+    m = USI_MOVE_RE.match(usi) if isinstance(usi, str) else None
+    if m is None:
+        raise ValueError(f"malformed USI move {usi!r} in {to_sfen(board)!r}")
+    if m.group(6):
+        letter, to = m.group(6), usi[2:]
+        slot = T.HAND_LETTERS.index(letter)
+        if board.hand[color, slot] <= 0 or board.board[_square(to)] != T.EMPTY:
             raise ValueError(f"cannot drop {usi!r} in {to_sfen(board)!r}")
-        board.hands[color][letter] -= 1
-        board.cells[to] = letter if color == 0 else letter.lower()
+        board.hand[color, slot] -= 1
+        board.board[_square(to)] = slot + 1 + color * T.OPP
         info = MoveInfo(usi, color, letter, False, True, None, to)
     else:
-        frm, to, promote = usi[:2], usi[2:4], usi[4:] == "+"
-        piece = board.cells.get(frm)
-        if piece is None or (piece.lstrip("+").isupper() != (color == 0)) or len(usi) not in (4, 5):
+        frm, to, promote = usi[:2], usi[2:4], m.group(5) == "+"
+        code, captured = int(board.board[_square(frm)]), int(board.board[_square(to)])
+        own_type = (code - 1) % T.OPP + 1
+        if (_owner(code) != color or _owner(captured) == color
+                or (captured and T.HAND_SLOT[captured] < 0)
+                or (promote and not T.PROMOTES_TO[own_type])):
             raise ValueError(f"cannot play {usi!r} in {to_sfen(board)!r}")
-        captured = board.cells.get(to)
-        if captured is not None:
-            letter = captured.lstrip("+").upper()
-            board.hands[color][letter] = board.hands[color].get(letter, 0) + 1
-        del board.cells[frm]
-        board.cells[to] = "+" + piece if promote else piece
-        info = MoveInfo(usi, color, piece.upper(), promote, False, frm, to)
+        if captured:
+            board.hand[color, T.HAND_SLOT[captured]] += 1
+        board.board[_square(frm)] = T.EMPTY
+        board.board[_square(to)] = (T.PROMOTES_TO[own_type] + color * T.OPP) if promote else code
+        info = MoveInfo(usi, color, _sfen.PIECE_SYMBOLS[own_type], promote, False, frm, to)
     board.color = 1 - color
     board.ply += 1
     return info
@@ -181,6 +163,7 @@ class GameRecord:
             raise ValueError(f"unknown ending {self.ending!r}; expected one of {ENDINGS}")
         if self.winner not in (0, 1, None):
             raise ValueError(f"winner must be 0, 1 or None, got {self.winner!r}")
+        parse_sfen(self.start)  # ValueError now rather than when the record is written
 
 
 def _replay(record: GameRecord) -> tuple[Board, list[MoveInfo]]:
@@ -189,8 +172,10 @@ def _replay(record: GameRecord) -> tuple[Board, list[MoveInfo]]:
 
 
 def to_usi_position(record: GameRecord) -> str:
-    """The SFEN move list as a USI command: ``position startpos moves 7g7f ...``."""
-    start = "startpos" if record.start in ("startpos", START_SFEN) else f"sfen {record.start}"
+    """The SFEN move list as a USI command: ``position startpos moves 7g7f ...``, or
+    ``position sfen <start> moves ...`` for a game from another position."""
+    board = parse_sfen(record.start)
+    start = "startpos" if to_sfen(board) == START_SFEN else f"sfen {to_sfen(board)}"
     return f"position {start}" + (" moves " + " ".join(record.moves) if record.moves else "")
 
 
@@ -229,14 +214,14 @@ def to_csa(record: GameRecord) -> str:
 
 
 def _csa_position(board: Board) -> list[str]:
-    if to_sfen(board).split()[:3] == START_SFEN.split()[:3] and board.color == 0:
+    if _is_start(board):
         return ["PI", "+"]
     lines = []
     for r, rank in enumerate(RANKS):
         row = f"P{r + 1}"
         for file in range(9, 0, -1):
-            piece = board.cells.get(f"{file}{rank}")
-            if piece is None:
+            piece = board.piece(f"{file}{rank}")
+            if not piece:
                 row += " * "
             else:
                 sign = "+" if piece.lstrip("+").isupper() else "-"
@@ -244,7 +229,7 @@ def _csa_position(board: Board) -> list[str]:
         lines.append(row)
     for c in (0, 1):
         hand = "".join(
-            f"00{_CSA_PIECE[letter]}" * board.hands[c].get(letter, 0) for letter in _HAND_ORDER
+            f"00{_CSA_PIECE[letter]}" * board.hand_count(c, letter) for letter in _HAND_ORDER
         )
         if hand:
             lines.append(f"P{'+-'[c]}{hand}")
@@ -256,18 +241,43 @@ def _kif_square(sq: str) -> str:
     return _ZEN_DIGITS[int(sq[0])] + _KANJI_NUMBERS[RANKS.index(sq[1]) + 1]
 
 
+def _kif_position(board: Board) -> list[str]:
+    """The start of a KIF: ``手合割：平手`` for the start position, else a BOD board diagram
+    (hands, the board with White's pieces marked ``v``, and ``後手番`` when White moves first),
+    line for line what cshogi's ``KIF.board_to_bod`` writes."""
+    if _is_start(board):
+        return ["手合割：平手"]
+
+    def hand(c: int) -> str:
+        items = [_KANJI[letter] + (_KANJI_NUMBERS[n] if n > 1 else "")
+                 for letter in _HAND_ORDER if (n := board.hand_count(c, letter))]
+        return "　".join(items) or "なし"
+
+    lines = [f"後手の持駒：{hand(1)}", "  ９ ８ ７ ６ ５ ４ ３ ２ １", "+" + "-" * 27 + "+"]
+    for r, rank in enumerate(RANKS):
+        cells = []
+        for file in range(9, 0, -1):
+            piece = board.piece(f"{file}{rank}")
+            white = piece and not piece.lstrip("+").isupper()
+            cells.append(("v" if white else " ") + (_KANJI[piece.upper()] if piece else "・"))
+        lines.append("|" + "".join(cells) + "|" + _KANJI_NUMBERS[r + 1])
+    lines += ["+" + "-" * 27 + "+", f"先手の持駒：{hand(0)}"]
+    if board.color == 1:
+        lines.append("後手番")
+    return lines
+
+
 def to_kif(record: GameRecord, *, encoding: str = "UTF-8") -> str:
-    """KIF text of a game from the start position (KIF needs a board diagram otherwise, which
-    this writer does not produce: ValueError). ``encoding`` is only named in the header: use
-    ``write_kif`` to write a file in the encoding its name implies."""
-    if record.start not in ("startpos", START_SFEN):
-        raise ValueError(f"KIF records start from the start position, not {record.start!r}")
+    """KIF text of a game; from any position (a board diagram then replaces ``手合割：平手``).
+    ``encoding`` is only named in the header: use ``write_kif`` to write a file in the encoding
+    its name implies."""
+    start = parse_sfen(record.start)
     board, infos = _replay(record)
     started = record.started or datetime.datetime.now(datetime.UTC)
     lines = [
         f"#KIF version=2.0 encoding={encoding}",
         f"開始日時：{started:%Y/%m/%d %H:%M:%S}",
-        "手合割：平手",
+        *_kif_position(start),
         f"先手：{record.black}",
         f"後手：{record.white}",
         "手数----指手---------消費時間--",
@@ -317,28 +327,47 @@ def _kif_ending(record: GameRecord, to_move: int, n: int) -> tuple[str, str]:
     return "投了", f"まで{n}手で{winner}の勝ち"
 
 
+def _hand_items(board: Board, c: int, names: dict[str, str], sep: str) -> list[str]:
+    """Pieces in hand of colour c in R B G S N L P order, e.g. ["R", "P" + sep + "3"]."""
+    return [names[letter] + (f"{sep}{n}" if n > 1 else "")
+            for letter in _HAND_ORDER if (n := board.hand_count(c, letter))]
+
+
 def position_text(sfen: str = "startpos") -> str:
     """Plain-text diagram: SFEN letters (upper case Black, ``+`` promoted), files 9..1 across,
     ranks a..i down, White's hand above and Black's below."""
     board = parse_sfen(sfen)
+    letters = {letter: letter for letter in _HAND_ORDER}
 
     def hand(c: int) -> str:
-        items = [f"{letter}{board.hands[c][letter]}" if board.hands[c][letter] > 1 else letter
-                 for letter in _HAND_ORDER if board.hands[c].get(letter, 0)]
-        return " ".join(items) or "-"
+        return " ".join(_hand_items(board, c, letters, "")) or "-"
 
     lines = [f"White hand: {hand(1)}", "   " + "".join(f"{f:>3}" for f in range(9, 0, -1))]
     for rank in RANKS:
-        cells = "".join(f"{board.cells.get(f'{file}{rank}', '.'):>3}" for file in range(9, 0, -1))
+        cells = "".join(f"{board.piece(f'{file}{rank}') or '.':>3}" for file in range(9, 0, -1))
         lines.append(f"   {cells}  {rank}")
     lines.append(f"Black hand: {hand(0)}")
     lines.append(f"{'Black' if board.color == 0 else 'White'} to move, move {board.ply + 1}")
     return "\n".join(lines)
 
 
-def position_svg(sfen: str = "startpos", *, last_move: str | None = None, size: int = 40) -> str:
-    """SVG picture of a position: kanji pieces (White's upside down), hands beside the board,
-    file numbers and rank kanji, the destination of ``last_move`` (USI) highlighted."""
+PIECE_STYLES = ("latin", "kanji")
+
+
+def position_svg(sfen: str = "startpos", *, last_move: str | None = None, size: int = 40,
+                 pieces: str = "latin") -> str:
+    """SVG picture of a position: pieces as pentagons pointing at the opponent, hands beside the
+    board (White's left, Black's right), file numbers and rank names, the destination of
+    ``last_move`` (USI) highlighted.
+
+    ``pieces="latin"`` (the default) labels pieces with their SFEN symbols ("P", "+R"; lower
+    case White's) and writes every other text in ASCII too, so any font shows it: a machine
+    without a CJK font draws kanji as empty boxes. ``pieces="kanji"`` gives the traditional
+    picture (kanji, White's upside down, kanji rank numbers) for viewers that have such a font.
+    """
+    if pieces not in PIECE_STYLES:
+        raise ValueError(f"unknown piece style {pieces!r}; expected one of {PIECE_STYLES}")
+    kanji = pieces == "kanji"
     board = parse_sfen(sfen)
     margin, hand_w = size, 2 * size
     width = hand_w * 2 + 9 * size + margin
@@ -346,7 +375,7 @@ def position_svg(sfen: str = "startpos", *, last_move: str | None = None, size: 
     x0, y0 = hand_w, margin
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="serif">',
+        f'viewBox="0 0 {width} {height}" font-family="{"serif" if kanji else "sans-serif"}">',
         f'<rect x="{x0}" y="{y0}" width="{9 * size}" height="{9 * size}" fill="#f3d79b" '
         'stroke="black" stroke-width="2"/>',
     ]
@@ -361,32 +390,60 @@ def position_svg(sfen: str = "startpos", *, last_move: str | None = None, size: 
         out.append(f'<line x1="{x0}" y1="{y0 + i * size}" x2="{x0 + 9 * size}" '
                    f'y2="{y0 + i * size}" stroke="black"/>')
     font = int(size * 0.7)
+    label_font = font // 2 + 4
     for i in range(9):
+        rank_name = _KANJI_NUMBERS[i + 1] if kanji else RANKS[i]
         out.append(f'<text x="{x0 + (i + 0.5) * size}" y="{y0 - size * 0.25}" '
-                   f'text-anchor="middle" font-size="{font // 2 + 4}">{9 - i}</text>')
+                   f'text-anchor="middle" font-size="{label_font}">{9 - i}</text>')
         out.append(f'<text x="{x0 + 9 * size + size * 0.3}" y="{y0 + (i + 0.65) * size}" '
-                   f'font-size="{font // 2 + 4}">{_KANJI_NUMBERS[i + 1]}</text>')
-    for sq, piece in sorted(board.cells.items()):
-        col, row = 9 - int(sq[0]), RANKS.index(sq[1])
+                   f'font-size="{label_font}">{rank_name}</text>')
+    for sq in range(81):
+        piece = _sfen.PIECE_SYMBOLS[int(board.board[sq])]
+        if not piece:
+            continue
+        row, col = divmod(sq, 9)
         cx, cy = x0 + (col + 0.5) * size, y0 + (row + 0.5) * size
         white = not piece.lstrip("+").isupper()
-        fill = "#b00000" if piece.startswith("+") else "black"
         rotate = f' transform="rotate(180 {cx} {cy})"' if white else ""
-        out.append(f'<text x="{cx}" y="{cy + font * 0.35}" text-anchor="middle" '
-                   f'font-size="{font}" fill="{fill}"{rotate}>{_KANJI[piece.upper()]}</text>')
+        out.append(f'<polygon points="{_pentagon(cx, cy, size)}" fill="#fbe9c4" '
+                   f'stroke="#6b4a1e"{rotate}/>')
+        fill = "#b00000" if piece.startswith("+") else "black"
+        if kanji:
+            out.append(f'<text x="{cx}" y="{cy + font * 0.35}" text-anchor="middle" '
+                       f'font-size="{font}" fill="{fill}"{rotate}>{_KANJI[piece.upper()]}</text>')
+        else:  # upright letters: the pentagon and the case tell the owner
+            letter_font = int(size * (0.5 if len(piece) == 1 else 0.4))
+            out.append(f'<text x="{cx}" y="{cy + letter_font * 0.38}" text-anchor="middle" '
+                       f'font-size="{letter_font}" font-weight="bold" fill="{fill}">{escape(piece)}'
+                       '</text>')
     for c in (0, 1):
-        items = [
-            f"{_KANJI[letter]}{board.hands[c][letter] if board.hands[c][letter] > 1 else ''}"
-            for letter in _HAND_ORDER if board.hands[c].get(letter, 0)
-        ]
-        label = ("☗" if c == 0 else "☖") + ("".join(items) or "なし")
-        x = x0 + 9 * size + margin + size * 0.5 if c == 0 else size * 0.5
-        y = y0 + 9 * size - size * 0.2 if c == 0 else y0 + size * 0.2
-        anchor = ' text-anchor="end"' if c == 0 else ""
-        out.append(f'<text x="{x}" y="{y}" font-size="{font // 2 + 4}" writing-mode="tb"'
-                   f'{anchor}>{escape(label)}</text>')
-    side = "☗" if board.color == 0 else "☖"
+        if kanji:
+            items = "".join(_hand_items(board, c, _KANJI, ""))
+            label = ("☗" if c == 0 else "☖") + (items or "なし")
+            x = x0 + 9 * size + margin + size * 0.5 if c == 0 else size * 0.5
+            y = y0 + 9 * size - size * 0.2 if c == 0 else y0 + size * 0.2
+            anchor = ' text-anchor="end"' if c == 0 else ""
+            out.append(f'<text x="{x}" y="{y}" font-size="{label_font}" writing-mode="tb"'
+                       f'{anchor}>{escape(label)}</text>')
+            continue
+        # One line per kind under the owner's name ("White", "R", "P x3"): White's block at the
+        # top left, Black's ending at the bottom right.
+        letters = {letter: letter for letter in _HAND_ORDER}
+        lines = [("Black", "White")[c], *(_hand_items(board, c, letters, " x") or ["-"])]
+        x = x0 + 9 * size + margin + size * 0.1 if c == 0 else size * 0.1
+        step = label_font * 1.3
+        top = y0 + label_font if c == 1 else y0 + 9 * size - (len(lines) - 1) * step
+        for k, text in enumerate(lines):
+            y = top + k * step
+            out.append(f'<text x="{x}" y="{y}" font-size="{label_font}">{escape(text)}</text>')
+    side = ("☗" if board.color == 0 else "☖") if kanji else ("Black", "White")[board.color]
     out.append(f'<text x="{x0}" y="{height - margin * 0.3}" font-size="{font // 2 + 2}">'
                f'{escape(side)} to move, move {board.ply + 1}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _pentagon(cx: float, cy: float, size: int) -> str:
+    """Points of a shogi piece outline centred on (cx, cy), pointing up (toward White)."""
+    points = [(0, -0.43), (0.31, -0.3), (0.38, 0.42), (-0.38, 0.42), (-0.31, -0.3)]
+    return " ".join(f"{cx + dx * size:.1f},{cy + dy * size:.1f}" for dx, dy in points)

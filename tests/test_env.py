@@ -28,16 +28,6 @@ def test_sampler_without_legal_moves_returns_zero():
     assert np.asarray(_sample(bits, jnp.array([0.0, 0.99]))).tolist() == [0, 0]
 
 
-def test_word_bit_to_action_inverts_tables():
-    from keisei_jax.shogi import tables as T
-
-    a = np.arange(shogi.NUM_ACTIONS)
-    back = env.word_bit_to_action(
-        jnp.asarray(T.ACTION_WORD, jnp.int32), jnp.asarray(T.ACTION_BIT, jnp.int32)
-    )
-    np.testing.assert_array_equal(np.asarray(back), a)
-
-
 @pytest.fixture(scope="module")
 def rollout():
     state = env.init_batch(8, max_plies=24)

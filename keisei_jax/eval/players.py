@@ -49,24 +49,15 @@ def _random_act(params, state: State, key: jax.Array) -> jax.Array:
     return env.sample_uniform_legal(state.legal_bits, jax.random.uniform(key, state.color.shape))
 
 
-# Material of a captured piece, by the opponent's piece code (the captures the mover can make).
-_PIECE_VALUE = np.zeros(T.NUM_CODES, np.float32)
-for _own, _value in {
-    T.PAWN: 1, T.LANCE: 3, T.KNIGHT: 4, T.SILVER: 5, T.GOLD: 6, T.BISHOP: 8, T.ROOK: 10,
-    T.PRO_PAWN: 6, T.PRO_LANCE: 6, T.PRO_KNIGHT: 6, T.PRO_SILVER: 6, T.HORSE: 10, T.DRAGON: 12,
-}.items():
-    _PIECE_VALUE[_own + T.OPP] = _value
+# Material of a captured piece (``tables.PIECE_VALUE``), by the opponent's piece code (the
+# captures the mover can make); 0 for the mover's own codes.
+_PIECE_VALUE = np.concatenate([np.zeros(T.OPP + 1), T.PIECE_VALUE[1:]]).astype(np.float32)
 _ACTION_FROM = np.maximum(T.ACTION_FROM, 0).astype(np.int32)
 _ACTION_TO = T.ACTION_TO.astype(np.int32)
 _ACTION_IS_DROP = T.ACTION_FROM < 0
 # Code of the piece an action puts on its destination, given the code it moves (drops: slot + 1).
 _DROP_CODE = np.maximum(T.ACTION_DROP_SLOT, 0).astype(np.int32) + 1
 
-# Bitboard (uint32[3] per action) of the square an action leaves; empty for drops.
-_FROM_BB = np.zeros((T.NUM_ACTIONS, 3), np.uint32)
-_board_actions = np.flatnonzero(T.ACTION_FROM >= 0)
-_from = T.ACTION_FROM[_board_actions].astype(np.int64)
-_FROM_BB[_board_actions, _from // T.BB_BITS] = (1 << (_from % T.BB_BITS)).astype(np.uint32)
 _STEP_BITS = np.int32(T.STEP_MASK)  # one-step and knight moves: no path to clear
 
 # Mate in one is searched among the legal direct checks (most valuable captures first); each
@@ -96,7 +87,7 @@ def _greedy_one(state: State, noise: jax.Array) -> jax.Array:
     ]
     occupied = movegen.pack_squares(board != 0)
     between = jnp.asarray(T.BETWEEN_BB)[opp_king][_ACTION_TO]  # [13527, 3]
-    path_clear = ~jnp.any((between & occupied & ~jnp.asarray(_FROM_BB)) != 0, axis=-1)
+    path_clear = ~jnp.any((between & occupied & ~jnp.asarray(T.ACTION_FROM_BB)) != 0, axis=-1)
     attacks_king = ((reach & _STEP_BITS) != 0) | (((reach & ~_STEP_BITS) != 0) & path_clear)
     candidate_score = jnp.where(legal & attacks_king, 1.0 + capture + noise, -1.0)
     score, candidates = jax.lax.top_k(candidate_score, MATE_CANDIDATES)

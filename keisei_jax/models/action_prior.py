@@ -23,8 +23,8 @@ import numpy as np
 
 from keisei_jax.shogi import tables as T
 
-# Opponent planes 14..27 of the observation: P L N S G B R K, +P +L +N +S +B +R.
-_OPP_PLANE_VALUE = np.array([1, 3, 4, 5, 6, 8, 10, 0, 6, 6, 6, 6, 10, 12], np.float32) / 10.0
+# Opponent planes 14..27 of the observation are types P L N S G B R K, +P +L +N +S +B +R (1..14).
+_OPP_PLANE_VALUE = T.PIECE_VALUE[1:].astype(np.float32) / 10.0
 _OPP_KING_PLANE = 21
 _ROW, _COL = np.arange(81) // 9, np.arange(81) % 9
 _KING_DIST = np.maximum(np.abs(_ROW[:, None] - _ROW[None, :]),

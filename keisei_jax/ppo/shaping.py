@@ -18,17 +18,9 @@ import numpy as np
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.state import State
 
-# Conventional piece values in pawns; kings count 0 (losing one ends the game anyway).
-_TYPE_VALUE = {
-    T.PAWN: 1, T.LANCE: 3, T.KNIGHT: 4, T.SILVER: 5, T.GOLD: 6, T.BISHOP: 8, T.ROOK: 10,
-    T.KING: 0, T.PRO_PAWN: 6, T.PRO_LANCE: 6, T.PRO_KNIGHT: 6, T.PRO_SILVER: 6, T.HORSE: 10,
-    T.DRAGON: 12,
-}
-BOARD_VALUE = np.zeros(T.NUM_CODES, np.float32)  # code -> value, negative for the opponent's
-for _t, _v in _TYPE_VALUE.items():
-    BOARD_VALUE[_t] = _v
-    BOARD_VALUE[_t + T.OPP] = -_v
-HAND_VALUE = np.array([1, 3, 4, 5, 6, 8, 10], np.float32)  # hand slots P L N S G B R
+# code -> value in pawns (``tables.PIECE_VALUE``), negative for the opponent's pieces.
+BOARD_VALUE = np.concatenate([T.PIECE_VALUE, -T.PIECE_VALUE[1:]]).astype(np.float32)
+HAND_VALUE = T.PIECE_VALUE[T.PAWN : T.ROOK + 1].astype(np.float32)  # hand slots P L N S G B R
 
 
 def material(state: State) -> jax.Array:

@@ -13,10 +13,18 @@ from keisei_jax.shogi.actions import (
     usi_table,
     usi_to_action,
 )
-from keisei_jax.shogi.game import apply_move, init, is_legal, step, zobrist_hash
+from keisei_jax.shogi.game import (
+    apply_move,
+    check_position,
+    from_sfen,
+    init,
+    is_legal,
+    step,
+    zobrist_hash,
+)
 from keisei_jax.shogi.movegen import legal_moves
 from keisei_jax.shogi.observation import NUM_PLANES, observe
-from keisei_jax.shogi.sfen import from_sfen, parse_sfen, to_sfen
+from keisei_jax.shogi.sfen import parse_sfen, to_sfen
 from keisei_jax.shogi.state import (
     BLACK,
     DEFAULT_MAX_PLIES,
@@ -42,6 +50,7 @@ __all__ = [
     "action_to_usi",
     "actions_to_usi",
     "apply_move",
+    "check_position",
     "from_sfen",
     "init",
     "is_legal",

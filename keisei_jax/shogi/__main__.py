@@ -1,7 +1,10 @@
 """Command line: ``python -m keisei_jax.shogi {legal-moves,perft} ...``.
 
-legal-moves --sfen-file FILE   one line per SFEN line of FILE: its sorted legal USI moves,
-                               separated by spaces (an empty line when there are none)
+legal-moves --sfen-file FILE   one output line per line of FILE: the sorted legal USI moves of
+                               its SFEN, separated by spaces; an empty line when there are none
+                               and for a blank input line, so output line n answers input line n.
+                               An unreadable SFEN or an impossible position (e.g. the side not
+                               to move in check, nifu) is an error naming the file's line number.
 perft --sfen SFEN|startpos --depth N   prints the perft count as its last line
 """
 
@@ -19,8 +22,18 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    lm = sub.add_parser("legal-moves", help="sorted legal USI moves of each SFEN in a file")
-    lm.add_argument("--sfen-file", required=True, help="file with one SFEN per line ('-' = stdin)")
+    lm = sub.add_parser(
+        "legal-moves",
+        help="sorted legal USI moves of each SFEN in a file",
+        description="One output line per input line: the sorted legal USI moves of its SFEN, or "
+        "an empty line for a position without legal moves and for a blank input line. Errors "
+        "name the input file's own line number.",
+    )
+    lm.add_argument(
+        "--sfen-file",
+        required=True,
+        help="file with one SFEN per line ('-' = stdin); a blank line gives an empty output line",
+    )
     pf = sub.add_parser("perft", help="count legal move sequences of a given length")
     pf.add_argument("--sfen", required=True, help="an SFEN, or 'startpos'")
     pf.add_argument("--depth", type=int, required=True)
@@ -35,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 with open(args.sfen_file, encoding="utf-8") as f:
                     lines = f.read().splitlines()
-            sfens = [line for line in lines if line.strip()]
-            for moves in legal_usi_lines(sfens):
+            for moves in legal_usi_lines(lines):
                 print(" ".join(moves))
         else:
             if args.depth < 0:

@@ -15,9 +15,12 @@ import re
 import numpy as np
 
 from keisei_jax.shogi import tables as T
+from keisei_jax.shogi.state import legal_mask_numpy
 
 NUM_ACTIONS = T.NUM_ACTIONS
-_USI_RE = re.compile(r"^(?:([1-9])([a-i])([1-9])([a-i])(\+?)|([PLNSGBR])\*([1-9])([a-i]))$")
+# A well-formed USI move: groups 1-5 a board move (from file, rank, to file, rank, "+"),
+# groups 6-8 a drop (piece letter, to file, rank).
+USI_MOVE_RE = re.compile(r"^(?:([1-9])([a-i])([1-9])([a-i])(\+?)|([PLNSGBR])\*([1-9])([a-i]))\Z")
 
 
 def _square_name(abs_sq: np.ndarray) -> np.ndarray:
@@ -75,7 +78,7 @@ def usi_to_action(usi: str, color: int) -> int:
     Well-formed but impossible moves (a from-square equal to the to-square) are malformed too;
     whether a move is legal in a position is for ``is_legal`` / ``legal_usi_moves`` to say.
     """
-    if not isinstance(usi, str) or _USI_RE.match(usi) is None:
+    if not isinstance(usi, str) or USI_MOVE_RE.match(usi) is None:
         raise ValueError(f"malformed USI move {usi!r}: expected e.g. '7g7f', '8h2b+' or 'P*5e'")
     index = _usi_index(int(color)).get(usi)
     if index is None:
@@ -85,8 +88,6 @@ def usi_to_action(usi: str, color: int) -> int:
 
 def legal_actions(legal_bits: np.ndarray) -> np.ndarray:
     """int[n]: sorted legal action indices of one game's uint32[507] legal bits."""
-    from keisei_jax.shogi.state import legal_mask_numpy
-
     return np.flatnonzero(legal_mask_numpy(legal_bits))
 
 

@@ -1,4 +1,5 @@
-"""Game rules on top of move generation: init, step, and the ways a game ends."""
+"""Game rules on top of move generation: init, positions from SFEN, step, and the ways a game
+ends."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.movegen import legal_moves
+from keisei_jax.shogi.sfen import absolute_position, parse_sfen, square_name
 from keisei_jax.shogi.state import (
     DEFAULT_MAX_PLIES,
     HISTORY_LEN,
@@ -78,19 +80,19 @@ def impasse_declaration(board: jax.Array, hand: jax.Array, color: jax.Array, in_
     return king_in_camp & ~in_check & (pieces.sum() >= 10) & (points >= needed)
 
 
-def make_state(board, hand, color, ply, max_plies, check_streak=None, hash_history=None) -> State:
-    """A fresh (not finished) state for a canonical position, its legal moves computed."""
+def make_state(board, hand, color, ply, max_plies) -> State:
+    """A fresh (not finished) state for a canonical position, its legal moves computed.
+
+    The past is unknown: the hash history holds only this position, and the last move counts
+    as a check if the side to move is in check now.
+    """
     board = jnp.asarray(board, jnp.int8)
     hand = jnp.asarray(hand, jnp.int8)
     color = jnp.asarray(color, jnp.int8)
     ply = jnp.asarray(ply, jnp.int32)
     legal_bits, in_check = legal_moves(board, hand)
     h = zobrist_hash(board, hand, color)
-    if hash_history is None:
-        hash_history = jnp.zeros((HISTORY_LEN, 2), jnp.uint32)
-    hash_history = hash_history.at[ply % HISTORY_LEN].set(h)
-    if check_streak is None:  # unknown past: the last move gave check if we are in check now
-        check_streak = jnp.stack([jnp.int16(0), in_check.astype(jnp.int16)])
+    hash_history = jnp.zeros((HISTORY_LEN, 2), jnp.uint32).at[ply % HISTORY_LEN].set(h)
     return State(
         board=board,
         hand=hand,
@@ -99,7 +101,7 @@ def make_state(board, hand, color, ply, max_plies, check_streak=None, hash_histo
         max_plies=jnp.asarray(max_plies, jnp.int32),
         legal_bits=legal_bits,
         in_check=in_check,
-        check_streak=jnp.asarray(check_streak, jnp.int16),
+        check_streak=jnp.stack([jnp.int16(0), in_check.astype(jnp.int16)]),
         hash_history=hash_history,
         terminated=jnp.bool_(False),
         truncated=jnp.bool_(False),
@@ -108,20 +110,106 @@ def make_state(board, hand, color, ply, max_plies, check_streak=None, hash_histo
     )
 
 
+_make_state_jit = jax.jit(make_state)
+
+# Most pieces of each type (by unpromoted type, promoted pieces counted as their base) in a set.
+_SET_COUNTS = {"P": 18, "L": 4, "N": 4, "S": 4, "G": 4, "B": 2, "R": 2, "K": 2}
+_COLOR_NAMES = ("Black", "White")
+_TYPE_NAMES = (
+    "", "pawn", "lance", "knight", "silver", "gold", "bishop", "rook", "king",
+    "promoted pawn", "promoted lance", "promoted knight", "promoted silver", "horse", "dragon",
+)
+
+
+def check_position(board: np.ndarray, hand: np.ndarray, color: int) -> None:
+    """Raise ValueError naming why a canonical position cannot arise in a game, if it cannot.
+
+    Checked (numpy, for positions that come from text): no more pieces of a kind than the set
+    holds (board and hands together) and at most one king a side; no pawn or lance on its
+    owner's last rank and no knight on its last two; no two unpromoted pawns of one side on a
+    file (nifu); the side not to move is not in check (else the side to move could take its
+    king). A missing king is allowed (tsume problems leave out the attacker's).
+    """
+    board, hand = np.asarray(board, np.int8), np.asarray(hand, np.int8)
+    abs_board, abs_hand = absolute_position(board, hand, color)
+    code = abs_board.astype(np.int64)
+    owner = np.where(code > T.OPP, 1, 0)
+    own_type = np.where(code > 0, (code - 1) % T.OPP + 1, 0)
+
+    is_king = own_type == T.KING
+    slots = T.HAND_SLOT[code[(code > 0) & ~is_king]]  # captured pieces go to their base's slot
+    counts = np.bincount(slots, minlength=7) + abs_hand.sum(0)
+    counts = {**dict(zip(T.HAND_LETTERS, counts.tolist(), strict=True)), "K": int(is_king.sum())}
+    for letter, n in counts.items():
+        if n > _SET_COUNTS[letter]:
+            raise ValueError(f"{n} pieces of type {letter}, at most {_SET_COUNTS[letter]} in a set")
+    for side, name in enumerate(_COLOR_NAMES):
+        if int((is_king & (owner == side)).sum()) > 1:
+            raise ValueError(f"{name} has more than one king")
+
+    rows_from_end = np.where(owner == 0, T.ROW, 8 - T.ROW)  # 0 = the owner's last rank
+    dead = (code > 0) & (((T.MUST_PROMOTE_ROWS[own_type] >> rows_from_end) & 1) == 1)
+    if dead.any():
+        sq = int(np.flatnonzero(dead)[0])
+        raise ValueError(
+            f"{_COLOR_NAMES[owner[sq]]} {_TYPE_NAMES[own_type[sq]]} on {square_name(sq)} could "
+            "never move again (an unpromoted pawn or lance on its last rank, a knight on its "
+            "last two)"
+        )
+
+    for side, name in enumerate(_COLOR_NAMES):
+        pawns = ((own_type == T.PAWN) & (owner == side)).reshape(9, 9).sum(0)
+        if pawns.max() > 1:
+            file = 9 - int(np.argmax(pawns))
+            raise ValueError(f"{name} has two unpromoted pawns on file {file} (nifu)")
+
+    # The opponent's king attacked by the side to move, in the canonical frame (tables' attack
+    # bits are from the side to move's point of view).
+    kings = np.flatnonzero(board == T.KING + T.OPP)
+    if kings.size:
+        king = int(kings[0])
+        movers = np.flatnonzero((board >= 1) & (board <= T.OPP))
+        hit = T.CAPS[board[movers]] & T.MOVE_BITS[movers, king]
+        clear = ~np.any(T.BETWEEN_BB[king, movers] & T.bitboard(board != 0), axis=-1)
+        attackers = movers[((hit & T.STEP_MASK) != 0) | ((hit > T.STEP_MASK) & clear)]
+        if attackers.size:
+            sq = int(attackers[0])
+            abs_sq, abs_king = (sq, king) if color == 0 else (80 - sq, 80 - king)
+            raise ValueError(
+                f"{_COLOR_NAMES[1 - color]}, not to move, is in check: {_COLOR_NAMES[color]}'s "
+                f"{_TYPE_NAMES[board[sq]]} on {square_name(abs_sq)} could capture the king on "
+                f"{square_name(abs_king)}"
+            )
+
+
+def position_from_sfen(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``sfen.parse_sfen`` of a position that can arise in a game: ValueError for text that is
+    not an SFEN and for a position ``check_position`` rejects, naming the SFEN and the problem."""
+    board, hand, color, ply = parse_sfen(sfen)
+    try:
+        check_position(board, hand, color)
+    except ValueError as err:
+        raise ValueError(f"impossible position {sfen!r}: {err}") from None
+    return board, hand, color, ply
+
+
+def from_sfen(sfen: str, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
+    """State of an SFEN position ('startpos' and a leading 'sfen ' are accepted); ValueError as
+    in ``position_from_sfen``."""
+    board, hand, color, ply = position_from_sfen(sfen)
+    return _make_state_jit(board, hand, np.int8(color), np.int32(ply), np.int32(max_plies))
+
+
 @functools.cache
 def _start_state() -> State:
     """The start position as numpy constants, computed once (even when first asked in a trace)."""
-    from keisei_jax.shogi.sfen import from_sfen
-
     with jax.ensure_compile_time_eval():
         state = from_sfen(T.START_SFEN)
     return jax.tree_util.tree_map(np.asarray, state)
 
 
-def init(key: jax.Array | None = None, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
-    """The start position, Black to move. ``key`` is accepted for pgx-style vmapping and unused:
-    the start position is deterministic."""
-    del key
+def init(*, max_plies: int = DEFAULT_MAX_PLIES) -> State:
+    """The start position, Black to move."""
     start = jax.tree_util.tree_map(jnp.asarray, _start_state())
     return dataclasses.replace(start, max_plies=jnp.asarray(max_plies, jnp.int32))
 

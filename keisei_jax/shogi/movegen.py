@@ -11,7 +11,8 @@ test. Legality never replays a move.
 Output layout ("legal bits", uint32[507]): for each from-square f, words ``6f .. 6f+2`` hold the
 destinations of plain moves and ``6f+3 .. 6f+5`` those of promoting moves; words ``486 + 3k ..``
 hold the drop squares of hand slot k. ``ACTION_WORD``/``ACTION_BIT`` in ``tables`` locate any
-Keisei action in it, and ``state.unpack_legal_bits`` expands it to Keisei's bool[13527] order.
+Keisei action in it, ``word_bit_to_action`` goes back, and ``state.unpack_legal_bits`` expands it
+to Keisei's bool[13527] order.
 """
 
 from __future__ import annotations
@@ -26,6 +27,18 @@ _SQ = np.arange(81)
 _BB_SHIFTS = np.arange(T.BB_BITS, dtype=np.uint32)
 _FULL = np.full(3, T.BB_FULL, np.uint32)
 _DIRS8 = np.arange(8)
+
+
+def word_bit_to_action(word, bit):
+    """int32[...]: Keisei action of bit ``bit`` of word ``word`` of the legal bits (the inverse of
+    ``ACTION_WORD``/``ACTION_BIT``). Numpy in, numpy out; jax arrays in, jax out."""
+    to = (word % 3) * T.BB_BITS + bit
+    frm = word // 6
+    board_action = frm * 160 + 2 * (to - (to > frm)) + (word % 6) // 3
+    drop_action = T.NUM_BOARD_ACTIONS + to * 7 + (word - T.DROP_WORD0) // 3
+    # An arithmetic select, which numpy and jax (traced or not) both evaluate.
+    action = drop_action + (word < T.DROP_WORD0) * (board_action - drop_action)
+    return action.astype(np.int32)
 
 
 def pack_squares(x: jax.Array) -> jax.Array:

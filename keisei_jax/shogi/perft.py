@@ -10,9 +10,8 @@ import numpy as np
 
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.actions import usi_table
-from keisei_jax.shogi.game import apply_move
-from keisei_jax.shogi.movegen import legal_moves
-from keisei_jax.shogi.sfen import parse_sfen
+from keisei_jax.shogi.game import apply_move, position_from_sfen
+from keisei_jax.shogi.movegen import legal_moves, word_bit_to_action
 
 CHUNK = 4096
 
@@ -59,15 +58,7 @@ def legal_action_lists(legal_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )  # [N, 507 * 32]
     pos, flat = np.nonzero(bits)
     word, bit = flat // 32, flat % 32
-    return pos, _word_bit_to_action(word, bit)
-
-
-def _word_bit_to_action(word: np.ndarray, bit: np.ndarray) -> np.ndarray:
-    to = (word % 3) * T.BB_BITS + bit
-    frm = word // 6
-    board_action = frm * 160 + 2 * (to - (to > frm)) + (word % 6) // 3
-    drop_action = T.NUM_BOARD_ACTIONS + to * 7 + (word - T.DROP_WORD0) // 3
-    return np.where(word < T.DROP_WORD0, board_action, drop_action)
+    return pos, word_bit_to_action(word, bit)
 
 
 def perft(board: np.ndarray, hand: np.ndarray, depth: int, chunk: int = CHUNK) -> int:
@@ -107,30 +98,34 @@ def perft_many(boards: np.ndarray, hands: np.ndarray, depth: int, chunk: int = C
 
 
 def perft_sfen(sfen: str, depth: int) -> int:
-    board, hand, _, _ = parse_sfen(sfen)
+    board, hand, _, _ = position_from_sfen(sfen)
     return perft(board, hand, depth)
 
 
-def legal_usi_lines(sfens: list[str], chunk: int = 256) -> list[list[str]]:
-    """Sorted legal USI moves of each SFEN (raises ValueError naming the bad line)."""
-    parsed = []
-    for i, sfen in enumerate(sfens):
+def legal_usi_lines(lines: list[str], chunk: int = 256) -> list[list[str]]:
+    """Sorted legal USI moves of the SFEN on each line; a blank line gives an empty list, so the
+    output stays aligned with the input. Raises ValueError naming the bad line (1-based)."""
+    parsed, where = [], []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
         try:
-            parsed.append(parse_sfen(sfen))
+            parsed.append(position_from_sfen(line))
         except ValueError as err:
             raise ValueError(f"line {i + 1}: {err}") from None
+        where.append(i)
+    out: list[list[str]] = [[] for _ in lines]
     if not parsed:
-        return []
+        return out
     board = np.stack([p[0] for p in parsed])
     hand = np.stack([p[1] for p in parsed])
     color = np.array([p[2] for p in parsed])
     bits = legal_bits_of(board, hand, chunk)
     pos, action = legal_action_lists(bits)
     usi = np.where(color[pos] == 0, usi_table(0)[action], usi_table(1)[action])
-    lines: list[list[str]] = [[] for _ in sfens]
     for p, move in zip(pos.tolist(), usi.tolist(), strict=True):
-        lines[p].append(move)
-    return [sorted(line) for line in lines]
+        out[where[p]].append(move)
+    return [sorted(moves) for moves in out]
 
 
 __all__ = ["legal_action_lists", "legal_bits_of", "legal_usi_lines", "perft", "perft_sfen"]

@@ -1,41 +1,71 @@
-"""SFEN in and out (Python side; the engine itself works on canonical arrays)."""
+"""SFEN text <-> canonical position arrays (numpy only).
+
+``game.from_sfen`` builds a game state from what ``parse_sfen`` returns and ``game.check_position``
+says whether the position can arise in a game; this module only reads and writes the text.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import jax
 import numpy as np
 
 from keisei_jax.shogi import tables as T
-from keisei_jax.shogi.state import DEFAULT_MAX_PLIES, State
+
+if TYPE_CHECKING:
+    from keisei_jax.shogi.state import State
 
 _LETTER_TYPE = {c: i + 1 for i, c in enumerate(T.PIECE_LETTERS)}
-_TYPE_LETTER = {v: k for k, v in _LETTER_TYPE.items()}
-_PROMOTED_BASE = {
-    T.PRO_PAWN: T.PAWN,
-    T.PRO_LANCE: T.LANCE,
-    T.PRO_KNIGHT: T.KNIGHT,
-    T.PRO_SILVER: T.SILVER,
-    T.HORSE: T.BISHOP,
-    T.DRAGON: T.ROOK,
-}
+
+
+def _piece_symbols() -> tuple[str, ...]:
+    own = ["", *T.PIECE_LETTERS]
+    for base in T.PIECE_LETTERS:
+        if T.PROMOTES_TO[_LETTER_TYPE[base]]:
+            own.append("+" + base)
+    assert len(own) == T.OPP + 1
+    return (*own, *(s.lower() for s in own[1:]))
+
+
+# Absolute piece code -> SFEN symbol: "" empty, "P" .. "+R" Black's, "p" .. "+r" White's.
+PIECE_SYMBOLS = _piece_symbols()
 _SFEN_HAND_ORDER = "RBGSNLP"  # the order cshogi and most engines write hands in
-_PIECE_TOTALS = {"P": 18, "L": 4, "N": 4, "S": 4, "G": 4, "B": 2, "R": 2, "K": 2}
-_HAND_RE = re.compile(r"(\d*)([PLNSGBRplnsgbr])")
+_MAX_MOVE_NUMBER = 2**31 - 1  # the ply is stored as int32
+_HAND_RE = re.compile(r"([0-9]*)([PLNSGBRplnsgbr])")
+_DIGITS = "123456789"
 
 
-def _absolute_to_canonical(abs_board: np.ndarray, abs_hand: np.ndarray, color: int):
-    """Absolute (Black = codes 1..14) -> canonical for the side to move."""
+def square_name(abs_sq: int) -> str:
+    """USI name of an absolute square: 0 -> "9a", 80 -> "1i"."""
+    return f"{9 - abs_sq % 9}{'abcdefghi'[abs_sq // 9]}"
+
+
+def absolute_position(board: np.ndarray, hand: np.ndarray, color: int):
+    """(board, hand) canonical for side to move ``color`` <-> absolute (Black = codes 1..14,
+    hand row 0 Black's). The map is its own inverse."""
+    board, hand = np.asarray(board, np.int8), np.asarray(hand, np.int8)
     if color == 0:
-        return abs_board.copy(), abs_hand.copy()
-    return T.SWAP_SIDE[abs_board[::-1]], abs_hand[::-1].copy()
+        return board.copy(), hand.copy()
+    return T.SWAP_SIDE[board[::-1]], hand[::-1].copy()
 
 
 def parse_sfen(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """SFEN -> (canonical board int8[81], hand int8[2, 7], color, ply). Raises ValueError."""
+    """SFEN -> (canonical board int8[81], hand int8[2, 7], color, ply).
+
+    'startpos' and a leading 'sfen ' are accepted. Raises ValueError naming the bad field for
+    text that is not an SFEN; whether the position can arise in a game is for
+    ``game.check_position`` to say.
+    """
     if not isinstance(sfen, str):
         raise ValueError(f"SFEN must be a string, got {type(sfen).__name__}")
+    try:
+        return _parse(sfen)
+    except ValueError as err:
+        raise ValueError(f"{err}, in {sfen!r}") from None
+
+
+def _parse(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     text = sfen.strip()
     if text.startswith("sfen "):
         text = text[5:].strip()
@@ -44,9 +74,27 @@ def parse_sfen(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     fields = text.split()
     if len(fields) not in (3, 4):
         raise ValueError(
-            f"bad SFEN {sfen!r}: expected 'board side hand [move_number]', got {len(fields)} fields"
+            f"bad SFEN: expected 'board side hand [move_number]', got {len(fields)} fields"
         )
     board_text, side, hand_text = fields[:3]
+    abs_board = _parse_board(board_text)
+    if side not in ("b", "w"):
+        raise ValueError(f"bad SFEN side to move {side!r}: expected 'b' or 'w'")
+    color = 0 if side == "b" else 1
+    abs_hand = _parse_hand(hand_text)
+    ply = 0
+    if len(fields) == 4:
+        number = fields[3]
+        if not re.fullmatch(r"[0-9]{1,10}", number) or not 1 <= int(number) <= _MAX_MOVE_NUMBER:
+            raise ValueError(
+                f"bad SFEN move number {number!r}: expected an integer in [1, {_MAX_MOVE_NUMBER}]"
+            )
+        ply = int(number) - 1
+    board, hand = absolute_position(abs_board, abs_hand, color)
+    return board, hand, color, ply
+
+
+def _parse_board(board_text: str) -> np.ndarray:
     abs_board = np.zeros(81, np.int8)
     ranks = board_text.split("/")
     if len(ranks) != 9:
@@ -59,12 +107,12 @@ def parse_sfen(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
                     raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: '++'")
                 promoted = True
                 continue
-            if ch.isdigit():
-                if promoted or ch == "0":
+            if ch in _DIGITS:
+                if promoted:
                     raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: misplaced {ch!r}")
                 col += int(ch)
                 continue
-            ptype = _LETTER_TYPE.get(ch.upper())
+            ptype = _LETTER_TYPE.get(ch.upper()) if ch.isascii() else None
             if ptype is None:
                 raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: unknown piece {ch!r}")
             if promoted:
@@ -78,89 +126,51 @@ def parse_sfen(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
             col += 1
         if promoted or col != 9:
             raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: covers {col} squares, not 9")
-    if side not in ("b", "w"):
-        raise ValueError(f"bad SFEN side to move {side!r}: expected 'b' or 'w'")
-    color = 0 if side == "b" else 1
+    return abs_board
+
+
+def _parse_hand(hand_text: str) -> np.ndarray:
     abs_hand = np.zeros((2, 7), np.int8)
-    if hand_text != "-":
-        pos = 0
-        while pos < len(hand_text):
-            m = _HAND_RE.match(hand_text, pos)
-            if m is None:
-                raise ValueError(f"bad SFEN hand {hand_text!r} at {hand_text[pos:]!r}")
-            count = int(m.group(1)) if m.group(1) else 1
-            letter = m.group(2)
-            if count < 1:
-                raise ValueError(f"bad SFEN hand {hand_text!r}: count {count} for {letter!r}")
-            slot = T.HAND_LETTERS.index(letter.upper())
-            owner = 0 if letter.isupper() else 1
-            abs_hand[owner, slot] = min(int(abs_hand[owner, slot]) + count, 127)
-            pos = m.end()
-    ply = 0
-    if len(fields) == 4:
-        if not fields[3].isdigit() or int(fields[3]) < 1:
-            raise ValueError(f"bad SFEN move number {fields[3]!r}: expected an integer >= 1")
-        ply = int(fields[3]) - 1
-    _check_material(abs_board, abs_hand, sfen)
-    board, hand = _absolute_to_canonical(abs_board, abs_hand, color)
-    return board.astype(np.int8), hand.astype(np.int8), color, ply
-
-
-def _check_material(abs_board: np.ndarray, abs_hand: np.ndarray, sfen: str) -> None:
-    counts = dict.fromkeys(_PIECE_TOTALS, 0)
-    for code in abs_board[abs_board > 0]:
-        t = (int(code) - 1) % T.OPP + 1
-        counts[_TYPE_LETTER[_PROMOTED_BASE.get(t, t)]] += 1
-    for slot, letter in enumerate(T.HAND_LETTERS):
-        counts[letter] += int(abs_hand[:, slot].sum())
-    for letter, n in counts.items():
-        if n > _PIECE_TOTALS[letter]:
+    if hand_text == "-":
+        return abs_hand
+    pos = 0
+    while pos < len(hand_text):
+        m = _HAND_RE.match(hand_text, pos)
+        if m is None:
+            raise ValueError(f"bad SFEN hand {hand_text!r} at {hand_text[pos:]!r}")
+        letter = m.group(2)
+        digits = m.group(1)
+        count = (int(digits) if len(digits) <= 3 else 1000) if digits else 1
+        if not 1 <= count <= 18:
             raise ValueError(
-                f"bad SFEN {sfen!r}: {n} pieces of type {letter}, at most {_PIECE_TOTALS[letter]}"
+                f"bad SFEN hand {hand_text!r}: count {digits} for {letter!r}, expected 1..18"
             )
-    for owner, name in ((T.KING, "Black"), (T.KING + T.OPP, "White")):
-        if int((abs_board == owner).sum()) > 1:
-            raise ValueError(f"bad SFEN {sfen!r}: {name} has more than one king")
+        slot = T.HAND_LETTERS.index(letter.upper())
+        owner = 0 if letter.isupper() else 1
+        total = int(abs_hand[owner, slot]) + count
+        if total > 18:  # more than any kind has; the set's own limits are check_position's
+            raise ValueError(f"bad SFEN hand {hand_text!r}: {total} {letter!r}, at most 18")
+        abs_hand[owner, slot] = total
+        pos = m.end()
+    return abs_hand
 
 
-def from_sfen(sfen: str, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
-    """State of an SFEN position ('startpos' and a leading 'sfen ' are accepted)."""
-    board, hand, color, ply = parse_sfen(sfen)
-    return _make_state_jit(board, hand, np.int8(color), np.int32(ply), np.int32(max_plies))
-
-
-def _make_state(board, hand, color, ply, max_plies):
-    from keisei_jax.shogi.game import make_state
-
-    return make_state(board, hand, color, ply, max_plies)
-
-
-_make_state_jit = jax.jit(_make_state)
-
-
-def to_sfen(state: State) -> str:
-    """SFEN of an unbatched state (hands in the order R B G S N L P, like cshogi)."""
-    board = np.asarray(state.board)
-    if board.ndim != 1:
-        raise ValueError(f"to_sfen takes one game, got a board of shape {board.shape}")
-    hand = np.asarray(state.hand)
-    color = int(state.color)
-    abs_board, abs_hand = _absolute_to_canonical(board, hand, color)  # the map is an involution
+def format_sfen(board: np.ndarray, hand: np.ndarray, color: int, ply: int) -> str:
+    """Inverse of ``parse_sfen``: SFEN of canonical arrays (hands in the order R B G S N L P,
+    like cshogi)."""
+    abs_board, abs_hand = absolute_position(board, hand, color)
     ranks = []
     for row in range(9):
         out, empty = [], 0
         for col in range(9):
-            code = int(abs_board[row * 9 + col])
-            if code == 0:
+            symbol = PIECE_SYMBOLS[int(abs_board[row * 9 + col])]
+            if not symbol:
                 empty += 1
                 continue
             if empty:
                 out.append(str(empty))
                 empty = 0
-            t = (code - 1) % T.OPP + 1
-            base = _PROMOTED_BASE.get(t, t)
-            letter = ("+" if t != base else "") + _TYPE_LETTER[base]
-            out.append(letter if code <= T.OPP else letter.lower())
+            out.append(symbol)
         if empty:
             out.append(str(empty))
         ranks.append("".join(out))
@@ -172,4 +182,12 @@ def to_sfen(state: State) -> str:
                 sym = letter if owner == 0 else letter.lower()
                 hand_parts.append((str(n) if n > 1 else "") + sym)
     hand_text = "".join(hand_parts) or "-"
-    return f"{'/'.join(ranks)} {'bw'[color]} {hand_text} {int(state.ply) + 1}"
+    return f"{'/'.join(ranks)} {'bw'[color]} {hand_text} {ply + 1}"
+
+
+def to_sfen(state: State) -> str:
+    """SFEN of an unbatched state."""
+    board = np.asarray(state.board)
+    if board.ndim != 1:
+        raise ValueError(f"to_sfen takes one game, got a board of shape {board.shape}")
+    return format_sfen(board, np.asarray(state.hand), int(state.color), int(state.ply))

@@ -87,13 +87,6 @@ class State:
         return unpack_legal_bits(self.legal_bits)
 
     @property
-    def observation(self) -> jax.Array:
-        """float32[..., 9, 9, 46]: Keisei's feature planes; see ``observation.observe``."""
-        from keisei_jax.shogi.observation import observe
-
-        return observe(self)
-
-    @property
     def current_hash(self) -> jax.Array:
         """uint32[..., 2]: Zobrist hash of the current position."""
         slot = self.ply % HISTORY_LEN

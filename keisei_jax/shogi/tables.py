@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-NUM_SQUARES = 81
 NUM_BOARD_ACTIONS = 81 * 160  # from_sq * 160 + dest_off * 2 + promote
 NUM_DROP_ACTIONS = 81 * 7  # 12960 + to_sq * 7 + hand slot
 NUM_ACTIONS = NUM_BOARD_ACTIONS + NUM_DROP_ACTIONS  # 13,527
-NUM_HAND_TYPES = 7
 
 EMPTY = 0
 PAWN, LANCE, KNIGHT, SILVER, GOLD, BISHOP, ROOK, KING = 1, 2, 3, 4, 5, 6, 7, 8
@@ -27,7 +25,6 @@ NUM_CODES = 29
 
 PIECE_LETTERS = "PLNSGBRK"  # SFEN letters of types 1..8
 HAND_LETTERS = "PLNSGBR"
-HAND_MAX = np.array([18, 4, 4, 4, 4, 2, 2], np.int8)  # most pieces of each slot in one hand
 
 ROW = np.arange(81) // 9
 COL = np.arange(81) % 9
@@ -178,6 +175,11 @@ SWAP_SIDE = np.zeros(NUM_CODES, np.int8)
 SWAP_SIDE[1 : OPP + 1] = np.arange(1, OPP + 1) + OPP
 SWAP_SIDE[OPP + 1 :] = np.arange(1, OPP + 1)
 
+# Conventional piece values in pawns by own type (index 0 empty); kings count 0 (losing one ends
+# the game anyway). Material shaping, the greedy player and the action prior all read this.
+PIECE_VALUE = np.array([0, 1, 3, 4, 5, 6, 8, 10, 0, 6, 6, 6, 6, 10, 12], np.int32)
+assert PIECE_VALUE[KING] == 0 and PIECE_VALUE[DRAGON] == 12
+
 # Impasse (entering-king) points: 5 for bishops and rooks, promoted or not, 1 for the rest.
 IMPASSE_POINTS = np.zeros(NUM_CODES, np.int32)
 for _t in range(1, OPP + 1):
@@ -200,8 +202,6 @@ def _action_tables():
 
 
 ACTION_FROM, ACTION_TO, ACTION_PROMOTE, ACTION_DROP_SLOT = _action_tables()
-# dest_off -> to for every from-square, used to drop the (f, f) diagonal of a [81, 81] table.
-DEST_OFF_SKIPS = np.arange(80)[None, :] >= np.arange(81)[:, None]  # [81 from, 80 dest_off]
 
 # Zobrist keys (two uint32 words = 64 bits) for the absolute position: the canonical board and
 # hands together with the side to move identify it uniquely.
@@ -284,5 +284,7 @@ def _action_words():
 
 
 ACTION_WORD, ACTION_BIT = _action_words()
-# [81 from, 80 dest_off] destination square, for unpacking into Keisei's order elementwise.
-DEST_OFF_TO = np.arange(80)[None, :] + DEST_OFF_SKIPS
+SQUARE_BB = np.stack([bitboard(np.arange(81) == s) for s in range(81)])  # [81, 3] one square
+# [13527, 3] the square each action leaves (empty for drops).
+ACTION_FROM_BB = np.where((ACTION_FROM >= 0)[:, None], SQUARE_BB[np.maximum(ACTION_FROM, 0)], 0)
+ACTION_FROM_BB = ACTION_FROM_BB.astype(np.uint32)

@@ -1,6 +1,7 @@
 """KIF, CSA and SFEN records read back by cshogi's parsers; SVG is well-formed."""
 
 import random
+import re
 import xml.etree.ElementTree as ET
 
 import cshogi
@@ -95,20 +96,114 @@ def test_csa_from_a_custom_position_and_bad_input():
     parsed = CSA.Parser.parse_str(records.to_csa(record))[0]
     assert parsed.sfen.split()[:3] == sfen.split()[:3]
     assert [cshogi.move_to_usi(m) for m in parsed.moves] == ["G*5b"]
-    with pytest.raises(ValueError, match="start position"):
-        records.to_kif(record)
     with pytest.raises(ValueError, match="'5e5d'"):
         records.to_csa(records.GameRecord(("5e5d",), "a", "b", "resign", 1))
     with pytest.raises(ValueError, match="'x y z'"):
         records.parse_sfen("x y z")
     with pytest.raises(ValueError, match="'won'"):
         records.GameRecord((), "a", "b", "won", 0)
+    with pytest.raises(ValueError, match="expected 9 ranks"):
+        records.GameRecord((), "a", "b", "resign", 0, start="9/9 b - 1")
+
+
+# White to move at move 60, both sides with pieces in hand, a dragon on the board.
+MIDGAME = "l6nl/2+R1gk3/p2pp1s1p/5pp2/1Ps6/2P1P1P2/P2S1P2P/2G1G2R1/LN1K3NL w BGSN4Pbp 60"
+
+
+def _random_game_from(sfen: str, seed: int, plies: int) -> list[str]:
+    """Random legal moves from ``sfen``, never to the previous move's destination: cshogi's KIF
+    parser resolves "同" against its own board, which starts at the start position."""
+    rng = random.Random(seed)
+    board, moves, last_to = cshogi.Board(sfen), [], None
+    for _ in range(plies):
+        legal = [m for m in board.legal_moves if cshogi.move_to(m) != last_to]
+        if not legal:
+            break
+        move = rng.choice(legal)
+        moves.append(cshogi.move_to_usi(move))
+        last_to = cshogi.move_to(move)
+        board.push(move)
+    return moves
+
+
+def test_records_from_a_custom_position_with_hands():
+    moves = _random_game_from(MIDGAME, seed=3, plies=30)
+    assert any("*" in m for m in moves)
+    stm = (1 + len(moves)) % 2  # White moved first
+    record = records.GameRecord(tuple(moves), "keisei", "random", "resign", 1 - stm, start=MIDGAME)
+
+    kif = records.to_kif(record)
+    # cshogi 1.1.0's KIF parser reads only 手合割 and skips a board diagram, so the diagram is
+    # compared with cshogi's own BOD writer, and the moves and result with its parser.
+    assert KIF.board_to_bod(cshogi.Board(MIDGAME)) in kif
+    assert "手合割" not in kif and "後手番" in kif
+    parsed = KIF.Parser.parse_str(kif)
+    assert [cshogi.move_to_usi(m) for m in parsed.moves] == moves
+    assert parsed.names == ["keisei", "random"]
+    assert parsed.win == (cshogi.BLACK_WIN if record.winner == 0 else cshogi.WHITE_WIN)
+
+    csa = CSA.Parser.parse_str(records.to_csa(record))[0]
+    assert cshogi.Board(csa.sfen).sfen().split()[:3] == cshogi.Board(MIDGAME).sfen().split()[:3]
+    assert [cshogi.move_to_usi(m) for m in csa.moves] == moves
+
+    usi = records.to_usi_position(record)
+    assert usi == f"position sfen {MIDGAME} moves " + " ".join(moves)
+    board = cshogi.Board(MIDGAME)
+    for m in moves:
+        board.push_usi(m)
+    replayed = records.parse_sfen(MIDGAME)
+    for m in moves:
+        records.play(replayed, m)
+    assert records.to_sfen(replayed).split()[:3] == board.sfen().split()[:3]
+
+
+def test_kif_start_position_header_and_hand_counts():
+    start = records.to_kif(records.GameRecord(("7g7f",), "a", "b", "resign", 0))
+    assert "手合割：平手" in start and "後手の持駒" not in start
+    sfen = "4k4/9/9/9/9/9/9/9/4K4 b 10P2Lp 1"  # Black to move: no 後手番 line
+    kif = records.to_kif(records.GameRecord((), "a", "b", "interrupted", None, start=sfen))
+    assert KIF.board_to_bod(cshogi.Board(sfen)) in kif and "先手の持駒：香二　歩十" in kif
+    assert "後手番" not in kif
+    assert KIF.Parser.parse_str(kif).moves == []
+
+
+def test_play_rejects_moves_that_cannot_be_played():
+    for usi in ("6i5h+", "5i4h+", "8h7g", "7g7f\n", "P*5e", "x"):
+        with pytest.raises(ValueError, match=re.escape(repr(usi))):
+            records.play(records.parse_sfen("startpos"), usi)
+
+
+def test_endings_and_start_position_have_one_home():
+    from keisei_jax.shogi import tables
+    from keisei_jax.shogi.state import Termination
+
+    assert records.START_SFEN is tables.START_SFEN
+    assert records.ENDINGS[: len(Termination.NAMES) - 1] == Termination.NAMES[1:]
+    assert "none" not in records.ENDINGS and "resign" in records.ENDINGS
+
+
+def _svg_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
 
 
 def test_svg_is_well_formed_and_shows_every_piece():
-    svg = records.position_svg("startpos", last_move="7g7f")
-    root = ET.fromstring(svg)
-    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    svg = records.position_svg("startpos", last_move="7g7f", pieces="kanji")
+    texts = _svg_texts(svg)
     assert sum(t in "歩香桂銀金角飛玉" for t in texts if t and len(t) == 1) == 40
-    hands = records.position_svg("4k4/9/4P4/9/9/9/9/9/4K4 b G2p 1")
+    hands = records.position_svg("4k4/9/4P4/9/9/9/9/9/4K4 b G2p 1", pieces="kanji")
     assert "金" in hands and "歩2" in hands
+
+
+def test_svg_default_needs_no_cjk_font():
+    svg = records.position_svg("4k4/9/4+P4/9/9/9/9/2+b6/4K4 w G2p 1", last_move="5d5c+")
+    texts = _svg_texts(svg)
+    assert all(t.isascii() for t in texts), [t for t in texts if not t.isascii()]
+    assert svg.isascii()  # no kanji or shogi symbols anywhere, so any latin font draws it all
+    assert {"K", "k", "+P", "+b"} <= set(texts)  # SFEN symbols, lower case White's
+    assert {"Black", "White", "G", "P x2", "White to move, move 1"} <= set(texts)
+    assert [t for t in texts if len(t) == 1 and t in "abcdefghi"] == list("abcdefghi")
+    root = ET.fromstring(records.position_svg("startpos"))
+    assert len(list(root.iter("{http://www.w3.org/2000/svg}polygon"))) == 40
+    with pytest.raises(ValueError, match="'emoji'"):
+        records.position_svg(pieces="emoji")

@@ -1,11 +1,9 @@
 """python -m keisei_jax.shogi: legal-moves and perft."""
 
-import json
-import pathlib
 import subprocess
 import sys
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "positions.jsonl"
+from .reference import POSITIONS
 
 
 def run(*args, stdin=None):
@@ -19,7 +17,7 @@ def run(*args, stdin=None):
 
 
 def test_legal_moves_file(tmp_path):
-    refs = [json.loads(line) for line in REFERENCE.read_text().splitlines()]
+    refs = POSITIONS
     path = tmp_path / "positions.sfen"
     path.write_text("".join(r["sfen"] + "\n" for r in refs))
     out = run("legal-moves", "--sfen-file", str(path))
@@ -42,3 +40,21 @@ def test_bad_input_is_reported(tmp_path):
     assert out.returncode == 2 and "line 2" in out.stderr
     assert run("perft", "--sfen", "startpos", "--depth", "-1").returncode != 0
     assert run("legal-moves", "--sfen-file", str(tmp_path / "missing")).returncode == 2
+
+
+def test_blank_lines_keep_alignment_and_errors_name_the_files_line(tmp_path):
+    path = tmp_path / "gaps.sfen"
+    mated = "4k4/9/9/9/9/9/4p4/4g4/4K4 b - 1"
+    path.write_text(f"startpos\n\n   \n{mated}\n")
+    out = run("legal-moves", "--sfen-file", str(path))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")[:-1]
+    assert len(lines) == 4 and lines[1:] == ["", "", ""] and len(lines[0].split()) == 30
+    path.write_text("startpos\n\n\nnot an sfen\n")
+    out = run("legal-moves", "--sfen-file", str(path))
+    assert out.returncode == 2 and "line 4:" in out.stderr, out.stderr
+    # A position that cannot arise (Black to move could capture the king with 5b5a).
+    out = run("legal-moves", "--sfen-file", "-", stdin="\n4k4/4R4/9/9/9/9/9/9/4K4 b - 1\n")
+    assert out.returncode == 2 and "line 2:" in out.stderr and "in check" in out.stderr
+    for args in (("--help",), ("legal-moves", "--help")):
+        assert "for a blank input line" in " ".join(run(*args).stdout.split())

@@ -7,7 +7,7 @@ from keisei_jax import shogi
 
 
 def test_start_position_planes():
-    obs = np.asarray(shogi.init().observation)
+    obs = np.asarray(shogi.observe(shogi.init()))
     assert obs.shape == (9, 9, shogi.NUM_PLANES) and obs.dtype == np.float32
     assert obs[6, :, 0].sum() == 9  # own pawns on rank g
     assert obs[8, 4, 7] == 1  # own king on 5i
@@ -18,7 +18,7 @@ def test_start_position_planes():
 
 def test_white_view_is_rotated_and_hands_are_relative():
     state = shogi.from_sfen("lnsgkgsnl/1r5b1/pp1pp1ppp/9/9/9/P1P1P1PPP/1B5R1/LNSGKGSNL w 3P2p 2")
-    obs = np.asarray(state.observation)
+    obs = np.asarray(shogi.observe(state))
     assert obs[8, 4, 7] == 1  # White's own king appears at the bottom
     np.testing.assert_allclose(obs[0, 0, 28], 2 / 18)  # own (White's) pawns in hand
     np.testing.assert_allclose(obs[0, 0, 35], 3 / 18)  # opponent's (Black's) pawns in hand
@@ -28,12 +28,12 @@ def test_white_view_is_rotated_and_hands_are_relative():
 
 def test_check_and_repetition_planes():
     checked = shogi.from_sfen("4k4/9/9/9/4R4/9/9/9/4K4 w - 1")
-    assert np.asarray(checked.observation)[..., 45].min() == 1.0
+    assert np.asarray(shogi.observe(checked))[..., 45].min() == 1.0
     step = jax.jit(shogi.step)
     state = shogi.init()
     for usi in ["2h3h", "8b7b", "3h2h", "7b8b"] * 2:
         state = step(state, shogi.usi_to_action(usi, int(state.color)))
-    np.testing.assert_allclose(np.asarray(state.observation)[0, 0, 44], 2 / 3)
+    np.testing.assert_allclose(np.asarray(shogi.observe(state))[0, 0, 44], 2 / 3)
 
 
 def test_batched_observation():

@@ -1,18 +1,12 @@
 """The 49 shared reference positions with cshogi's answers: every one must match."""
 
-import json
-import pathlib
-
 import numpy as np
 import pytest
 
 from keisei_jax import shogi
 from keisei_jax.shogi import perft
 
-_REFERENCE = (
-    pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "positions.jsonl"
-)
-POSITIONS = [json.loads(line) for line in _REFERENCE.read_text().splitlines() if line.strip()]
+from .reference import POSITIONS
 
 
 def test_reference_file_is_complete():

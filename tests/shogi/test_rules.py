@@ -149,7 +149,15 @@ def test_impasse_not_while_in_check():
 
 
 def _random_camp_sfen(rng: np.random.Generator) -> str:
-    """Black's king in White's camp with a random share of the pieces there and in hand."""
+    """Black's king in White's camp with a random share of the pieces there and in hand; White's
+    king is not in check (from_sfen rejects a position where the side to move can take it)."""
+    while True:
+        sfen = _camp_sfen(rng)
+        if not cshogi.Board(sfen.replace(" b ", " w ")).is_check():
+            return sfen
+
+
+def _camp_sfen(rng: np.random.Generator) -> str:
     board = [""] * 81
     board[int(rng.integers(0, 27))] = "K"
     board[int(rng.integers(54, 81))] = "k"

@@ -1,4 +1,6 @@
-"""SFEN parsing and printing."""
+"""SFEN parsing and printing, and which positions from_sfen accepts."""
+
+import re
 
 import numpy as np
 import pytest
@@ -57,3 +59,69 @@ def test_to_sfen_needs_one_game():
 
     with pytest.raises(ValueError, match="one game"):
         shogi.to_sfen(env.init_batch(2))
+
+
+@pytest.mark.parametrize(
+    "sfen, message",
+    [
+        ("4k3P/9/9/9/9/9/9/9/4K4 b - 1", "Black pawn on 1a could never move"),
+        ("4k4/9/9/9/9/9/9/9/4K3l w - 1", "White lance on 1i could never move"),
+        ("4k4/7N1/9/9/9/9/9/9/4K4 b - 1", "Black knight on 2b could never move"),
+        ("4k4/9/9/9/9/9/9/1n7/4K4 w - 1", "White knight on 8h could never move"),
+        ("4k4/9/9/9/4P4/4P4/9/9/4K4 b - 1", "Black has two unpromoted pawns on file 5"),
+        ("4k4/p8/p8/9/9/9/9/9/4K4 b - 1", "White has two unpromoted pawns on file 9"),
+        # Black to move could capture White's king with 5b5a: the position cannot arise.
+        ("4k4/4R4/9/9/9/9/9/9/4K4 b - 1", "White, not to move, is in check: Black's rook on 5b"),
+        ("k8/9/9/9/9/9/9/9/8B b - 1", "Black's bishop on 1i could capture the king on 9a"),
+        ("4k4/9/9/9/9/9/5n3/9/4K4 w - 1", "Black, not to move, is in check: White's knight on 4g"),
+        ("4k4/9/9/9/9/9/9/9/4K4 b 3R 1", "3 pieces of type R, at most 2"),
+        ("4k4/9/9/9/9/9/9/9/4K4 b 4G+s 1", "bad SFEN hand"),  # '+' is not a hand piece
+        ("4k4/9/9/9/9/9/9/9/4K4 b 4Gg 1", "5 pieces of type G, at most 4"),
+        ("4k4/9/9/9/9/9/9/9/4K4 b 17Pp+p 1", "bad SFEN hand"),
+        ("4k4/9/4+p4/9/9/9/9/9/4K4 b 18P 1", "19 pieces of type P, at most 18"),  # tokin counts
+        ("4k4/9/9/9/9/9/9/9/4K4 b 19P 1", "count 19 for 'P', expected 1..18"),
+        ("4k4/9/9/9/9/9/9/9/4K4 b 12P10P 1", "22 'P', at most 18"),
+        ("4k4/9/9/9/9/9/9/9/4K4 b 12P7p 1", "19 pieces of type P, at most 18"),
+        ("4k4/9/9/9/9/9/9/9/2k6 b - 1", "White has more than one king"),
+        ("4k4/9/9/9/9/9/9/9/4K4 b - 99999999999", "move number"),
+    ],
+)
+def test_impossible_positions_are_rejected(sfen, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        shogi.from_sfen(sfen)
+
+
+@pytest.mark.parametrize(
+    "sfen",
+    [
+        "4k4/9/9/9/9/9/9/9/9 b 2R2B4G4S4N4L18P 1",  # no Black king (tsume)
+        "9/9/9/9/9/9/9/9/9 b - 1",  # no king at all
+        "4k4/9/9/9/4+P4/4P4/9/9/4K4 b - 1",  # a tokin and a pawn on one file
+        "4k4/9/9/9/4p4/4P4/9/9/4K4 b - 1",  # one pawn of each side on a file
+        "4k4/4R4/9/9/9/9/9/9/4K4 w - 1",  # the side to move is in check: fine
+        "+P3k4/9/9/9/9/9/9/9/4K4 b - 1",  # a promoted pawn may stand on the last rank
+        "4k4/9/9/9/9/9/9/9/N3K4 b - 1",  # a knight on its own first rank
+        "4k4/4r4/9/9/9/9/9/9/4K4 b - 1",  # White's rook next to White's king
+        "4k4/9/4p4/9/9/9/9/9/4R3K b - 1",  # the pawn on 5c blocks the rook
+    ],
+)
+def test_possible_positions_are_accepted(sfen):
+    assert shogi.to_sfen(shogi.from_sfen(sfen)) == sfen
+
+
+def test_perft_and_usi_paths_reject_impossible_positions():
+    from keisei_jax.shogi import perft
+
+    with pytest.raises(ValueError, match="not to move, is in check"):
+        perft.perft_sfen("4k4/4R4/9/9/9/9/9/9/4K4 b - 1", 1)
+    with pytest.raises(ValueError, match=r"line 2: .*nifu"):
+        perft.legal_usi_lines(["startpos", "4k4/9/9/9/4P4/4P4/9/9/4K4 b - 1"])
+
+
+def test_parse_sfen_reads_the_text_only():
+    # The parser reads what is written; check_position decides whether it can arise.
+    board, hand, color, ply = shogi.parse_sfen("4k4/4R4/9/9/9/9/9/9/4K4 b - 7")
+    assert (color, ply) == (0, 6)
+    with pytest.raises(ValueError, match="in check"):
+        shogi.check_position(board, hand, color)
+    assert shogi.sfen.format_sfen(board, hand, color, ply) == "4k4/4R4/9/9/9/9/9/9/4K4 b - 7"
