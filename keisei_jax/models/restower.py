@@ -137,7 +137,7 @@ class LocalPolicyHead(nn.Module):
 class ActorCriticResTower(nn.Module):
     """Policy logits and value of positions, from the side to move's point of view.
 
-    Input float32[B, 9, 9, 46] (``State.observation``). Returns ``(logits, value)``:
+    Input float32[B, 9, 9, 46] (``shogi.observe(state)``). Returns ``(logits, value)``:
     logits float32[B, 13527] (unmasked; see ``masked_log_softmax``), value float32[B] in [-1, 1].
     """
 
