@@ -39,6 +39,9 @@ def summarise(metrics: dict[str, np.ndarray], config: TrainConfig) -> dict[str, 
     for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
                  "grad_norm", "loss", "epochs_run", "shaping_coef", "mean_value", "mean_reward"):
         out[f"train/{name}"] = float(np.mean(metrics[name]))
+    # The rate the next update uses, read from the optimizer's count inside the call.
+    out["train/learning_rate"] = float(np.asarray(metrics["learning_rate"]).reshape(-1)[-1])
+    out["train/nonfinite"] = int(np.bitwise_or.reduce(np.asarray(metrics["nonfinite"]).ravel()))
     games = float(np.sum(metrics["games"]))
     out["games/finished"] = games
     out["games/mean_length"] = float(np.sum(metrics["game_plies"]) / games) if games else 0.0
@@ -158,7 +161,6 @@ def train_and_evaluate(
             record["env_steps_per_sec"] = (
                 config.iterations_per_call * config.steps_per_iteration / elapsed
             )
-            record["train/learning_rate"] = trainer.learning_rate(iteration)
             record["time/call_seconds"] = elapsed
             record["time/wall_seconds"] = time.monotonic() - t_start
             last = iteration >= stop_at
