@@ -2,7 +2,7 @@
 
 (A SIGKILLed worker, metric keys and SIGTERM are tested through the driver: test_par_driver.py.)
 Every test checks that no worker outlives it. Timeouts in the configs bound every wait, so a bug
-fails a test instead of hanging it.
+fails a test instead of hanging it. The slow suite repeats it 10 times under CPU burners.
 """
 
 import dataclasses
@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 
 from keisei_jax.parallel import ParallelConfig, ParallelTrainCall
-from tests.parallel.par_common import assert_no_workers_left, tiny_trainer
+from tests.parallel.par_common import REPEATS, assert_no_workers_left, tiny_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 PAR = ParallelConfig(enabled=True, num_workers=2, start_timeout=150.0, segment_timeout=60.0,
                      stop_timeout=5.0)
 
 
-def test_workers_that_cannot_start_fall_back_to_sequential():
+@pytest.mark.parametrize("repeat", REPEATS)
+def test_workers_that_cannot_start_fall_back_to_sequential(cpu_load, repeat):
     trainer = tiny_trainer()
     runner = trainer.init(jax.random.PRNGKey(1))
     messages = []
