@@ -180,6 +180,15 @@ def _rewind_files(workdir: Path, checkpointer: Checkpointer, start: int, main: b
               f"{len(dropped)} metrics records to {aside}")
 
 
+def _open_outputs(workdir: Path, config: TrainConfig,
+                  resources: contextlib.ExitStack) -> MetricsWriter:
+    """Process 0's files: ``config.json`` (this run's config) and the metrics writer."""
+    (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    writer = MetricsWriter(workdir, tensorboard=config.tensorboard)
+    resources.callback(writer.close)
+    return writer
+
+
 def _train_call(sharded: Any, parallel: ParallelConfig | None,
                 resources: contextlib.ExitStack) -> tuple[Any, Any]:
     """``(train_call, the parallel call or None)``: the compiled call, or worker processes
@@ -332,12 +341,7 @@ def train_and_evaluate(
                                    resume_from=resume_from)
         if resume:
             _rewind_files(workdir, checkpointer, iteration, main)
-        if main:
-            (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-        writer = None
-        if main:
-            writer = MetricsWriter(workdir, tensorboard=config.tensorboard)
-            resources.callback(writer.close)
+        writer = _open_outputs(workdir, config, resources) if main else None
         train_call, parallel_call = _train_call(sharded, parallel, resources)  # workers stop first
         out = Progress(config.total_iterations, start=iteration)
         if not quiet:
@@ -373,7 +377,7 @@ def train_and_evaluate(
                 record.update(evaluation)
             if writer is not None:
                 writer.write(iteration * config.steps_per_iteration, record)
-            # 5. Checkpoint: every checkpoint_every iterations (0: never) and at the end.
+            # 5. Checkpoint: every checkpoint_every iterations and at the end (0: only then).
             if last or (config.checkpoint_every and iteration % config.checkpoint_every == 0):
                 checkpointer.save(iteration, runner, config)
             if not quiet:
