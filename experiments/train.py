@@ -3,8 +3,14 @@
 Every ``TrainConfig`` field is a flag (``--lr 1e-3``, ``--eval_greedy false``, the model's as
 ``--model.channels 64``; ``--model keisei_ref`` swaps in a preset); an unknown flag or
 a bad value stops with an error naming the field and what it accepts. ``--resume`` continues the
-run in ``--workdir`` from its latest checkpoint; ``--fresh`` first moves an existing workdir aside
-(to ``WORKDIR.prev-<time>``) instead of refusing to start over it.
+run in ``--workdir`` from its latest checkpoint (verified by its checksums); ``--resume_from STEP``
+from an earlier one instead (when the latest is damaged: the error lists the kept steps), moving
+the later checkpoints and metrics records to ``WORKDIR/abandoned-<time>/``. A fresh run refuses a
+workdir holding an earlier run's checkpoints, config.json, metrics.jsonl or TensorBoard files;
+``--fresh`` first moves it aside (to ``WORKDIR.prev-<time>``). One run writes a workdir at a time
+(``WORKDIR/.lock``). Checkpoints are saved every ``--checkpoint_every`` iterations and at the end
+(0: only at the end). A loss, gradient or parameter that becomes NaN or infinite stops the run
+with exit code 1 and a line naming the iteration and the metric; that state is never saved.
 
 The run uses every device JAX sees. Over several hosts, start this same command on each with
 ``--distributed`` (Cloud TPU pod slices, SLURM and Open MPI: JAX finds the others by itself) or
@@ -38,6 +44,7 @@ from keisei_jax.config import (  # noqa: E402
     field_value,
 )
 from keisei_jax.models import PRESETS  # noqa: E402
+from keisei_jax.workdir import WorkdirError, locked  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +53,8 @@ class _Parser(argparse.ArgumentParser):
         known = {f"--{n}" for n in FIELDS} | {"--config", "--workdir", "--resume", "--fresh",
                                                "--quiet", "--help", "--stop_at", "--distributed",
                                                "--coordinator_address", "--num_processes",
-                                               "--process_id", "--parallel", "--model"}
+                                               "--process_id", "--parallel", "--model",
+                                               "--resume_from"}
         bad = [a.split("=")[0] for a in unknown if a.split("=")[0] not in known]
         if bad:
             hints = {b: difflib.get_close_matches(b, known, n=2) for b in bad}
@@ -60,6 +68,10 @@ def parse_args(argv: list[str]):
     parser.add_argument("--config", default="default", help=f"one of {configs.names()}")
     parser.add_argument("--workdir", required=True, help="directory for everything the run writes")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--resume_from", type=int, default=None, metavar="STEP",
+                        help="continue from checkpoint STEP instead of the last (e.g. when the "
+                             "last is damaged); later checkpoints and metrics records move to "
+                             "WORKDIR/abandoned-<time>/")
     parser.add_argument("--fresh", action="store_true",
                         help="move an existing workdir aside and start a new run")
     parser.add_argument("--stop_at", type=int, default=None,
@@ -107,13 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
         return 2
-    if args.resume and args.fresh:
-        print("--resume and --fresh exclude each other", file=sys.stderr)
+    if (args.resume or args.resume_from is not None) and args.fresh:
+        print("--resume / --resume_from and --fresh exclude each other", file=sys.stderr)
         return 2
     workdir = Path(args.workdir)
     if args.fresh and workdir.exists():
         aside = workdir.with_name(f"{workdir.name}.prev-{time.strftime('%Y%m%d-%H%M%S')}")
-        workdir.rename(aside)
+        try:
+            with locked(workdir):  # not while another run writes there
+                workdir.rename(aside)
+        except WorkdirError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         print(f"moved the previous run to {aside}")
 
     from keisei_jax import distributed  # imports jax: after argument checks
@@ -126,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from keisei_jax.training import train_and_evaluate
+    from keisei_jax.training import TrainingDiverged, train_and_evaluate
 
     try:
-        record = train_and_evaluate(config, workdir, resume=args.resume, stop_at=args.stop_at,
+        record = train_and_evaluate(config, workdir, resume=args.resume,
+                                    resume_from=args.resume_from, stop_at=args.stop_at,
                                     quiet=args.quiet)
-    except (CheckpointError, ConfigError) as err:
+    except (CheckpointError, ConfigError, WorkdirError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     if not distributed.is_main_process():

@@ -1,6 +1,15 @@
 """Orbax checkpoints of the whole ``Runner`` (params, optimizer state, games, RNG key, counter)
 and the config that produced it, every N iterations, keeping the last K.
 
+Every checkpoint records a content checksum when saved: ``<step>/checksums.json`` holds the
+sha256 and size of every other file of the step directory, written atomically after orbax has
+finished (orbax's step metadata marks the checkpoint as one that must have it). Restoring verifies
+it before orbax reads a byte, so a damaged, truncated or missing file raises one
+``CheckpointError`` naming the step and the file. Checkpoints written before checksums load with
+a one-line warning that they are unverified. Anything orbax itself raises while restoring (also
+the bare ``Exception`` of its asynchronous reads) becomes a ``CheckpointError`` too, and its log
+and late asyncio noise is silenced.
+
 Restoring checks before it touches anything: a missing directory, no checkpoint, a damaged
 checkpoint or a config that changes the shapes or the training maths raises ``CheckpointError``
 naming what is wrong; nothing on disk is modified by a failed restore.
@@ -8,7 +17,20 @@ naming what is wrong; nothing on disk is modified by a failed restore.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
+import gc
+import hashlib
 import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +50,163 @@ from keisei_jax.config import (
 # the driver's schedule and the parallel layout, not what is learnt.
 RESUMABLE_CHANGES = RESUMABLE
 
+CHECKSUM_FILE = "checksums.json"
+# In orbax's step metadata (``custom_metadata``): this checkpoint was saved with a checksum file,
+# so a missing one means the save did not finish, not an old checkpoint.
+_CHECKSUM_MARKER = "keisei_checksums"
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint cannot be used: missing, damaged, or written by an incompatible config."""
+
+
+class CheckpointDamaged(CheckpointError):
+    """A checkpoint's files are damaged, truncated or missing (an earlier one may be fine)."""
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _checkpoint_files(step_dir: Path) -> list[str]:
+    return sorted(
+        p.relative_to(step_dir).as_posix() for p in step_dir.rglob("*")
+        if p.is_file() and p.relative_to(step_dir).as_posix() != CHECKSUM_FILE
+    )
+
+
+def write_checksums(step_dir: Path) -> None:
+    """``step_dir/checksums.json``: {"files": {relative path: {"sha256", "bytes"}}}, written to a
+    temporary name and renamed, so it exists whole or not at all."""
+    files = {
+        rel: {"sha256": _sha256(step_dir / rel), "bytes": (step_dir / rel).stat().st_size}
+        for rel in _checkpoint_files(step_dir)
+    }
+    tmp = step_dir / f".{CHECKSUM_FILE}.tmp"
+    tmp.write_text(json.dumps({"format": 1, "algorithm": "sha256", "files": files}, indent=1))
+    os.replace(tmp, step_dir / CHECKSUM_FILE)
+
+
+def _saved_with_checksums(step_dir: Path) -> bool:
+    try:
+        meta = json.loads((step_dir / "_CHECKPOINT_METADATA").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False  # unreadable orbax metadata without a checksum file: treat as old
+    return bool((meta.get("custom_metadata") or {}).get(_CHECKSUM_MARKER))
+
+
+def verify_checksums(step_dir: Path, step: int) -> bool:
+    """True if every file recorded in ``step_dir``'s checksum file is there with its size and
+    sha256; False for a checkpoint written before checksums. Raises ``CheckpointError`` naming
+    the step and the first bad file. Files not in the record are ignored: orbax reads only what
+    its (recorded) manifests and metadata name."""
+    where = f"checkpoint {step} in {step_dir.parent}"
+    sums_path = step_dir / CHECKSUM_FILE
+    if not sums_path.exists():
+        if _saved_with_checksums(step_dir):
+            raise CheckpointDamaged(
+                f"{where} is damaged: its checksum file {CHECKSUM_FILE} is missing (was the save "
+                "interrupted?)"
+            )
+        return False
+    try:
+        files = json.loads(sums_path.read_text())["files"]
+        expected = {rel: (int(v["bytes"]), str(v["sha256"])) for rel, v in files.items()}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as err:
+        raise CheckpointDamaged(
+            f"{where} is damaged: its checksum file {sums_path} cannot be read "
+            f"({type(err).__name__}: {err})"
+        ) from err
+    for rel, (size, digest) in sorted(expected.items()):
+        path = step_dir / rel
+        what = "has a missing or damaged config" if rel.startswith("config/") else "is damaged"
+        if not path.is_file():
+            raise CheckpointDamaged(f"{where} {what}: file {rel} is missing")
+        actual = path.stat().st_size
+        if actual != size:
+            kind = "truncated" if actual < size else "grown"
+            raise CheckpointDamaged(
+                f"{where} {what}: file {rel} is {kind} ({actual} bytes, {size} when saved)"
+            )
+        if _sha256(path) != digest:
+            raise CheckpointDamaged(
+                f"{where} {what}: file {rel} does not match its sha256 checksum")
+    return True
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT / SIGTERM during a save run their handler right after it, so a checkpoint and its
+    checksum file are written together (only the main thread can swap handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[tuple[int, Any]] = []
+    wanted = (signal.SIGINT, signal.SIGTERM)
+    old = {s: signal.signal(s, lambda signum, frame: pending.append((signum, frame)))
+           for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if pending:
+            signum, frame = pending[0]
+            handler = old[signum]
+            if callable(handler):
+                handler(signum, frame)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
+
+
+def _is_orbax_aftermath(unraisable: Any) -> bool:
+    err = unraisable.exc_value
+    if isinstance(err, RuntimeError) and str(err) == "Event loop is closed":
+        return True
+    code = getattr(unraisable.object, "cr_code", None)
+    return code is not None and f"{os.sep}orbax{os.sep}" in code.co_filename
+
+
+def _drop_orbax_aftermath() -> None:
+    """When one of orbax's asynchronous reads fails, the others are still in flight: their
+    callbacks fire into orbax's closed event loop, during the restore and up to the
+    interpreter's exit (hundreds of ``RuntimeError`` and bare ``Exception`` tracebacks). This
+    unraisable hook drops exactly those, so the ``CheckpointError`` is what the user sees."""
+    if getattr(sys.unraisablehook, "keisei_drops_orbax_aftermath", False):
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if not _is_orbax_aftermath(unraisable):
+            previous(unraisable)
+
+    hook.keisei_drops_orbax_aftermath = True
+    sys.unraisablehook = hook
+
+
+@functools.cache
+def _collect_at_exit() -> None:
+    atexit.register(gc.collect)
+
+
+@contextlib.contextmanager
+def _orbax_quiet() -> Iterator[None]:
+    """orbax logs (absl) its own errors before raising them: ours name the problem once."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 class Checkpointer:
@@ -38,62 +214,113 @@ class Checkpointer:
 
     def __init__(self, directory: str | Path, *, keep: int):
         self.directory = Path(directory).absolute()
-        self._manager = ocp.CheckpointManager(
-            self.directory,
-            options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True),
-        )
+        with _orbax_quiet():
+            self._manager = ocp.CheckpointManager(
+                self.directory,
+                options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True),
+            )
+        self._verified: set[int] = set()
 
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
     def all_steps(self) -> list[int]:
-        return list(self._manager.all_steps())
+        return sorted(self._manager.all_steps())
+
+    def step_dir(self, step: int) -> Path:
+        return self.directory / str(step)
 
     def save(self, step: int, runner: Any, config: TrainConfig) -> None:
-        self._manager.save(
-            step,
-            args=ocp.args.Composite(
-                runner=ocp.args.StandardSave(runner),
-                config=ocp.args.JsonSave(config.to_dict()),
-            ),
-        )
-        self._manager.wait_until_finished()
+        """Save ``runner`` and ``config`` as ``step`` and its checksum file (process 0)."""
+        with _signals_deferred():
+            self._manager.save(
+                step,
+                args=ocp.args.Composite(
+                    runner=ocp.args.StandardSave(runner),
+                    config=ocp.args.JsonSave(config.to_dict()),
+                ),
+                custom_metadata={_CHECKSUM_MARKER: CHECKSUM_FILE},
+            )
+            self._manager.wait_until_finished()
+            if jax.process_index() == 0:
+                write_checksums(self.step_dir(step))
+
+    def verify(self, step: int) -> None:
+        """Check ``step``'s checksums once per ``Checkpointer`` (see ``verify_checksums``)."""
+        if step in self._verified:
+            return
+        if not verify_checksums(self.step_dir(step), step):
+            _warn(f"checkpoint {step} in {self.directory} has no {CHECKSUM_FILE} (saved before "
+                  "checksums were recorded): loading it unverified")
+        self._verified.add(step)
 
     def restore(self, template: Any, config: TrainConfig, step: int | None = None):
         """Returns ``(runner, step)`` restored into the structure of ``template``.
 
-        Raises ``CheckpointError`` if there is no checkpoint, it cannot be read, or its config
-        differs from ``config`` in a field outside ``RESUMABLE_CHANGES``.
+        Raises ``CheckpointError`` if there is no checkpoint (or no ``step``), it is damaged or
+        cannot be read, or its config differs from ``config`` in a field outside
+        ``RESUMABLE_CHANGES``.
         """
         if step is None:
             step = self.latest_step()
         if step is None:
             raise CheckpointError(f"no checkpoint to resume from in {self.directory}")
+        if step not in self.all_steps():
+            raise CheckpointError(
+                f"no checkpoint {step} in {self.directory}; it holds {self.all_steps()}"
+            )
         saved = self.saved_config(step)
         check_compatible(saved, config)
         abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, template)
+        _drop_orbax_aftermath()
         try:
-            restored = self._manager.restore(
-                step,
-                args=ocp.args.Composite(runner=ocp.args.StandardRestore(abstract)),
-            )
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise CheckpointError(
+            with _orbax_quiet():
+                restored = self._manager.restore(
+                    step,
+                    args=ocp.args.Composite(runner=ocp.args.StandardRestore(abstract)),
+                )
+        except Exception as err:  # orbax's async reads raise bare Exception; all mean unusable
+            # The reads left in flight die unawaited: collect them while the hook is in
+            # place (now and before exit; at interpreter teardown the default hook prints).
+            warnings.filterwarnings("ignore", message=r"coroutine '.*' was never awaited",
+                                    category=RuntimeWarning)
+            gc.collect()
+            _collect_at_exit()
+            first = str(err).split("\n", 1)[0][:300]
+            raise CheckpointDamaged(
                 f"checkpoint {step} in {self.directory} is damaged or does not match the "
-                f"model/optimizer structure: {type(err).__name__}: {err}"
+                f"model/optimizer structure: {type(err).__name__}: {first}"
             ) from err
         return restored["runner"], step
 
     def saved_config(self, step: int) -> TrainConfig:
-        path = self.directory / str(step) / "config" / "metadata"
+        """The config saved with ``step``, after verifying the checkpoint's checksums."""
+        self.verify(step)
+        path = self.step_dir(step) / "config" / "metadata"
         try:
             values = json.loads(path.read_text())
             return from_dict(values)
         except (OSError, json.JSONDecodeError, ConfigError, TypeError) as err:
-            raise CheckpointError(
+            raise CheckpointDamaged(
                 f"checkpoint {step} in {self.directory} has a missing or damaged config "
                 f"({path}): {type(err).__name__}: {err}"
             ) from err
+
+    def move_after(self, step: int, destination: Path) -> list[int]:
+        """Move the checkpoints later than ``step`` into ``destination`` (process 0; every
+        process then rereads the directory). Returns their steps."""
+        later = [s for s in self.all_steps() if s > step]
+        if later and jax.process_index() == 0:
+            destination.mkdir(parents=True, exist_ok=True)
+            for s in later:
+                shutil.move(str(self.step_dir(s)), str(destination / str(s)))
+        if later and jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+
+            multihost_utils.sync_global_devices("keisei_jax.checkpoints.move_after")
+        if later:
+            self._manager.reload()
+        return later
 
     def close(self) -> None:
         self._manager.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,12 +72,36 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def truncate_metrics(path: str | Path, iteration: int) -> list[str]:
+    """Drop the records of ``path`` past ``iteration`` (a resume from that iteration writes them
+    again), keeping every other line; rewritten atomically. Returns the dropped lines."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    kept, dropped = [], []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.strip():
+            continue
+        try:
+            later = json.loads(line).get("iteration", 0) > iteration
+        except json.JSONDecodeError:  # a line cut short by a killed run: nothing to keep
+            later = True
+        (dropped if later else kept).append(line if line.endswith("\n") else line + "\n")
+    if dropped:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, path)
+    return dropped
+
+
 class Progress:
     """Iterations done, env steps/s and ETA; redraws one line on a TTY, prints lines otherwise."""
 
-    def __init__(self, total: int, *, start: int = 0, stream: TextIO = sys.stdout):
-        self.total, self.start, self.stream = total, start, stream
-        self.tty = stream.isatty()
+    def __init__(self, total: int, *, start: int = 0, stream: TextIO | None = None):
+        # sys.stdout when made, not at import: a redirected stdout is followed.
+        self.total, self.start = total, start
+        self.stream = sys.stdout if stream is None else stream
+        self.tty = self.stream.isatty()
         self.t0 = time.monotonic()
 
     def update(self, done: int, steps_per_sec: float, extra: str = "") -> None:

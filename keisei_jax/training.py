@@ -3,7 +3,11 @@
 Between compiled calls it only writes metrics, evaluates against the random player (and, with
 ``eval_ladder_games``, against the greedy baseline and the learner's previous evaluated
 parameters) and saves checkpoints. ``WORKDIR`` holds everything a run writes: ``config.json``,
-``metrics.jsonl``, ``tensorboard/`` and ``checkpoints/``.
+``metrics.jsonl``, ``tensorboard/`` and ``checkpoints/`` (and ``.lock``, held while it runs).
+
+The driver reads as its steps: open the workdir (lock it; refuse an earlier run's files unless
+resuming), build or restore the runner, then per compiled call: run it and make its record, stop
+if anything went non-finite, evaluate, write the record, checkpoint; finish.
 
 The loop runs over a device mesh (``keisei_jax.distributed``; by default every device of every
 process): one device is the mesh of size one. With several processes each runs this driver; only
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,21 +28,51 @@ import numpy as np
 from jax.sharding import Mesh
 
 from keisei_jax import distributed
-from keisei_jax.checkpoints import Checkpointer, CheckpointError
+from keisei_jax import workdir as workdirs
+from keisei_jax.checkpoints import CheckpointDamaged, Checkpointer, CheckpointError
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.eval.periodic import evaluate_training
-from keisei_jax.metrics import MetricsWriter, Progress
+from keisei_jax.metrics import MetricsWriter, Progress, truncate_metrics
 from keisei_jax.shogi.state import Termination
+from keisei_jax.workdir import WorkdirError
+
+__all__ = ["TrainingDiverged", "WorkdirError", "periodic_evaluation", "summarise",
+           "train_and_evaluate"]
 
 _EVAL_KEY_SALT = 0x5EED  # evaluation draws its own keys, so evaluating never perturbs training
+# A policy whose mean entropy (nats) stays below this for this many consecutive calls has
+# collapsed onto single moves: it stops exploring, usually for good.
+ENTROPY_COLLAPSE = 0.01
+ENTROPY_COLLAPSE_CALLS = 3
+# Files of an earlier run that a fresh run refuses to append to or overwrite.
+_RUN_FILES = ("config.json", "metrics.jsonl", "tensorboard")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss, the gradient norm, the parameters or the optimizer state became NaN or infinite.
+
+    iteration: the first iteration that produced a non-finite value. metrics: the non-finite
+    entries of the trainer's ``nonfinite_checks`` at that iteration, in that order.
+    """
+
+    def __init__(self, message: str, *, iteration: int, metrics: list[str]):
+        super().__init__(message)
+        self.iteration, self.metrics = iteration, metrics
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def summarise(metrics: dict[str, np.ndarray], config: TrainConfig) -> dict[str, float]:
     """Reduce the per-iteration metrics of one compiled call to one record."""
     out: dict[str, float] = {}
     for name, values in metrics.items():  # the algorithm's losses and diagnostics
-        if name not in ("games", "game_plies", "terminations"):
+        if name not in ("games", "game_plies", "terminations", "learning_rate", "nonfinite"):
             out[f"train/{name}"] = float(np.mean(values))
+    # The rate the next update uses, read from the optimizer's count inside the call.
+    out["train/learning_rate"] = float(np.asarray(metrics["learning_rate"]).reshape(-1)[-1])
+    out["train/nonfinite"] = int(np.bitwise_or.reduce(np.asarray(metrics["nonfinite"]).ravel()))
     games = float(np.sum(metrics["games"]))
     out["games/finished"] = games
     out["games/mean_length"] = float(np.sum(metrics["game_plies"]) / games) if games else 0.0
@@ -71,11 +106,173 @@ def periodic_evaluation(
     return record, jax.tree_util.tree_map(lambda x: x.copy(), params)
 
 
+# Step 1: the workdir.
+
+def _check_stop_at(config: TrainConfig, stop_at: int | None) -> int:
+    stop_at = config.total_iterations if stop_at is None else stop_at
+    if stop_at % config.iterations_per_call or not 0 < stop_at <= config.total_iterations:
+        raise ConfigError(
+            f"bad value {stop_at!r} for 'stop_at': expected a multiple of iterations_per_call "
+            f"= {config.iterations_per_call} in (0, total_iterations = {config.total_iterations}]"
+        )
+    return stop_at
+
+
+def _barrier(name: str) -> None:
+    """All processes reach this point (a no-op on one): checks all see the same files."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def _check_workdir(workdir: Path, *, resume: bool) -> None:
+    """A fresh run refuses a workdir holding an earlier run's files (naming the first);
+    a resume needs the checkpoints. Nothing is changed either way."""
+    ckpt_dir = workdir / "checkpoints"
+    if resume:
+        if not ckpt_dir.is_dir():
+            raise CheckpointError(f"cannot resume: {ckpt_dir} does not exist (nothing was changed)")
+        return
+    if ckpt_dir.is_dir() and any(ckpt_dir.iterdir()):
+        raise CheckpointError(
+            f"{ckpt_dir} already holds checkpoints; pass --resume to continue that run or choose "
+            "another --workdir (nothing was changed)"
+        )
+    for name in _RUN_FILES:
+        path = workdir / name
+        if path.is_file() or (path.is_dir() and any(path.iterdir())):
+            raise WorkdirError(
+                f"{path} exists: {workdir} holds an earlier run; pass --resume to continue it, "
+                "--fresh to move it aside, or choose another --workdir (nothing was changed)"
+            )
+
+
+# Step 2: the runner.
+
+def _start(sharded: Any, checkpointer: Checkpointer, config: TrainConfig, *, resume: bool,
+           resume_from: int | None) -> tuple[Any, int]:
+    """``(runner, iteration)``: a fresh runner, or the one restored from ``resume_from`` (the
+    latest checkpoint if None)."""
+    runner = sharded.init(jax.random.PRNGKey(config.seed))
+    if not resume:
+        return runner, 0
+    try:
+        return checkpointer.restore(runner, config, resume_from)
+    except CheckpointDamaged as err:
+        bad = checkpointer.latest_step() if resume_from is None else resume_from
+        others = [s for s in checkpointer.all_steps() if s != bad]
+        if not others:
+            raise
+        raise CheckpointDamaged(
+            f"{err}; to resume from an earlier checkpoint pass --resume_from STEP with STEP one "
+            f"of {others}"
+        ) from err
+
+
+def _rewind_files(workdir: Path, checkpointer: Checkpointer, start: int, main: bool) -> None:
+    """A resume from ``start`` drops the metrics records past it (they would repeat); the
+    checkpoints past it (``--resume_from`` an earlier step) move to ``WORKDIR/abandoned-<time>/``
+    with those records."""
+    aside = workdir / f"abandoned-{time.strftime('%Y%m%d-%H%M%S')}"
+    moved = checkpointer.move_after(start, aside / "checkpoints")  # every process rereads
+    if not main:
+        return
+    dropped = truncate_metrics(workdir / "metrics.jsonl", start)
+    if moved:
+        (aside / "metrics.jsonl").write_text("".join(dropped), encoding="utf-8")
+        _warn(f"resuming from iteration {start}: moved the later checkpoints {moved} and "
+              f"{len(dropped)} metrics records to {aside}")
+
+
+def _open_outputs(workdir: Path, config: TrainConfig,
+                  resources: contextlib.ExitStack) -> MetricsWriter:
+    """Process 0's files: ``config.json`` (this run's config) and the metrics writer."""
+    (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    writer = MetricsWriter(workdir, tensorboard=config.tensorboard)
+    resources.callback(writer.close)
+    return writer
+
+
+def _train_call(sharded: Any, resources: contextlib.ExitStack) -> tuple[Any, Any]:
+    """``(train_call, the parallel call or None)``: the compiled call, or worker processes
+    feeding the same update when ``config.parallel.enabled`` (stopped with ``resources``)."""
+    if not sharded.trainer.config.parallel.enabled:
+        return sharded.train_call, None
+    if sharded.mesh.size != 1:
+        raise ConfigError(f"parallel.enabled needs one device, not a mesh of {sharded.mesh.size}")
+    from keisei_jax.parallel import ParallelTrainCall  # spawns processes: when asked
+
+    call = resources.enter_context(ParallelTrainCall(sharded.trainer))
+    return call, call
+
+
+# Step 3: one call and its record.
+
+def _one_call(train_call: Any, runner: Any, config: TrainConfig,
+              iteration: int) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]:
+    """Run ``iterations_per_call`` iterations from ``iteration``; ``(runner, metrics, record)``."""
+    t0 = time.monotonic()
+    runner, metrics = train_call(runner)
+    metrics = jax.device_get(metrics)
+    elapsed = time.monotonic() - t0
+    record: dict[str, Any] = summarise(metrics, config)
+    record["iteration"] = iteration + config.iterations_per_call
+    record["env_steps_per_sec"] = config.iterations_per_call * config.steps_per_iteration / elapsed
+    record["time/call_seconds"] = elapsed
+    return runner, metrics, record
+
+
+def _divergence(metrics: dict[str, np.ndarray], iteration: int, checkpointer: Checkpointer,
+                checks: tuple[str, ...]) -> TrainingDiverged | None:
+    """The report of the first non-finite iteration of a call that started at ``iteration``."""
+    masks = np.asarray(metrics["nonfinite"]).reshape(-1)
+    bad = np.flatnonzero(masks)
+    if not bad.size:
+        return None
+    mask = int(masks[bad[0]])
+    names = [name for bit, name in enumerate(checks) if mask >> bit & 1]
+    at = iteration + int(bad[0]) + 1
+    last = checkpointer.latest_step()
+    kept = (f"the last checkpoint is iteration {last} in {checkpointer.directory}"
+            if last is not None else "no checkpoint was saved")
+    also = f" (also non-finite: {', '.join(names[1:])})" if names[1:] else ""
+    return TrainingDiverged(
+        f"training diverged at iteration {at}: {names[0]} is not finite{also}; stopped without "
+        f"saving this call, {kept}", iteration=at, metrics=names,
+    )
+
+
+def _watch_entropy(record: dict[str, Any], streak: int, main: bool) -> int:
+    """Count consecutive calls under ``ENTROPY_COLLAPSE``; ``train/entropy_collapsed`` is 1
+    once there are ``ENTROPY_COLLAPSE_CALLS`` of them, with one warning as it happens."""
+    streak = streak + 1 if record["train/entropy"] < ENTROPY_COLLAPSE else 0
+    record["train/entropy_collapsed"] = float(streak >= ENTROPY_COLLAPSE_CALLS)
+    if streak == ENTROPY_COLLAPSE_CALLS and main:
+        _warn(f"the policy has collapsed at iteration {record['iteration']}: mean entropy "
+              f"{record['train/entropy']:.2g} < {ENTROPY_COLLAPSE} for {streak} calls in a row "
+              "(train/entropy_collapsed); it hardly explores any more")
+    return streak
+
+
+# Step 4: evaluation: ``periodic_evaluation`` above.
+
+
+def _progress_text(record: dict[str, Any]) -> str:
+    """The losses first: a run going wrong shows there before the win rate moves."""
+    text = (f"pi {record['train/policy_loss']:+.3f} v {record['train/value_loss']:.3f} "
+            f"ent {record['train/entropy']:.3f} | games {record['games/finished']:.0f}")
+    if "eval/random/win_rate" in record:
+        text += f" | eval win {record['eval/random/win_rate']:.2f}"
+    return text
+
+
 def train_and_evaluate(
     config: TrainConfig,
     workdir: str | Path,
     *,
     resume: bool = False,
+    resume_from: int | None = None,
     stop_at: int | None = None,
     quiet: bool = False,
     mesh: Mesh | None = None,
@@ -84,106 +281,91 @@ def train_and_evaluate(
 
     ``stop_at`` ends this invocation after that many iterations (a multiple of
     ``iterations_per_call``) with a checkpoint, as if interrupted; ``resume`` continues it.
+    Checkpoints are saved every ``checkpoint_every`` iterations and always at the end (0: only
+    at the end).
 
-    Refuses to start a fresh run over an existing checkpoint directory (nothing is overwritten);
-    ``resume`` restores the latest checkpoint and continues exactly where it stopped, on any
-    mesh: a run saved on four devices resumes on one and the other way round.
+    A fresh run refuses a workdir holding an earlier run's checkpoints, ``config.json``,
+    ``metrics.jsonl`` or TensorBoard files (nothing is overwritten); a second run on a workdir
+    in use fails naming the first's pid (``WorkdirError``). ``resume`` restores the latest
+    checkpoint, ``resume_from`` (implies ``resume``) an earlier one, verified by its checksums,
+    and continues exactly where it stopped, on any mesh: a run saved on four devices resumes on
+    one and the other way round. ``metrics.jsonl`` records past the resumed iteration are
+    dropped, and checkpoints past it moved to ``WORKDIR/abandoned-<time>/``.
+
+    A NaN or infinity in a loss, the gradient norm, the parameters or the optimizer state stops
+    the run with ``TrainingDiverged`` naming the iteration and the first such metric; that
+    call's runner is never saved, so the kept checkpoints stay finite.
 
     ``config.parallel.enabled`` plays self-play in worker processes (``keisei_jax.parallel``,
     the CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
     """
     config = validate(config)
-    stop_at = config.total_iterations if stop_at is None else stop_at
-    if stop_at % config.iterations_per_call or not 0 < stop_at <= config.total_iterations:
-        raise ConfigError(
-            f"bad value {stop_at!r} for 'stop_at': expected a multiple of iterations_per_call "
-            f"= {config.iterations_per_call} in (0, total_iterations = {config.total_iterations}]"
-        )
+    stop_at = _check_stop_at(config, stop_at)
+    resume = resume or resume_from is not None
     workdir = Path(workdir)
-    ckpt_dir = workdir / "checkpoints"
-    if not resume and ckpt_dir.exists() and any(ckpt_dir.iterdir()):
-        raise CheckpointError(
-            f"{ckpt_dir} already holds checkpoints; pass --resume to continue that run or choose "
-            "another --workdir (nothing was changed)"
-        )
-    if resume and not ckpt_dir.is_dir():
-        raise CheckpointError(f"cannot resume: {ckpt_dir} does not exist (nothing was changed)")
-
-    sharded = distributed.shard_trainer(config, distributed.make_mesh() if mesh is None else mesh)
-    trainer = sharded.trainer
-    train_call = sharded.train_call
-    checkpointer = Checkpointer(ckpt_dir, keep=config.keep_checkpoints)
-    runner = sharded.init(jax.random.PRNGKey(config.seed))
-    start_iteration = 0
-    if resume:
-        runner, start_iteration = checkpointer.restore(runner, config)
-
     main = distributed.is_main_process()
     quiet = quiet or not main
-    workdir.mkdir(parents=True, exist_ok=True)
-    if main:
-        (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-    writer = MetricsWriter(workdir, tensorboard=config.tensorboard) if main else None
-    out = Progress(config.total_iterations, start=start_iteration)
-    if not quiet:
-        out.message(
-            f"{'resuming at' if resume else 'starting'} iteration {start_iteration}: "
-            f"{config.num_envs} lanes x {config.rollout_len} steps per iteration on "
-            f"{sharded.mesh.size} {jax.devices()[0].platform} device(s), "
-            f"{config.total_iterations} iterations, workdir {workdir}"
-        )
-    record: dict[str, Any] = {}
-    earlier_params = None  # the learner at the previous evaluation, its "earlier checkpoint"
-    iteration = start_iteration
-    t_start = time.monotonic()
-    workers = contextlib.ExitStack()
-    parallel_call = None
-    try:
-        if config.parallel.enabled:
-            if sharded.mesh.size != 1:
-                raise ConfigError(
-                    f"parallel.enabled needs one device, not a mesh of {sharded.mesh.size}"
-                )
-            from keisei_jax.parallel import ParallelTrainCall  # spawns processes: when asked
+    workdirs.check_directory(workdir)
+    _check_workdir(workdir, resume=resume)  # before the lock too: a refusal creates nothing
+    with contextlib.ExitStack() as resources:
+        # 1. Open the workdir: one run at a time; a fresh run starts on no earlier run's files.
+        if main:
+            resources.enter_context(workdirs.locked(workdir))
+        _check_workdir(workdir, resume=resume)
+        _barrier("keisei_jax.training.workdir_checked")
 
-            parallel_call = workers.enter_context(ParallelTrainCall(trainer))
-            train_call = parallel_call
+        # 2. Build or restore the runner; rewind the files to it.
+        mesh = distributed.make_mesh() if mesh is None else mesh
+        sharded = distributed.shard_trainer(config, mesh)
+        trainer = sharded.trainer
+        checkpointer = Checkpointer(workdir / "checkpoints", keep=config.keep_checkpoints)
+        resources.callback(checkpointer.close)
+        runner, iteration = _start(sharded, checkpointer, config, resume=resume,
+                                   resume_from=resume_from)
+        if resume:
+            _rewind_files(workdir, checkpointer, iteration, main)
+        writer = _open_outputs(workdir, config, resources) if main else None
+        train_call, parallel_call = _train_call(sharded, resources)  # workers stop first
+        out = Progress(config.total_iterations, start=iteration)
+        if not quiet:
+            out.message(
+                f"{'resuming at' if resume else 'starting'} iteration {iteration}: "
+                f"{config.num_envs} lanes x {config.rollout_len} steps per iteration on "
+                f"{sharded.mesh.size} {jax.devices()[0].platform} device(s), "
+                f"{config.total_iterations} iterations, workdir {workdir}"
+            )
+
+        record: dict[str, Any] = {}
+        earlier_params = None  # the learner at the previous evaluation, its "earlier checkpoint"
+        collapsed_calls = 0
+        t_start = time.monotonic()
         while iteration < stop_at:
-            t0 = time.monotonic()
-            runner, metrics = train_call(runner)
-            metrics = jax.device_get(metrics)
-            elapsed = time.monotonic() - t0
-            iteration += config.iterations_per_call
-            env_steps = iteration * config.steps_per_iteration
-            record = summarise(metrics, config)
+            # 3. One compiled call and its record; stop before anything non-finite is used.
+            runner, metrics, record = _one_call(train_call, runner, config, iteration)
+            diverged = _divergence(metrics, iteration, checkpointer, trainer.nonfinite_checks)
+            iteration = record["iteration"]
+            last = iteration >= stop_at
             if parallel_call is not None:
                 record.update(parallel_call.health())
-            record["iteration"] = iteration
-            record["env_steps_per_sec"] = (
-                config.iterations_per_call * config.steps_per_iteration / elapsed
-            )
-            record["train/learning_rate"] = trainer.learning_rate(iteration)
-            record["time/call_seconds"] = elapsed
             record["time/wall_seconds"] = time.monotonic() - t_start
-            last = iteration >= stop_at
+            if diverged is not None:
+                if writer is not None:
+                    writer.write(iteration * config.steps_per_iteration, record)
+                raise diverged
+            collapsed_calls = _watch_entropy(record, collapsed_calls, main)
+            # 4. Evaluate.
             if config.eval_every and (iteration % config.eval_every == 0 or last):
                 evaluation, earlier_params = periodic_evaluation(
                     trainer.model, runner.params, earlier_params, config, iteration)
                 record.update(evaluation)
             if writer is not None:
-                writer.write(env_steps, record)
-            if config.checkpoint_every and (iteration % config.checkpoint_every == 0 or last):
+                writer.write(iteration * config.steps_per_iteration, record)
+            # 5. Checkpoint: every checkpoint_every iterations and at the end (0: only then).
+            if last or (config.checkpoint_every and iteration % config.checkpoint_every == 0):
                 checkpointer.save(iteration, runner, config)
             if not quiet:
-                extra = f"games {record['games/finished']:.0f}"
-                if "eval/random/win_rate" in record:
-                    extra += f" | eval win {record['eval/random/win_rate']:.2f}"
-                out.update(iteration, record["env_steps_per_sec"], extra)
-    finally:
-        workers.close()  # every worker stopped before the files close
-        if writer is not None:
-            writer.close()
-        checkpointer.close()
+                out.update(iteration, record["env_steps_per_sec"], _progress_text(record))
+    # 6. Finish.
     if not quiet:
         out.message("done")
     record["env_steps"] = iteration * config.steps_per_iteration

@@ -13,7 +13,18 @@ from keisei_jax.az.rollout import SearchTransition, self_play
 from keisei_jax.config import TrainConfig
 from keisei_jax.minibatch import minibatch_epochs
 from keisei_jax.ppo.gae import alternating_gae
-from keisei_jax.ppo.train import Runner, Trainer, lr_schedule, optimizer, shaping_coef
+from keisei_jax.ppo.train import (
+    Runner,
+    Trainer,
+    learning_rate,
+    nonfinite_mask,
+    optimizer,
+    shaping_coef,
+)
+
+# The loss terms a non-finite value stops the run on, then parameters and optimizer state.
+NONFINITE_CHECKS = ("policy_loss", "value_loss", "entropy", "policy_kl", "loss", "grad_norm",
+                    "params", "opt_state")
 
 
 def targets(traj: SearchTransition, last_values: jax.Array, *, gamma: float,
@@ -38,8 +49,6 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     if cfg.algo != "gumbel_az":
         raise ValueError(f"az.make_train builds algo 'gumbel_az', not {cfg.algo!r}")
     model = models.make_model(cfg.model)
-    num_minibatches = cfg.steps_per_iteration // cfg.minibatch_size
-    schedule = lr_schedule(cfg)
     tx = optimizer(cfg)
     start = shogi.init(max_plies=cfg.max_plies)
     minibatch_sharding = None if mesh is None else jax.sharding.NamedSharding(
@@ -87,6 +96,8 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
             mean_reward=traj.reward.mean(),
             # How much the search corrects the network's value: the target it learns from.
             search_value_gap=jnp.abs(traj.search_value - traj.network_value).mean(),
+            learning_rate=learning_rate(cfg, opt_state),
+            nonfinite=nonfinite_mask(metrics, params, opt_state, NONFINITE_CHECKS),
         )
         runner = Runner(params=params, opt_state=opt_state, env_state=env_state, key=key,
                         iteration=runner.iteration + 1)
@@ -95,8 +106,6 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     def train_call(runner: Runner):
         return jax.lax.scan(iteration, runner, None, length=cfg.iterations_per_call)
 
-    def learning_rate(iteration: int) -> float:
-        return float(schedule(iteration * cfg.num_epochs * num_minibatches))
-
     return Trainer(config=cfg, model=model, init=init, train_call=train_call,
-                   learning_rate=learning_rate)
+                   learning_rate=lambda opt_state: learning_rate(cfg, opt_state),
+                   nonfinite_checks=NONFINITE_CHECKS)

@@ -73,7 +73,13 @@ def resolve_checkpoint(path: str | Path) -> tuple[Path, int]:
 
 
 def load_policy(path: str | Path) -> LoadedPolicy:
-    """Restore the network parameters of the checkpoint named by ``path``."""
+    """Restore the network parameters of the checkpoint named by ``path``.
+
+    The one loader of every program (``experiments/evaluate.py``, ``elo.py``, ``play.py``,
+    ``keisei-usi``): through ``Checkpointer``, so the checkpoint's checksums are verified
+    before anything is read and every failure is one ``CheckpointError`` naming the step and
+    the file (a checkpoint saved before checksums loads with a warning that it is unverified).
+    """
     from keisei_jax.algos import make_train  # the trainer's Runner is the checkpoint's structure
 
     ckpt_dir, step = resolve_checkpoint(path)

@@ -50,7 +50,10 @@ class Trainer:
     model: models.ActorCriticResTower
     init: Callable[[jax.Array], Runner]
     train_call: Callable[[Runner], tuple[Runner, dict[str, jax.Array]]]
-    learning_rate: Callable[[int], float]
+    learning_rate: Callable[[Any], jax.Array]  # (opt_state) -> float32[], see ``learning_rate``
+    # What the ``nonfinite`` metric's bits name (``nonfinite_mask``): the update's loss terms,
+    # then "params" and "opt_state".
+    nonfinite_checks: tuple[str, ...] = ()
 
 
 def lr_schedule(config: TrainConfig) -> optax.Schedule:
@@ -71,6 +74,40 @@ def optimizer(config: TrainConfig) -> optax.GradientTransformation:
         optax.clip_by_global_norm(config.max_grad_norm),
         optax.adam(lr_schedule(config), eps=config.adam_eps),
     )
+
+
+def learning_rate(config: TrainConfig, opt_state: Any) -> jax.Array:
+    """float32[]: the rate of the next optimizer update, read from the optimizer's own update
+    count (epochs skipped by ``target_kl`` do not advance it, so no host formula can know it)."""
+    states = [s for s in jax.tree_util.tree_leaves(
+        opt_state, is_leaf=lambda x: isinstance(x, optax.ScaleByScheduleState))
+        if isinstance(s, optax.ScaleByScheduleState)]
+    assert len(states) == 1, f"expected one scheduled optimizer state, found {len(states)}"
+    return jnp.asarray(lr_schedule(config)(states[0].count), jnp.float32)
+
+
+# What ``nonfinite`` checks, bit i for entry i, in the order an iteration computes them: the
+# update's loss terms, its gradient norm, then the parameters and optimizer state it produced.
+NONFINITE_CHECKS = (
+    "policy_loss", "value_loss", "entropy", "approx_kl", "loss", "grad_norm", "params",
+    "opt_state",
+)
+
+
+def _all_finite(tree: Any) -> jax.Array:
+    leaves = [x for x in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack([jnp.isfinite(x).all() for x in leaves]))
+
+
+def nonfinite_mask(metrics: dict[str, jax.Array], params: Any, opt_state: Any,
+                   checks: tuple[str, ...] = NONFINITE_CHECKS) -> jax.Array:
+    """int32[]: bit i set where ``checks[i]`` holds a NaN or an infinity (0: all finite); the
+    last two checks are the parameters and the optimizer state. One reduction per array, cheap
+    beside the update it checks."""
+    finite = [jnp.isfinite(metrics[k]).all() for k in checks[:-2]]
+    finite += [_all_finite(params), _all_finite(opt_state)]
+    bad = (~jnp.stack(finite)).astype(jnp.int32)
+    return jnp.sum(bad << jnp.arange(len(finite), dtype=jnp.int32))
 
 
 def shaping_coef(config: TrainConfig, iteration: jax.Array) -> jax.Array:
@@ -122,6 +159,8 @@ def learn_from(
         shaping_coef=coef,
         mean_value=traj.value.mean(),
         mean_reward=traj.reward.mean(),
+        learning_rate=learning_rate(cfg, opt_state),
+        nonfinite=nonfinite_mask(metrics, params, opt_state),
     )
     return params, opt_state, metrics
 
@@ -131,8 +170,6 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     minibatch is then split over its ``"data"`` axis. None: no sharding annotation at all."""
     cfg = config
     model = models.make_model(cfg.model)
-    num_minibatches = cfg.steps_per_iteration // cfg.minibatch_size
-    schedule = lr_schedule(cfg)
     tx = optimizer(cfg)
 
     apply_fn = models.apply_fn(model)
@@ -175,9 +212,8 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     def train_call(runner: Runner):
         return jax.lax.scan(iteration, runner, None, length=cfg.iterations_per_call)
 
-    def learning_rate(iteration: int) -> float:
-        return float(schedule(iteration * cfg.num_epochs * num_minibatches))
-
     return Trainer(
-        config=cfg, model=model, init=init, train_call=train_call, learning_rate=learning_rate,
+        config=cfg, model=model, init=init, train_call=train_call,
+        learning_rate=lambda opt_state: learning_rate(cfg, opt_state),
+        nonfinite_checks=NONFINITE_CHECKS,
     )

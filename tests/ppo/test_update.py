@@ -63,13 +63,38 @@ def test_one_update_lowers_the_loss_on_a_fixed_batch(setup):
     assert np.isfinite(float(metrics["grad_norm"])) and float(metrics["grad_norm"]) > 0
 
 
-def test_value_clipping_and_kl_early_stop(setup):
+def test_kl_early_stop_with_value_clipping_on(setup):
     apply_fn, params, batch = setup
     tx = optax.adam(1e-2)
     cfg = dataclasses.replace(LOSS, value_clip_eps=0.1)
     _, _, metrics = update(apply_fn, tx, params, tx.init(params), batch, jax.random.PRNGKey(3),
                            cfg=cfg, num_epochs=3, minibatch_size=8, target_kl=1e-9)
     assert float(metrics["epochs_run"]) == 1.0  # stopped after the first epoch's KL
+
+
+def test_value_clipping_takes_the_worse_of_the_two_losses_by_hand():
+    # Four transitions whose new values move 0.5, -0.5, 0.2 and 0 away from old values of 0.
+    new_value = jnp.array([0.5, -0.5, 0.2, 0.0])
+    batch = Batch(
+        obs=jnp.zeros((4, 9, 9, 46)), legal_bits=jnp.tile(shogi.init().legal_bits, (4, 1)),
+        action=jnp.full(4, shogi.usi_to_action("7g7f", 0), jnp.int32),
+        log_prob=jnp.zeros(4), value=jnp.zeros(4), advantage=jnp.array([1.0, -1.0, 0.5, 0.0]),
+        target=jnp.array([1.0, 1.0, -1.0, 0.05]), weight=jnp.ones(4),
+    )
+
+    def apply_fn(params, obs):
+        return jnp.zeros((obs.shape[0], shogi.NUM_ACTIONS)), new_value
+
+    _, plain = ppo_loss(apply_fn, None, batch, LOSS)
+    # 0.5 * mean((v - target)^2): 0.25, 2.25, 1.44, 0.0025.
+    np.testing.assert_allclose(plain["value_loss"], 0.5 * (0.25 + 2.25 + 1.44 + 0.0025) / 4,
+                               rtol=1e-6)
+    _, clipped = ppo_loss(apply_fn, None, batch, dataclasses.replace(LOSS, value_clip_eps=0.1))
+    # Clipped values 0.1, -0.1, 0.1, 0: (0.1 - 1)^2 = 0.81 > 0.25 is taken; 1.21 < 2.25 and
+    # 1.21 < 1.44 are not; the last is unchanged.
+    np.testing.assert_allclose(clipped["value_loss"], 0.5 * (0.81 + 2.25 + 1.44 + 0.0025) / 4,
+                               rtol=1e-6)
+    assert float(clipped["policy_loss"]) == pytest.approx(float(plain["policy_loss"]))
 
 
 def test_zero_weight_samples_do_not_enter_the_loss(setup):

@@ -1,0 +1,57 @@
+"""The run directory's lock: one run writes a workdir at a time.
+
+``locked(workdir)`` holds ``fcntl.flock`` on ``WORKDIR/.lock`` (which records the holder's pid)
+for as long as the run lives; the kernel releases it when the process ends, however it ends, so a
+lock file left behind by a killed run blocks nothing. No JAX import: ``experiments/train.py``
+takes the lock before moving an old workdir aside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+LOCK_FILE = ".lock"
+
+
+class WorkdirError(RuntimeError):
+    """The workdir cannot be used: not a directory, held by another run, or an earlier run's."""
+
+
+def check_directory(workdir: Path) -> None:
+    """Raise ``WorkdirError`` if ``workdir`` (or a parent) exists and is not a directory."""
+    for path in (workdir, *workdir.parents):
+        if path.exists() and not path.is_dir():
+            raise WorkdirError(f"workdir {str(workdir)!r}: {str(path)!r} is a file, expected a "
+                               "directory (or a path that does not exist yet)")
+
+
+@contextlib.contextmanager
+def locked(workdir: str | Path) -> Iterator[Path]:
+    """Create ``workdir`` if needed and hold its lock; raises ``WorkdirError`` naming the pid of
+    the run that holds it."""
+    workdir = Path(workdir)
+    check_directory(workdir)
+    path = workdir / LOCK_FILE
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by spawned workers
+    except OSError as err:
+        raise WorkdirError(f"cannot use workdir {str(workdir)!r}: {err}") from err
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise WorkdirError(
+                f"workdir {str(workdir)!r} is in use by another run (pid {holder}, lock {path}); "
+                "wait for it to end or choose another --workdir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield workdir
+    finally:
+        os.close(fd)  # releases the lock; the file stays (removing it would race a new holder)
