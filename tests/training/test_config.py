@@ -134,6 +134,7 @@ def test_every_field_declares_its_metadata_beside_it():
     assert RESUMABLE_CHANGES == RESUMABLE == {
         "total_iterations", "eval_every", "eval_games", "eval_max_plies", "eval_greedy",
         "eval_ladder_games", "checkpoint_every", "keep_checkpoints", "tensorboard",
+        "eval_simulations",
     } | {n for n in FIELDS if n.startswith("parallel.")}
 
 
