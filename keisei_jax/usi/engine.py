@@ -468,7 +468,11 @@ def _setoption(session: Session, args: list[str]) -> None:
         if not temperature >= 0:
             raise UsiError(f"Temperature must be a number >= 0, got {value!r}")
         if temperature != session.temperature:
-            session.temperature, session.analyse = temperature, None
+            session.temperature = temperature
+            if session.network is not None:  # a new forward pass, not a new checkpoint load
+                apply_fn, params, obs_max_plies = session.network
+                session.analyse = network_analyse(apply_fn, params, temperature=temperature,
+                                                  obs_max_plies=obs_max_plies)
     elif name == "Seed":
         if not (value.isascii() and value.isdigit()):  # "²".isdigit() but int("²") fails
             raise UsiError(f"Seed must be a non-negative integer, got {value!r}")

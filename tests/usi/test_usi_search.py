@@ -276,6 +276,27 @@ def test_simulations_zero_is_one_forward_pass(searching):
         _send(session, "setoption name Simulations value 16")
 
 
+def test_temperature_samples_the_search_without_reloading_the_checkpoint(searching):
+    session, out = searching
+    _send(session, "setoption name Seed value 0", "setoption name Temperature value 1",
+          "position startpos moves 7g7f")
+    try:
+        moves = []
+        for _ in range(8):
+            out.clear()
+            _send(session, "go nodes 16")
+            assert not any("loaded" in line for line in out), out
+            assert _searches(out)[0]["nodes"] == 16
+            moves.append(out[-1].split()[1])
+        assert set(moves) <= set(shogi.legal_usi_moves(_state("7g7f")))
+        assert len(set(moves)) > 1, moves  # Gumbel noise of scale 1 at the root
+    finally:
+        _send(session, "setoption name Temperature value 0")
+    out.clear()
+    _send(session, "go nodes 16", "go nodes 16")
+    assert len(set(_bestmoves(out))) == 1  # temperature 0: the search is deterministic
+
+
 def test_search_options_are_listed_and_checked():
     out = []
     session = Session(write=out.append)
