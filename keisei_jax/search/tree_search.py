@@ -82,6 +82,9 @@ class SearchOutput:
       root_value: float32[B]. Search value of the root for the side to move.
       network_value: float32[B]. The network's value of the root.
       prior_logits: float32[B, S]. The network's masked logits at the root, by slot.
+      tree: the mctx ``Tree`` of the search (``[B, N + 1, S]`` node statistics, its
+        ``embeddings`` the ``Node`` of each node) with ``search(return_tree=True)``, else None:
+        for a principal variation or analysis of the tree.
     """
 
     action: jax.Array
@@ -93,6 +96,7 @@ class SearchOutput:
     root_value: jax.Array
     network_value: jax.Array
     prior_logits: jax.Array
+    tree: mctx.Tree | None = None
 
 
 def _evaluate(apply_fn: ApplyFn, params: Any, state: State, obs_max_plies: int | None,
@@ -122,6 +126,7 @@ def search(
     obs_max_plies: int | None = None,
     shaping_coef: jax.Array | float = 0.0,
     check_bonus: float = 0.0,
+    return_tree: bool = False,
 ) -> SearchOutput:
     """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it).
 
@@ -134,6 +139,8 @@ def search(
     ``shaping_coef * (material gain + check_bonus * gives check)``, in pawns, to every edge's
     reward, as the self-play targets do: early in training the search then sees captures and
     recaptures before the value network has learned that material wins.
+
+    ``return_tree`` keeps the whole search tree in the output (``SearchOutput.tree``).
     """
     if num_simulations < 1:
         raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
@@ -181,4 +188,5 @@ def search(
         root_value=tree.node_values[:, tree.ROOT_INDEX],
         network_value=root_value,
         prior_logits=root_prior,
+        tree=tree if return_tree else None,
     )

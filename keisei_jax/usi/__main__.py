@@ -1,15 +1,26 @@
-"""``python -m keisei_jax.usi [--checkpoint DIR] [--temperature T]``: a USI engine on stdin/stdout.
+"""``python -m keisei_jax.usi [--checkpoint DIR] [--temperature T] [--simulations N] ...``: a USI
+engine on stdin/stdout.
 
 DIR is a run's workdir (its latest checkpoint) or one checkpoint's directory; without it the
-engine plays the greedy baseline. The USI options ``Checkpoint`` and ``Temperature`` override
-the flags. Input is read as bytes and decoded as UTF-8 with invalid bytes replaced, so no
-byte sequence (nor a strict ``PYTHONIOENCODING``) can stop the engine.
+engine plays the greedy baseline. The USI options ``Checkpoint``, ``Temperature``,
+``Simulations``, ``MaxSimulations`` and ``ConsideredActions`` override the flags. Input is read
+as bytes and decoded as UTF-8 with invalid bytes replaced, so no byte sequence (nor a strict
+``PYTHONIOENCODING``) can stop the engine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+
+from keisei_jax.usi.protocol import SPIN_OPTIONS
+
+
+def _flag(option: str) -> str:
+    """``MaxSimulations`` -> ``--max-simulations``."""
+    return "--" + re.sub(r"(?<!^)(?=[A-Z])", "-", option).lower()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", default="", help="run workdir or checkpoint directory")
     parser.add_argument("--temperature", type=float, default=0.0,
                         help="0 plays the most probable move; > 0 samples")
+    helps = {"Simulations": "simulations of a go without node or time limits; 0: no search",
+             "MaxSimulations": "the largest search (go nodes, a clock, go infinite)",
+             "ConsideredActions": "root candidates of Sequential Halving"}
+    for option, text in helps.items():
+        parser.add_argument(_flag(option), type=int, default=SPIN_OPTIONS[option][0], help=text)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not args.temperature >= 0:  # also NaN
         parser.error(f"--temperature must be >= 0, got {args.temperature}")
+    for option in helps:
+        _, lo, hi = SPIN_OPTIONS[option]
+        value = getattr(args, _flag(option)[2:].replace("-", "_"))
+        if not lo <= value <= hi:
+            parser.error(f"{_flag(option)} must be in [{lo}, {hi}], got {value}")
 
     from keisei_jax.usi.engine import run  # imports jax: after argument checks
 
@@ -31,7 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     # sys.stdin decodes with the locale's error handler (strict under en_US.UTF-8, or with
     # PYTHONIOENCODING=utf-8:strict): one bad byte would raise UnicodeDecodeError here.
     lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
-    run(lines, write, checkpoint=args.checkpoint, temperature=args.temperature)
+    session = run(lines, write, checkpoint=args.checkpoint, temperature=args.temperature,
+                  simulations=args.simulations, max_simulations=args.max_simulations,
+                  considered_actions=args.considered_actions)
+    if session.search_running():
+        # A stopped search is still inside XLA: interpreter shutdown would tear down the
+        # runtime under it. Every answer is written and flushed; leave now.
+        sys.stdout.flush()
+        os._exit(0)
     return 0
 
 

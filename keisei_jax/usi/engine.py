@@ -1,7 +1,12 @@
 """The USI engine front end: a trained policy (or the greedy baseline) behind the USI protocol.
 
-One forward pass per move, so thinking is immediate: ``go ponder``/``go infinite`` compute the
-move at once and hold the ``bestmove`` until ``ponderhit``/``stop``, as the protocol requires.
+With a checkpoint the engine searches (Gumbel MuZero over the rules engine, ``usi.thinking``):
+``go nodes N`` searches N simulations, a ``go`` with a clock as many as fit in its time, a plain
+``go`` the ``Simulations`` option (0: one forward pass, no search). ``go infinite``/``go ponder``
+search in a thread with growing sizes while this loop keeps reading input, and ``stop``/
+``ponderhit`` answer with the last completed search (waiting only for the first, small one).
+The greedy baseline and a forward pass are immediate: their ``go ponder``/``go infinite``
+compute the move at once and hold the ``bestmove`` until ``ponderhit``/``stop``.
 
 Every ``go`` gets exactly one ``bestmove`` (``go mate`` gets ``checkmate notimplemented``
 instead). A held one is sent on ``stop``/``ponderhit``, and first thing by a ``go``,
@@ -20,6 +25,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,12 +37,34 @@ import numpy as np
 from keisei_jax import models, shogi
 from keisei_jax.checkpoints import CheckpointError
 from keisei_jax.eval.players import greedy_player
-from keisei_jax.usi.protocol import Go, UsiError, parse_go, parse_position, parse_setoption
+from keisei_jax.usi.protocol import (
+    SPIN_OPTIONS,
+    Go,
+    UsiError,
+    parse_go,
+    parse_position,
+    parse_setoption,
+)
+from keisei_jax.usi.thinking import (
+    MIN_SIMULATIONS,
+    RESERVE_S,
+    TIME_SAFETY,
+    Searcher,
+    SearchResult,
+    Thinking,
+    choose_simulations,
+    ladder_up_to,
+    time_budget,
+)
 
 ENGINE_NAME = "keisei_jax"
 # Plies a USI game may run to here: the rules engine's ply cap must not end a GUI's game.
 _GAME_MAX_PLIES = 100_000
 _TOP_MOVES = 5
+DEFAULT_SIMULATIONS = SPIN_OPTIONS["Simulations"][0]
+DEFAULT_MAX_SIMULATIONS = SPIN_OPTIONS["MaxSimulations"][0]
+DEFAULT_CONSIDERED_ACTIONS = SPIN_OPTIONS["ConsideredActions"][0]
+_MAX_GUMBEL_SCALE = 100.0  # Temperature inf must not turn the root's scores into inf - inf
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,45 +161,85 @@ class Session:
     """The protocol state of one engine process (mutable: it is the conversation).
 
     checkpoint: path of the policy to load at ``isready`` ("" = greedy baseline).
-    temperature: 0 plays the most probable move, > 0 samples.
+    temperature: 0 plays the most probable move, > 0 samples (with search: Gumbel noise of
+      that scale on the root's choice).
+    simulations: simulations of a ``go`` without a node or time limit; 0: no search at all.
+    max_simulations: the largest search (``go nodes``, a clock, ``go infinite``).
+    considered_actions: root candidates of Sequential Halving.
+    clock: seconds, for the time since a ``go`` arrived (injectable for tests).
     """
 
     write: Callable[[str], None]
     checkpoint: str = ""
     temperature: float = 0.0
     seed: int = 0
+    simulations: int = DEFAULT_SIMULATIONS
+    max_simulations: int = DEFAULT_MAX_SIMULATIONS
+    considered_actions: int = DEFAULT_CONSIDERED_ACTIONS
     analyse: Analyse | None = None
     loaded: str | None = None  # checkpoint the current ``analyse`` came from
+    network: tuple | None = None  # (apply_fn, params, obs_max_plies) of the loaded policy
+    searcher: Searcher | None = None
     position_key: tuple | None = None
     state: shogi.State | None = None
     pending: str | None = None  # bestmove held back by go ponder / go infinite
+    thinking: Thinking | None = None  # the search of a held go; it may improve ``pending``
+    background: Thinking | None = None  # the last such search (its thread may still run)
     rng: np.random.Generator = dataclasses.field(default_factory=np.random.default_rng)
+    clock: Callable[[], float] = time.monotonic
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    def send(self, line: str) -> None:
+        """Write one line; a ``go infinite`` search thread writes too, so one at a time."""
+        with self._lock:
+            self.write(line)
 
     def info(self, text: str) -> None:
         # GUIs may decode engine output as Shift-JIS or ASCII: keep it ASCII, and on one line
         # (an error message with a newline would reach the GUI as a second, bogus reply).
         text = " ".join(text.split())
-        self.write("info string " + text.encode("ascii", "replace").decode())
+        self.send("info string " + text.encode("ascii", "replace").decode())
 
     def flush_pending(self) -> None:
-        """Send the ``bestmove`` held back by ``go ponder``/``go infinite``, if any."""
+        """Send the ``bestmove`` held back by ``go ponder``/``go infinite``, if any: the last
+        completed search's move (after the first small search, if none completed yet), else
+        the one computed when the go arrived."""
+        if self.thinking is not None:
+            result = self.thinking.stop()
+            self.thinking = None
+            if result is not None:
+                self.pending = result.move
         if self.pending is not None:
-            self.write(f"bestmove {self.pending}")
+            self.send(f"bestmove {self.pending}")
             self.pending = None
+
+    def search_running(self) -> bool:
+        """Whether a stopped ``go infinite`` search is still finishing in its thread."""
+        return self.background is not None and self.background.running()
+
+
+_SPIN_FIELDS = {"Seed": "seed", "Simulations": "simulations", "MaxSimulations": "max_simulations",
+                "ConsideredActions": "considered_actions"}
 
 
 def _options(session: Session) -> list[str]:
     return [
         f"option name Checkpoint type string default {session.checkpoint or '<empty>'}",
-        "option name Temperature type string default 0",
-        "option name Seed type spin default 0 min 0 max 2147483647",
-    ]
+        f"option name Temperature type string default {session.temperature:g}",
+    ] + [f"option name {name} type spin default {getattr(session, _SPIN_FIELDS[name])} "
+         f"min {lo} max {hi}" for name, (_, lo, hi) in SPIN_OPTIONS.items()]
 
 
 def _load(session: Session) -> None:
-    """Load the configured policy if it changed; fall back to greedy with a note on failure."""
-    if session.analyse is not None and session.loaded == session.checkpoint:
-        return
+    """Load the configured policy if it changed (greedy with a note on failure), then ready its
+    search (``_searcher``)."""
+    if session.analyse is None or session.loaded != session.checkpoint:
+        _load_policy(session)
+    _searcher(session)
+
+
+def _load_policy(session: Session) -> None:
+    session.network, session.searcher = None, None
     if session.checkpoint:
         from keisei_jax.eval.checkpoint import load_policy
 
@@ -190,6 +259,7 @@ def _load(session: Session) -> None:
             policy.apply_fn, policy.params, temperature=session.temperature,
             obs_max_plies=policy.config.max_plies,
         )
+        session.network = (policy.apply_fn, policy.params, policy.config.max_plies)
         session.info(f"loaded {policy.path} (iteration {policy.step})")
     else:
         session.analyse = greedy_analyse()
@@ -197,6 +267,28 @@ def _load(session: Session) -> None:
     session.loaded = session.checkpoint
     # Compile now, not during the first move's clock.
     session.analyse(shogi.init(max_plies=_GAME_MAX_PLIES), session.rng)
+
+
+def _searcher(session: Session) -> Searcher | None:
+    """The search of the loaded network under the current options (None: the greedy baseline,
+    or ``Simulations`` 0). The smallest size and the default one are compiled and timed here,
+    at ``isready`` (the protocol's time for preparation), not on a move's clock."""
+    if session.network is None or session.simulations == 0:
+        return None
+    searcher = session.searcher
+    if searcher is None or searcher.considered_actions != session.considered_actions:
+        apply_fn, params, obs_max_plies = session.network
+        searcher = session.searcher = Searcher(
+            apply_fn, params, obs_max_plies=obs_max_plies,
+            considered_actions=session.considered_actions)
+    sizes = sorted({MIN_SIMULATIONS, min(session.simulations, session.max_simulations)})
+    try:
+        searcher.prepare(sizes, shogi.init(max_plies=_GAME_MAX_PLIES))
+    except (RuntimeError, MemoryError) as err:  # XLA cannot compile or run it here
+        session.info(f"search disabled ({type(err).__name__}: {err}): playing one forward pass")
+        session.network, session.searcher = None, None
+        return None
+    return searcher
 
 
 def _set_position(session: Session, args: list[str]) -> None:
@@ -235,20 +327,17 @@ def _go(session: Session, args: list[str]) -> None:
         session.info(f"go: {err}; thinking with the default settings")
         go = Go()
     if go.mate:
-        session.write("checkmate notimplemented")
+        session.send("checkmate notimplemented")
         return
-    bestmove = choose_move(session, session.state, go)
     if go.ponder or go.infinite:
-        session.pending = bestmove
+        _think_until_stop(session, session.state)
     else:
-        session.write(f"bestmove {bestmove}")
+        session.send(f"bestmove {choose_move(session, session.state, go)}")
 
 
-def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
-    """The ``bestmove`` for ``state`` (None: no valid position) under the limits of ``go``,
-    writing its ``info`` lines: a USI move, ``resign`` or ``win``. One forward pass is
-    immediate, so the limits are not needed yet; a search would take them here."""
-    del go  # the clock and node limits matter once there is a search
+def _forced_reply(session: Session, state: shogi.State | None) -> str | None:
+    """``resign`` (no valid position, no legal move) or ``win`` (entering-king declaration),
+    else None; loads the policy first."""
     if state is None:
         session.info("no valid position: send 'position' first")
         return "resign"
@@ -257,12 +346,107 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
         return "win"  # the side to move meets the entering-king declaration rule
     if not np.any(np.asarray(state.legal_bits)):
         return "resign"
+    return None
+
+
+def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
+    """The ``bestmove`` for ``state`` (None: no valid position) under the limits of ``go``,
+    writing its ``info`` lines: a USI move, ``resign`` or ``win``. The number of simulations
+    follows ``thinking.choose_simulations``; 0 (or no search) plays one forward pass."""
+    start = session.clock()
+    forced = _forced_reply(session, state)
+    if forced is not None:
+        return forced
+    searcher = _searcher(session)
+    if searcher is not None:
+        _wait_for_background(session, go, int(state.color), start)
+        if go.nodes is not None and go.nodes > session.max_simulations:
+            session.info(f"go nodes {go.nodes} is above MaxSimulations: searching "
+                         f"{session.max_simulations}")
+        n = choose_simulations(
+            go, color=int(state.color), simulations=session.simulations,
+            max_simulations=session.max_simulations, elapsed_s=session.clock() - start,
+            sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
+            compiled=searcher.compiled())
+        if n > 0:
+            try:
+                result = searcher.search(state, n, _key(session), _gumbel_scale(session))
+            except (RuntimeError, MemoryError) as err:  # e.g. XLA out of memory at a huge size
+                session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
+                             "playing the network's move")
+                return _forward_move(session, state)
+            if result is not None:
+                _report(session, result, start)
+                return result.move
+            session.info("the search chose no legal move (non-finite network output): "
+                         "playing the network's move")
+    return _forward_move(session, state)
+
+
+def _forward_move(session: Session, state: shogi.State) -> str:
+    """One forward pass (or the greedy baseline) and its info lines."""
     analysis = session.analyse(state, session.rng)
     cp = 0 if analysis.value is None else _centipawns(analysis.value)
-    session.write(f"info depth 1 seldepth 1 nodes 1 score cp {cp} pv {analysis.best}")
     session.info("top " + " ".join(f"{m} {p:.3f}" for m, p in analysis.top)
                  + ("" if analysis.value is None else f" value {analysis.value:+.3f}"))
+    # The pv line last: GUIs (and cshogi's records) take the line before bestmove as its info.
+    session.send(f"info depth 1 seldepth 1 nodes 1 score cp {cp} pv {analysis.best}")
     return analysis.best
+
+
+def _think_until_stop(session: Session, state: shogi.State | None) -> None:
+    """``go infinite``/``go ponder``: hold a move now (one forward pass, the fallback), and
+    search in a thread with doubling sizes up to ``MaxSimulations`` until ``stop``."""
+    start = session.clock()
+    forced = _forced_reply(session, state)
+    if forced is not None:
+        session.pending = forced
+        return
+    session.pending = _forward_move(session, state)
+    searcher = _searcher(session)
+    if searcher is None:
+        return
+    # The first size is MIN_SIMULATIONS, which _searcher compiled: stop waits only for it.
+    sizes = ladder_up_to(session.max_simulations)
+    session.thinking = session.background = Thinking(
+        searcher, state, sizes=sizes, key=_key(session), gumbel_scale=_gumbel_scale(session),
+        report=lambda result: _report(session, result, start), on_error=session.info)
+
+
+def _wait_for_background(session: Session, go: Go, color: int, start: float) -> None:
+    """Let a stopped ``go infinite`` search finish before a new one takes the machine: at most
+    the share of this move's time a search may take (no limit without a clock)."""
+    if not session.search_running():
+        return
+    budget = time_budget(go, color)
+    timeout = None if budget is None else max(
+        0.0, TIME_SAFETY * (budget - (session.clock() - start) - RESERVE_S))
+    session.background.thread.join(timeout)
+
+
+def _key(session: Session) -> jax.Array:
+    return jax.random.PRNGKey(int(session.rng.integers(2**31)))
+
+
+def _gumbel_scale(session: Session) -> float:
+    return min(session.temperature, _MAX_GUMBEL_SCALE)
+
+
+def info_line(result: SearchResult, time_ms: int) -> str:
+    """The USI ``info`` line of a search: ``depth`` (plies of the principal variation),
+    ``seldepth`` (the deepest node of the tree), ``nodes`` (simulations), ``nps`` (simulations
+    per second of that search), ``time`` (``time_ms``: since the go arrived), ``score cp``
+    (from the root value) and ``pv``."""
+    nps = round(result.nodes / max(result.seconds, 1e-3))
+    return (f"info depth {result.depth} seldepth {result.seldepth} nodes {result.nodes} "
+            f"nps {nps} time {time_ms} score cp {_centipawns(result.value)} "
+            f"pv {' '.join(result.pv)}")
+
+
+def _report(session: Session, result: SearchResult, start: float) -> None:
+    value = f" value {result.value:+.3f}" if math.isfinite(result.value) else ""
+    session.info("top " + " ".join(f"{m} {w:.3f}" for m, w in result.top) + value)
+    session.send(info_line(result, max(0, round(1000 * (session.clock() - start)))))
 
 
 def _centipawns(value: float) -> int:
@@ -284,14 +468,28 @@ def _setoption(session: Session, args: list[str]) -> None:
         if not temperature >= 0:
             raise UsiError(f"Temperature must be a number >= 0, got {value!r}")
         if temperature != session.temperature:
-            session.temperature, session.analyse = temperature, None
+            session.temperature = temperature
+            if session.network is not None:  # a new forward pass, not a new checkpoint load
+                apply_fn, params, obs_max_plies = session.network
+                session.analyse = network_analyse(apply_fn, params, temperature=temperature,
+                                                  obs_max_plies=obs_max_plies)
     elif name == "Seed":
         if not (value.isascii() and value.isdigit()):  # "²".isdigit() but int("²") fails
             raise UsiError(f"Seed must be a non-negative integer, got {value!r}")
         session.seed = int(value)
         session.rng = np.random.default_rng(session.seed)
+    elif name in SPIN_OPTIONS:
+        setattr(session, _SPIN_FIELDS[name], _spin(name, value))
     elif not name.startswith("USI_"):  # USI_Hash, USI_Ponder...: nothing to do
-        raise UsiError(f"unknown option {name!r}; options: Checkpoint, Temperature, Seed")
+        raise UsiError(f"unknown option {name!r}; options: Checkpoint, Temperature, "
+                       + ", ".join(SPIN_OPTIONS))
+
+
+def _spin(name: str, value: str) -> int:
+    _, lo, hi = SPIN_OPTIONS[name]
+    if not (value.isascii() and value.isdigit() and lo <= int(value) <= hi):
+        raise UsiError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return int(value)
 
 
 def handle(session: Session, line: str) -> bool:
@@ -302,14 +500,14 @@ def handle(session: Session, line: str) -> bool:
     cmd, args = tokens[0], tokens[1:]
     try:
         if cmd == "usi":
-            session.write(f"id name {ENGINE_NAME}")
-            session.write("id author keisei_jax developers")
+            session.send(f"id name {ENGINE_NAME}")
+            session.send("id author keisei_jax developers")
             for option in _options(session):
-                session.write(option)
-            session.write("usiok")
+                session.send(option)
+            session.send("usiok")
         elif cmd == "isready":
             _load(session)
-            session.write("readyok")
+            session.send("readyok")
         elif cmd == "setoption":
             _setoption(session, args)
         elif cmd == "usinewgame":
@@ -334,9 +532,15 @@ def handle(session: Session, line: str) -> bool:
 
 
 def run(lines: Iterable[str], write: Callable[[str], None], *, checkpoint: str = "",
-        temperature: float = 0.0) -> None:
-    """Serve USI over ``lines`` (e.g. ``sys.stdin``) until ``quit`` or the end of input."""
-    session = Session(write=write, checkpoint=checkpoint, temperature=temperature)
+        temperature: float = 0.0, simulations: int = DEFAULT_SIMULATIONS,
+        max_simulations: int = DEFAULT_MAX_SIMULATIONS,
+        considered_actions: int = DEFAULT_CONSIDERED_ACTIONS) -> Session:
+    """Serve USI over ``lines`` (e.g. ``sys.stdin``) until ``quit`` or the end of input; the
+    session at the end (``search_running()``: a stopped search's thread still finishing)."""
+    session = Session(write=write, checkpoint=checkpoint, temperature=temperature,
+                      simulations=simulations, max_simulations=max_simulations,
+                      considered_actions=considered_actions)
     for line in lines:
         if not handle(session, line):
             break
+    return session

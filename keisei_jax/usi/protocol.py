@@ -14,6 +14,16 @@ class UsiError(ValueError):
     """A malformed USI command."""
 
 
+# The engine's integer (spin) options: name -> (default, min, max). Simulations 0: no search;
+# 65,536 is the largest search size (``thinking.LADDER``); 593 the most legal moves.
+SPIN_OPTIONS = {
+    "Seed": (0, 0, 2**31 - 1),
+    "Simulations": (64, 0, 65_536),
+    "MaxSimulations": (16_384, 8, 65_536),
+    "ConsideredActions": (16, 1, 593),
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Position:
     """``position`` arguments: ``sfen`` ("startpos" or an SFEN) and the USI ``moves`` after it."""

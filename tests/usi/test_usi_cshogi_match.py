@@ -1,6 +1,8 @@
-"""cshogi's match CLI plays ``keisei-usi`` (with a checkpoint) against Debian's fairy-stockfish:
-two full games, no protocol error, both records readable. fairy-stockfish must be installed
-(``make engines``; ``make test`` does it): a missing binary fails here, it never skips."""
+"""cshogi's match CLI plays ``keisei-usi`` (with a checkpoint, searching) against Debian's
+fairy-stockfish: two full games, no protocol error, no loss on time, both records readable, and
+cshogi reads the search's score and principal variation into the records' move comments.
+fairy-stockfish must be installed (``make engines``; ``make test`` does it): a missing binary
+fails here, it never skips."""
 
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from cshogi import CSA
 
 from keisei_jax.eval.engines import find_engine
 from tests.eval.checkpoint_helpers import write_tiny_checkpoint
+from tests.usi.helpers import SEARCH_OPTIONS
 
 
 def test_cshogi_cli_plays_keisei_usi_against_fairy_stockfish(tmp_path):
@@ -18,10 +21,12 @@ def test_cshogi_cli_plays_keisei_usi_against_fairy_stockfish(tmp_path):
     fairy = find_engine("fairy-stockfish")
     run_dir = write_tiny_checkpoint(tmp_path / "run")
     csa_dir = tmp_path / "csa"
+    options = ",".join([f"Checkpoint:{run_dir}"] + [f"{k}:{v}" for k, v in SEARCH_OPTIONS.items()])
     proc = subprocess.run(
         [sys.executable, "-m", "cshogi.cli", str(keisei_usi), fairy, "--games", "2",
-         "--byoyomi", "20", "--draw", "160", "--keep-process", "--csa", str(csa_dir),
-         "--options1", f"Checkpoint:{run_dir}", "--options2", "Skill Level:-20,Threads:1",
+         # keisei: 1 s a move, so its clock rule allows a 16-simulation search.
+         "--byoyomi", "1000", "20", "--draw", "160", "--keep-process", "--csa", str(csa_dir),
+         "--options1", options, "--options2", "Skill Level:-20,Threads:1",
          "--name1", "keisei", "--name2", "fairy"],
         capture_output=True, text=True, timeout=240,
     )
@@ -35,3 +40,7 @@ def test_cshogi_cli_plays_keisei_usi_against_fairy_stockfish(tmp_path):
         parsed = CSA.Parser.parse_file(str(path))[0]
         assert len(parsed.moves) > 10
         assert parsed.endgame not in ("%ILLEGAL_MOVE", "%+ILLEGAL_ACTION", "%-ILLEGAL_ACTION")
+        # cshogi comments a move with the score (and the pv after the move) of the engine's
+        # info line before its bestmove: every keisei move has one.
+        ours = parsed.comments[0 if parsed.names[0] == "keisei" else 1::2]
+        assert ours and all(ours), ours

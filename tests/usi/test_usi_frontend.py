@@ -19,11 +19,7 @@ from keisei_jax.usi import main as usi_main
 from keisei_jax.usi.engine import network_analyse
 from keisei_jax.usi.protocol import UsiError
 from tests.eval.checkpoint_helpers import write_tiny_checkpoint
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return write_tiny_checkpoint(tmp_path_factory.mktemp("usi_run"))
+from tests.usi.helpers import SEARCH_FLAGS, SEARCH_SETOPTIONS
 
 
 def _session(**kw):
@@ -121,7 +117,7 @@ def test_parsers():
 
 def test_checkpoint_option_loads_the_network(run_dir):
     session, out = _session()
-    _send(session, f"setoption name Checkpoint value {run_dir}", "isready")
+    _send(session, f"setoption name Checkpoint value {run_dir}", *SEARCH_SETOPTIONS, "isready")
     assert any("loaded" in line and "iteration 4" in line for line in out)
     out.clear()
     _send(session, "position startpos moves 7g7f", "go byoyomi 100")
@@ -143,7 +139,7 @@ def _after(*moves):
 def test_module_entry_point_with_checkpoint_flag(run_dir):
     ckpt = run_dir / "checkpoints" / "2"
     proc = subprocess.run(
-        [sys.executable, "-m", "keisei_jax.usi", "--checkpoint", str(ckpt)],
+        [sys.executable, "-m", "keisei_jax.usi", "--checkpoint", str(ckpt), *SEARCH_FLAGS],
         input="usi\nisready\nposition startpos\ngo\nbogus\nquit\n", capture_output=True,
         text=True, timeout=120,
     )

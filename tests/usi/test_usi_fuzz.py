@@ -1,6 +1,7 @@
 """Property tests of the USI front end: the parsers raise nothing but ``UsiError``, ``handle``
-raises nothing, and every ``go`` is answered by exactly one ``bestmove`` (greedy baseline, no
-checkpoint, so each move is fast). A few hundred examples here; thousands under ``-m slow``."""
+raises nothing, and every ``go`` is answered by exactly one ``bestmove``: with the greedy
+baseline (no checkpoint, so each move is fast; a few hundred examples here, thousands under
+``-m slow``) and with the tiny network searching (``go infinite`` in its thread; fewer)."""
 
 import pytest
 from hypothesis import given, settings
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from keisei_jax.usi import Session, handle, parse_go, parse_position
 from keisei_jax.usi.protocol import UsiError, parse_setoption
+from tests.usi.helpers import SEARCH_SETOPTIONS
 
 _BOARDS = ["lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/1B5R1/LNSGKGSNL",
            "4k4/9/4P4/9/9/9/9/9/4K4", "9/9/9/9/9/9/9/9/9", "k8/9/9/9/9/9/9/9/8K"]
@@ -52,6 +54,17 @@ _SCRIPT = st.lists(st.one_of(_LINE, _GO_LINE), min_size=1, max_size=12)
 
 _FAST = settings(max_examples=300, deadline=None)
 _SLOW = settings(max_examples=3000, deadline=None)
+# Scripts for the searching session: a valid position first, mostly go lines and the commands
+# that end a held go, and they keep the checkpoint (a Checkpoint option would end the search).
+_CONTROL = st.sampled_from(["stop", "ponderhit", "go infinite", "go ponder", "gameover win",
+                            "position startpos moves 7g7f", "position startpos", "go",
+                            "go nodes 8", "go byoyomi 100000", "usinewgame\nposition startpos"])
+_SEARCH_SCRIPT = st.builds(
+    lambda first, rest: [first] + [line.replace("Checkpoint", "Seed") for chunk in rest
+                                   for line in chunk.split("\n")],
+    st.sampled_from(["position startpos", "position startpos moves 2g2f 8c8d"]),
+    st.lists(st.one_of(_GO_LINE, _CONTROL, _CONTROL, _LINE), max_size=10),
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +129,21 @@ def _every_go_gets_one_bestmove(session, out, script):
     assert all(len(line.split()) == 2 for line in bestmoves), bestmoves
 
 
+@pytest.fixture(scope="module")
+def searching_session(run_dir):
+    out = []
+    session = Session(write=out.append, seed=0, checkpoint=str(run_dir))
+    for line in (*SEARCH_SETOPTIONS, "isready"):
+        assert handle(session, line)
+    assert session.searcher is not None
+    return session, out
+
+
+def _reset_search_options(session):
+    for line in SEARCH_SETOPTIONS:  # a script may have changed them (e.g. Simulations 0)
+        assert handle(session, line)
+
+
 @_FAST
 @given(_TOKENS)
 def test_parsers_raise_only_usi_error(tokens):
@@ -134,6 +162,13 @@ def test_handle_never_raises(session, lines):
 @given(_SCRIPT)
 def test_every_go_gets_exactly_one_bestmove(session, script):
     _every_go_gets_one_bestmove(*session, script)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_SEARCH_SCRIPT)
+def test_every_go_gets_exactly_one_bestmove_while_searching(searching_session, script):
+    _reset_search_options(searching_session[0])
+    _every_go_gets_one_bestmove(*searching_session, script)
 
 
 @pytest.mark.slow
@@ -157,3 +192,11 @@ def test_handle_never_raises_slow(session, lines):
 @given(_SCRIPT)
 def test_every_go_gets_exactly_one_bestmove_slow(session, script):
     _every_go_gets_one_bestmove(*session, script)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None)
+@given(_SEARCH_SCRIPT)
+def test_every_go_gets_exactly_one_bestmove_while_searching_slow(searching_session, script):
+    _reset_search_options(searching_session[0])
+    _every_go_gets_one_bestmove(*searching_session, script)

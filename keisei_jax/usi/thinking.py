@@ -1,0 +1,370 @@
+"""How the USI engine thinks: a Gumbel MuZero search (``keisei_jax.search``) sized to ``go``.
+
+Sizes. mctx's ``num_simulations`` is static, so every size is its own compiled program (seconds
+to compile on a CPU). Searches under a clock use the sizes of ``LADDER`` (8, 16, 32, ...,
+doubling). A ``Searcher`` keeps the compiled programs of one network, the measured simulations
+per second and the longest compile seen. On a persistent-cache hit (``JAX_COMPILATION_CACHE_DIR``)
+the cache's record of the original compile time counts, so a cached program does not make
+compiling an uncached size look cheap.
+
+Time. ``time_budget`` is what one move may take: ``movetime``; else a slice of the main time
+(1/40) plus the increment plus the whole byoyomi, at most what the clock allows (main time plus
+byoyomi, or the increment if that is more). ``plan_simulations`` takes the largest candidate size
+whose estimate (size / simulations per second, plus the compile estimate when it is not compiled
+yet) is at most half of the budget left after a 0.1 s reserve; when none fits, 0 (one forward
+pass, compiled with the network).
+
+``go infinite`` / ``go ponder``: ``Thinking`` runs searches of doubling size in a thread until it
+is stopped; each takes about twice the one before, so the search still running at ``stop`` has
+about as long left as the thinking has lasted, and a size is compiled only once the thinking has
+lasted as long as a compile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import threading
+import time
+from collections.abc import Callable, Container, Iterable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mctx
+import numpy as np
+
+from keisei_jax import search, shogi
+from keisei_jax.usi.protocol import SPIN_OPTIONS, Go
+
+LADDER = tuple(8 << k for k in range(14))  # 8 ... 65,536 simulations
+MIN_SIMULATIONS = LADDER[0]
+assert (SPIN_OPTIONS["MaxSimulations"][1:] == (MIN_SIMULATIONS, LADDER[-1])
+        and SPIN_OPTIONS["Simulations"][2] == LADDER[-1])
+MAX_PV = 64  # plies of principal variation reported at most
+INITIAL_SIMS_PER_S = 20.0  # before any measurement: slow on purpose
+INITIAL_COMPILE_S = 60.0  # before any compile was timed
+TIME_SAFETY = 0.5  # a search may take this share of the time left
+RESERVE_S = 0.1  # kept back from every budget: output, the GUI's own latency
+MOVES_TO_GO = 40  # the main time is shared among this many moves
+MAX_TIME_MS = 10**9  # clock values are clamped here (11.6 days)
+
+
+def time_budget(go: Go, color: int) -> float | None:
+    """Seconds the move of ``color`` (0 Black, 1 White) may take under ``go``'s clock; None
+    when ``go`` has no clock (no btime/wtime/byoyomi/binc/winc/movetime)."""
+
+    def seconds(ms: int | None) -> float | None:
+        return None if ms is None else min(ms, MAX_TIME_MS) / 1000
+
+    main = seconds(go.btime if color == shogi.BLACK else go.wtime)
+    inc = seconds(go.binc if color == shogi.BLACK else go.winc)
+    byoyomi = seconds(go.byoyomi)
+    budgets = []
+    if go.movetime is not None:
+        budgets.append(seconds(go.movetime))
+    if any(v is not None for v in (go.btime, go.wtime, go.byoyomi, go.binc, go.winc)):
+        main, inc, byoyomi = main or 0.0, inc or 0.0, byoyomi or 0.0
+        # Some GUIs add the increment before the move (it is in ``main``), others after (the
+        # move may use ``main + inc``): ``max(main + byoyomi, inc)`` is safe under both.
+        budgets.append(min(main / MOVES_TO_GO + inc + byoyomi, max(main + byoyomi, inc)))
+    return min(budgets) if budgets else None
+
+
+def plan_simulations(*, remaining_s: float, candidates: Iterable[int],
+                     compiled: Container[int], sims_per_s: float, compile_s: float) -> int:
+    """The largest candidate ``n`` with ``n / sims_per_s`` (+ ``compile_s`` when ``n`` is not
+    compiled) ``<= TIME_SAFETY * remaining_s``; 0 (no search) when none fits."""
+    usable = TIME_SAFETY * remaining_s
+    best = 0
+    for n in candidates:
+        if n / sims_per_s + (0.0 if n in compiled else compile_s) <= usable:
+            best = max(best, n)
+    return best
+
+
+def ladder_up_to(limit: int) -> tuple[int, ...]:
+    """``LADDER`` sizes below ``limit``, then ``limit`` itself (``limit`` >= 1)."""
+    return tuple(n for n in LADDER if n < limit) + (limit,)
+
+
+def choose_simulations(go: Go, *, color: int, simulations: int, max_simulations: int,
+                       elapsed_s: float, sims_per_s: float, compile_s: float,
+                       compiled: Container[int]) -> int:
+    """Simulations for ``go`` (0: one forward pass). ``go nodes N``: N (at most
+    ``max_simulations``); no clock: ``simulations`` (the option); a clock: the largest size up
+    to ``go nodes`` or ``max_simulations`` that fits what is left of the budget after
+    ``elapsed_s`` (``plan_simulations``)."""
+    nodes = None if go.nodes is None else min(go.nodes, max_simulations)
+    budget = time_budget(go, color)
+    if budget is None:
+        return min(simulations, max_simulations) if nodes is None else nodes
+    limit = max_simulations if nodes is None else nodes
+    if limit == 0:
+        return 0
+    return plan_simulations(remaining_s=budget - elapsed_s - RESERVE_S,
+                            candidates=ladder_up_to(limit), compiled=compiled,
+                            sims_per_s=sims_per_s, compile_s=compile_s)
+
+
+def updated_rate(old: float, measured: float) -> float:
+    """The next simulations/s estimate: it falls at once (a slower size, a busier machine) and
+    rises by a quarter of the gap, so one fast search does not overcommit the next."""
+    if not math.isfinite(measured) or measured <= 0:
+        return old
+    return measured if measured < old else old + 0.25 * (measured - old)
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchResult:
+    """One completed search.
+
+    move: the chosen USI move. pv: USI moves from the root, most visited child after the chosen
+    move (``pv[0] == move``), while the tree goes on. depth: ``len(pv)`` plies. seldepth: the
+    deepest node of the tree, in plies. nodes: simulations. value: root value in [-1, 1] for
+    the side to move (NaN from a diverged network). seconds: wall time of the search. top:
+    (USI, improved-policy weight) pairs, best first.
+    """
+
+    move: str
+    pv: tuple[str, ...]
+    depth: int
+    seldepth: int
+    nodes: int
+    value: float
+    seconds: float
+    top: tuple[tuple[str, float], ...]
+
+
+def _node_depths(parents: jax.Array) -> jax.Array:
+    """int32[N] plies from the root of each node (0 for the root and unused nodes), from
+    ``parents`` int32[N] (-1: none) by pointer jumping (log2 N vector steps, not N scalar
+    ones). Invariant: ``depth[i]`` is the distance from ``i`` to ``up[i]``."""
+    up = parents
+    depth = (up >= 0).astype(jnp.int32)
+    for _ in range(max(1, int(parents.shape[0]).bit_length())):
+        has = up >= 0
+        safe = jnp.where(has, up, 0)
+        depth, up = jnp.where(has, depth + depth[safe], depth), jnp.where(has, up[safe], up)
+    return depth
+
+
+def _principal_variation(tree: mctx.Tree, root_slot: jax.Array, length: int
+                         ) -> tuple[jax.Array, jax.Array]:
+    """(Keisei actions int32[length], count int32[]) of game 0 of ``tree``: ``root_slot``, then
+    the most visited child of each node, up to a node without a visited child. It stops
+    before an illegal slot or a finished game, so every move is legal in sequence."""
+    node_state = tree.embeddings.state
+    legal_count = jnp.sum(jax.lax.population_count(node_state.legal_bits[0]), axis=-1)
+    finished = node_state.terminated[0] | node_state.truncated[0]
+
+    def step(carry, _):
+        node, slot, alive = carry
+        alive = alive & (slot < legal_count[node]) & ~finished[node]
+        action = tree.embeddings.actions[0, node, slot]
+        child = tree.children_index[0, node, slot]
+        child_alive = alive & (child >= 0)
+        child = jnp.maximum(child, 0)
+        visits = tree.children_visits[0, child]
+        nxt = jnp.argmax(visits).astype(jnp.int32)
+        return (child, nxt, child_alive & (visits[nxt] > 0)), (action, alive)
+
+    init = (jnp.int32(tree.ROOT_INDEX), root_slot.astype(jnp.int32), jnp.bool_(True))
+    _, (actions, alive) = jax.lax.scan(step, init, None, length=length)
+    return actions, alive.sum().astype(jnp.int32)
+
+
+def _think(params: Any, state: shogi.State, key: jax.Array, gumbel_scale: jax.Array, *,
+           apply_fn: Callable, obs_max_plies: int | None, considered: int,
+           num_simulations: int) -> dict[str, jax.Array]:
+    """One search of one position and what the engine reports of it (jitted per size)."""
+    out = search.search(
+        apply_fn=apply_fn, params=params, state=jax.tree_util.tree_map(lambda x: x[None], state),
+        key=key, num_simulations=num_simulations, max_num_considered_actions=considered,
+        gumbel_scale=gumbel_scale, obs_max_plies=obs_max_plies, return_tree=True)
+    pv, pv_len = _principal_variation(out.tree, out.slot[0], min(num_simulations, MAX_PV))
+    return {
+        "slot": out.slot[0], "num_legal": out.num_legal[0], "actions": out.actions[0],
+        "weights": out.action_weights[0], "value": out.root_value[0], "pv": pv,
+        "pv_len": pv_len, "seldepth": jnp.max(_node_depths(out.tree.parents[0])),
+    }
+
+
+# The persistent cache records how long a program first took to compile; a hit reports it.
+_cache_hit = threading.local()
+
+
+def _on_duration(event: str, duration: float, **_kwargs) -> None:
+    if event in ("/jax/compilation_cache/compile_time_saved_sec",
+                 "/jax/compilation_cache/cache_retrieval_time_sec"):
+        _cache_hit.seconds = getattr(_cache_hit, "seconds", 0.0) + duration
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_duration)
+
+# Compiled programs, shared by every Searcher of the same network shape and settings.
+_PROGRAMS: dict[tuple, Any] = {}
+_COMPILE_LOCK = threading.Lock()
+
+
+def _host(tree: Any) -> Any:
+    """Leaves as numpy arrays: strongly typed (a state from ``shogi.init`` or ``step`` may hold
+    weakly typed scalars), as a compiled program's argument types must match exactly."""
+    return jax.tree_util.tree_map(np.asarray, tree)
+
+
+class Searcher:
+    """The compiled searches of one network at one ``considered_actions`` (it owns compiled
+    programs) and how fast they run.
+
+    sims_per_s: estimated simulations per second (``INITIAL_SIMS_PER_S`` until a search is
+    timed, then ``updated_rate``). compile_s: the longest compile timed
+    (``INITIAL_COMPILE_S`` until one is), the estimate for a size not compiled yet.
+    """
+
+    def __init__(self, apply_fn: Callable, params: Any, *, obs_max_plies: int | None,
+                 considered_actions: int, clock: Callable[[], float] = time.perf_counter):
+        if considered_actions < 1:
+            raise ValueError(f"considered_actions must be >= 1, got {considered_actions!r}")
+        self.apply_fn, self.params = apply_fn, params
+        self.obs_max_plies, self.considered_actions = obs_max_plies, considered_actions
+        self.clock = clock
+        self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
+        self._rate_timed = self._compile_timed = False
+        self._prepared: set[int] = set()
+        leaves, treedef = jax.tree_util.tree_flatten(self.params)
+        self._signature = (apply_fn, obs_max_plies, considered_actions, treedef,
+                           tuple((x.shape, x.dtype.str) for x in leaves))
+
+    def is_compiled(self, num_simulations: int) -> bool:
+        return (self._signature, num_simulations) in _PROGRAMS
+
+    def compiled(self) -> frozenset[int]:
+        return frozenset(n for sig, n in list(_PROGRAMS) if sig == self._signature)
+
+    def _program(self, num_simulations: int) -> Any:
+        key = (self._signature, num_simulations)
+        with _COMPILE_LOCK:
+            if key in _PROGRAMS:
+                return _PROGRAMS[key]
+            think = jax.jit(functools.partial(
+                _think, apply_fn=self.apply_fn, obs_max_plies=self.obs_max_plies,
+                considered=self.considered_actions, num_simulations=num_simulations))
+            _cache_hit.seconds = 0.0
+            start = self.clock()
+            program = think.lower(self.params, _host(shogi.init()), _host(jax.random.PRNGKey(0)),
+                                  np.float32(0)).compile()
+            seconds = max(self.clock() - start, _cache_hit.seconds)
+            _PROGRAMS[key] = program
+        self.compile_s = max(self.compile_s, seconds) if self._compile_timed else seconds
+        self._compile_timed = True
+        return program
+
+    def prepare(self, sizes: Iterable[int], state: shogi.State) -> None:
+        """Compile and time each size not prepared yet: a warm-up search of ``state``
+        (untimed: the first run of a program is slow), then a timed one."""
+        for n in sizes:
+            if n not in self._prepared:
+                self.search(state, n, jax.random.PRNGKey(0), timed=False)
+                self.search(state, n, jax.random.PRNGKey(1))
+                self._prepared.add(n)
+
+    def compile(self, num_simulations: int) -> None:
+        """Compile the search of ``num_simulations`` (>= 1) if it is not compiled yet."""
+        if num_simulations < 1:
+            raise ValueError(f"num_simulations must be >= 1, got {num_simulations!r}")
+        self._program(num_simulations)
+
+    def search(self, state: shogi.State, num_simulations: int, key: jax.Array,
+               gumbel_scale: float = 0.0, *, timed: bool = True) -> SearchResult | None:
+        """Search ``state`` (compiling the size if needed, untimed); None when the search's move
+        is not a legal slot (a network that outputs NaN). ``timed`` updates ``sims_per_s``."""
+        program = self._program(num_simulations)
+        start = self.clock()
+        out = jax.device_get(program(self.params, _host(state), _host(key),
+                                     np.float32(gumbel_scale)))
+        seconds = self.clock() - start
+        if timed:
+            rate = num_simulations / max(seconds, 1e-9)
+            self.sims_per_s = updated_rate(self.sims_per_s, rate) if self._rate_timed else rate
+            self._rate_timed = True
+        num_legal, slot = int(out["num_legal"]), int(out["slot"])
+        if not 0 <= slot < num_legal:
+            return None
+        color = int(state.color)
+        pv = tuple(shogi.action_to_usi(int(a), color ^ (i & 1))
+                   for i, a in enumerate(out["pv"][: int(out["pv_len"])]))
+        weights = np.nan_to_num(out["weights"][:num_legal].astype(np.float64), nan=0.0)
+        order = np.argsort(-weights, kind="stable")[:5]
+        top = tuple((shogi.action_to_usi(int(out["actions"][i]), color), float(weights[i]))
+                    for i in order)
+        move = shogi.action_to_usi(int(out["actions"][slot]), color)
+        return SearchResult(move=move, pv=pv or (move,), depth=max(len(pv), 1),
+                            seldepth=max(int(out["seldepth"]), len(pv), 1),
+                            nodes=num_simulations, value=float(out["value"]), seconds=seconds,
+                            top=top)
+
+
+class Thinking:
+    """A search for ``go infinite`` / ``go ponder`` in a thread (it owns the thread): searches
+    of the sizes in ``sizes`` one after another, each reported by ``report`` (called under the
+    lock, never after ``stop``), until ``stop`` or the last size. The first size must be
+    compiled, so ``stop`` waits at most for one small search."""
+
+    def __init__(self, searcher: Searcher, state: shogi.State, *, sizes: tuple[int, ...],
+                 key: jax.Array, gumbel_scale: float, report: Callable[[SearchResult], None],
+                 on_error: Callable[[str], None], clock: Callable[[], float] = time.monotonic):
+        if not sizes or not searcher.is_compiled(sizes[0]):
+            raise ValueError(f"the first size of {sizes!r} must be compiled")
+        self._searcher, self._state, self._sizes = searcher, state, sizes
+        self._key, self._gumbel_scale, self._clock = key, gumbel_scale, clock
+        self._report, self._on_error = report, on_error
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._finished = False
+        self.best: SearchResult | None = None
+        self._start = clock()
+        self.thread = threading.Thread(target=self._run, name="keisei-usi-search", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for i, n in enumerate(self._sizes):
+                if not self._searcher.is_compiled(n):
+                    wait = self._searcher.compile_s - (self._clock() - self._start)
+                    if self._stop.wait(min(max(wait, 0.0), threading.TIMEOUT_MAX)):
+                        return
+                    self._searcher.compile(n)
+                if self._stop.is_set():
+                    return
+                result = self._searcher.search(self._state, n, jax.random.fold_in(self._key, i),
+                                               self._gumbel_scale)
+                with self._cond:
+                    # The first result is kept even after stop: stop waits for it.
+                    if result is not None and (self.best is None or not self._stop.is_set()):
+                        self.best = result
+                        self._report(result)
+                    self._cond.notify_all()
+                    if self._stop.is_set():
+                        return
+        except (RuntimeError, MemoryError) as err:  # e.g. XLA out of memory at a large size
+            with self._cond:
+                if not self._stop.is_set():
+                    self._on_error(f"search stopped at a larger size: {type(err).__name__}: "
+                                   f"{err}")
+        finally:
+            with self._cond:
+                self._finished = True
+                self._cond.notify_all()
+
+    def stop(self) -> SearchResult | None:
+        """Stop after the running search; the best completed result, waiting for the first
+        one if none is complete (None only if that first search failed)."""
+        with self._cond:
+            self._stop.set()
+            self._cond.wait_for(lambda: self.best is not None or self._finished)
+            return self.best
+
+    def running(self) -> bool:
+        return self.thread.is_alive()

@@ -1,0 +1,6 @@
+"""Small search settings for the USI tests: the whole suite compiles two search sizes (8 and 16
+simulations at 4 considered actions), as setoption lines, CLI flags and cshogi options."""
+
+SEARCH_OPTIONS = {"Simulations": 16, "MaxSimulations": 16, "ConsideredActions": 4}
+SEARCH_SETOPTIONS = tuple(f"setoption name {k} value {v}" for k, v in SEARCH_OPTIONS.items())
+SEARCH_FLAGS = ("--simulations", "16", "--max-simulations", "16", "--considered-actions", "4")
