@@ -3,9 +3,9 @@ numbers they had when each kept its own table."""
 
 import numpy as np
 
+from keisei_jax import shaping
 from keisei_jax.eval import players
 from keisei_jax.models import action_prior
-from keisei_jax.ppo import shaping
 
 _TYPES = [1, 3, 4, 5, 6, 8, 10, 0, 6, 6, 6, 6, 10, 12]  # P L N S G B R K +P +L +N +S +B +R
 

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 
-from keisei_jax import env, search, shogi
-from keisei_jax.ppo.shaping import material_gain
+from keisei_jax import search, shogi
+from keisei_jax.selfplay import advance
 from keisei_jax.shogi.state import State
 
 
@@ -61,38 +60,31 @@ def self_play(
     considered_actions: int,
     gumbel_scale: float,
     shaping_coef: jax.Array,
-    check_bonus: float = 0.0,
+    check_bonus_pawns: float = 0.0,
 ) -> tuple[State, SearchTransition]:
     """``num_steps`` batched plies with auto-reset, each move the search's; returns the new
     state and [T, B] data. Shaping (training only) adds ``shaping_coef * (material gain +
-    check_bonus * gives check)`` to the mover's reward, in the search's edges and the targets
+    check_bonus_pawns * gives check)`` to the mover's reward, in the search's edges and the targets
     alike, so the search's values and the returns the value head learns stay one quantity."""
 
     def step(state, step_key):
         out = search.search(
             apply_fn=apply_fn, params=params, state=state, key=step_key,
             num_simulations=num_simulations, max_num_considered_actions=considered_actions,
-            gumbel_scale=gumbel_scale, shaping_coef=shaping_coef, check_bonus=check_bonus,
+            gumbel_scale=gumbel_scale, shaping_coef=shaping_coef,
+            check_bonus_pawns=check_bonus_pawns,
         )
-        mover = state.color.astype(jnp.int32)
-        nxt = env.step_batch(state, out.action)
-        reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=1)[:, 0]
-        gain = material_gain(state, nxt) + check_bonus * nxt.in_check.astype(jnp.float32)
-        reward = reward + shaping_coef * gain
-
-        def cut_values():  # rare: only steps with a ply-cap cut pay this forward pass
-            _, v = apply_fn(params, shogi.observe(nxt))
-            return jnp.where(nxt.truncated, -v, 0.0)
-
-        bootstrap = jax.lax.cond(jnp.any(nxt.truncated), cut_values,
-                                 lambda: jnp.zeros_like(out.root_value))
+        reset, outcome, reward, bootstrap = advance(
+            apply_fn, params, state, out.action, start, shaping_coef=shaping_coef,
+            check_bonus_pawns=check_bonus_pawns)
         transition = SearchTransition(
             obs=shogi.observe(state), legal_bits=state.legal_bits,
             policy_target=out.action_weights, search_value=out.root_value,
             network_value=out.network_value, action=out.action, reward=reward,
-            terminated=nxt.terminated, truncated=nxt.truncated, bootstrap_value=bootstrap,
-            termination=nxt.termination, game_length=nxt.ply,
+            terminated=outcome.terminated, truncated=outcome.truncated,
+            bootstrap_value=bootstrap, termination=outcome.termination,
+            game_length=outcome.game_length,
         )
-        return env.reset_done(nxt, start), transition
+        return reset, transition
 
     return jax.lax.scan(step, state, jax.random.split(key, num_steps))

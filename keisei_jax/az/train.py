@@ -71,7 +71,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
             num_steps=cfg.rollout_len, num_simulations=cfg.search_simulations,
             considered_actions=cfg.search_considered_actions,
             gumbel_scale=cfg.search_gumbel_scale, shaping_coef=coef,
-            check_bonus=cfg.check_bonus_pawns,
+            check_bonus_pawns=cfg.check_bonus_pawns,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
         value_target = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)

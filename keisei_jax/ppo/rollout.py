@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from keisei_jax import env, models, shogi
 from keisei_jax.config import TrainConfig
-from keisei_jax.ppo.shaping import material_gain
+from keisei_jax.selfplay import advance
 from keisei_jax.shogi.state import State
 
 # (params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value float32[B])
@@ -104,19 +104,9 @@ def rollout(
             learn = state.color != random_color
             u_random = jax.random.uniform(k_random, state.color.shape)
             action = jnp.where(learn, action, env.sample_uniform_legal(state.legal_bits, u_random))
-        reset, out, nxt = env.step_autoreset_with_next(state, action, start)
-        gain = material_gain(state, nxt) + check_bonus_pawns * nxt.in_check.astype(jnp.float32)
-        reward = out.reward + shaping_coef * gain
-
-        # A cut game's value is read from its position before the reset; ply-cap cuts are rare,
-        # so the extra forward pass runs only on steps that have one.
-        def cut_values():
-            _, v = apply_fn(params, shogi.observe(nxt))
-            return jnp.where(out.truncated, -v, 0.0)
-
-        bootstrap = jax.lax.cond(
-            jnp.any(out.truncated), cut_values, lambda: jnp.zeros_like(value)
-        )
+        reset, out, reward, bootstrap = advance(
+            apply_fn, params, state, action, start, shaping_coef=shaping_coef,
+            check_bonus_pawns=check_bonus_pawns)
         transition = Transition(
             obs=obs, legal_bits=state.legal_bits, action=action, log_prob=log_prob, value=value,
             reward=reward, terminated=out.terminated, truncated=out.truncated,

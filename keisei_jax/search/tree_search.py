@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import mctx
 
 from keisei_jax import env, shogi
-from keisei_jax.ppo.shaping import material_gain
+from keisei_jax.shaping import shaped_reward
 from keisei_jax.shogi.state import State
 
 # The most legal moves a shogi position can have (promotion and non-promotion counted apart).
@@ -125,7 +125,7 @@ def search(
     num_slots: int = MAX_LEGAL_MOVES,
     obs_max_plies: int | None = None,
     shaping_coef: jax.Array | float = 0.0,
-    check_bonus: float = 0.0,
+    check_bonus_pawns: float = 0.0,
     return_tree: bool = False,
 ) -> SearchOutput:
     """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it).
@@ -136,7 +136,7 @@ def search(
     finished game or one without a legal move is searched harmlessly and gets action 0.
 
     ``shaping_coef`` > 0 (a training aid that gumbel_az anneals to 0; play never uses it) adds
-    ``shaping_coef * (material gain + check_bonus * gives check)``, in pawns, to every edge's
+    ``shaping_coef * (material gain + check_bonus_pawns * gives check)``, in pawns, to every edge's
     reward, as the self-play targets do: early in training the search then sees captures and
     recaptures before the value network has learned that material wins.
 
@@ -153,10 +153,11 @@ def search(
         nxt = env.step_batch(node.state, action)
         mover = node.state.color.astype(jnp.int32)
         reward = jnp.take_along_axis(nxt.rewards, mover[:, None], axis=-1)[:, 0]
-        if shaping:
-            gain = material_gain(node.state, nxt) + check_bonus * nxt.in_check
-            reward = reward + shaping_coef * jnp.where(node.state.terminated
-                                                       | node.state.truncated, 0.0, gain)
+        if shaping:  # a finished game's node gains nothing: its step changed nothing
+            finished = node.state.terminated | node.state.truncated
+            reward = jnp.where(finished, reward, shaped_reward(
+                node.state, nxt, reward, shaping_coef=shaping_coef,
+                check_bonus_pawns=check_bonus_pawns))
         child, prior, value, _ = _evaluate(apply_fn, params, nxt, obs_max_plies, num_slots)
         done = nxt.terminated | nxt.truncated
         out = mctx.RecurrentFnOutput(

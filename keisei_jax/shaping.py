@@ -33,3 +33,11 @@ def material(state: State) -> jax.Array:
 def material_gain(before: State, after: State) -> jax.Array:
     """float32[...]: the mover's material gain of the move ``before -> after`` (sides swap)."""
     return -material(after) - material(before)
+
+
+def shaped_reward(before: State, after: State, reward: jax.Array, *, shaping_coef: jax.Array,
+                  check_bonus_pawns: float) -> jax.Array:
+    """float32[...]: the mover's ``reward`` plus ``shaping_coef * (material gain +
+    check_bonus_pawns * gives check)`` of the move ``before -> after``."""
+    gain = material_gain(before, after) + check_bonus_pawns * after.in_check.astype(jnp.float32)
+    return reward + shaping_coef * gain
