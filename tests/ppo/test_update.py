@@ -9,15 +9,8 @@ import optax
 import pytest
 
 from keisei_jax import env, models, shogi
-from keisei_jax.ppo import (
-    Batch,
-    LossConfig,
-    material,
-    material_gain,
-    ppo_loss,
-    rollout,
-    update,
-)
+from keisei_jax.ppo import Batch, LossConfig, ppo_loss, rollout, update
+from keisei_jax.shaping import material, material_gain
 
 LOSS = LossConfig(clip_eps=0.2, value_clip_eps=0.0, value_coef=0.5, entropy_coef=0.01)
 
