@@ -146,16 +146,22 @@ def sample_uniform_legal(legal_bits: jax.Array, u: jax.Array) -> jax.Array:
     rank = rank - jnp.take_along_axis(word_end - in_group, offset[:, None], axis=1)[:, 0]
     word = group * _GROUP + offset
     x = jnp.take_along_axis(legal_bits, word[:, None], axis=1)[:, 0]
+    action = word_bit_to_action(word, nth_set_bit(x, rank))
+    return jnp.where(total > 0, action, 0)
+
+
+def nth_set_bit(x: jax.Array, rank: jax.Array) -> jax.Array:
+    """int32[...]: position of the ``rank``-th (from 0) set bit of each uint32 ``x`` (a binary
+    search over halves, quarters, ...; 0 where ``x`` has no such bit)."""
     bit = jnp.zeros_like(rank)
-    for width in (16, 8, 4, 2, 1):  # binary search for the rank-th set bit of the word
+    for width in (16, 8, 4, 2, 1):
         low = x & np.uint32((1 << width) - 1)
         n_low = jax.lax.population_count(low).astype(jnp.int32)
         high = rank >= n_low
         rank = jnp.where(high, rank - n_low, rank)
         bit = jnp.where(high, bit + width, bit)
         x = jnp.where(high, x >> width, low)
-    action = word_bit_to_action(word, bit)
-    return jnp.where(total > 0, action, 0)
+    return bit
 
 
 @jax.tree_util.register_dataclass
