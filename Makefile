@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # One persistent XLA compilation cache for every run started from here.
 export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax_cache
 
-.PHONY: venv engines test test-slow bench bench-train memory-plan train lint clean
+.PHONY: venv engines test test-slow bench bench-train bench-search memory-plan train lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ train: $(STAMP)
 
 bench-train: $(STAMP)
 	$(PY) experiments/bench_train.py
+
+# Search simulations/s, the network's share of a search, 593 slots vs 13,527 actions, AZ vs PPO.
+bench-search: $(STAMP)
+	$(PY) experiments/bench_search.py
 
 # Compiled peak memory per game lane and per minibatch transition, largest batch on 16/80/141 GB.
 memory-plan: $(STAMP)

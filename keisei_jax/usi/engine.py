@@ -300,10 +300,7 @@ def _set_position(session: Session, args: list[str]) -> None:
             and position.moves[: len(previous[1])] == previous[1]):
         done = len(previous[1])  # the GUI resends the whole game: play only the new moves
     else:
-        try:
-            state, done = shogi.from_sfen(position.sfen, max_plies=_GAME_MAX_PLIES), 0
-        except OverflowError:  # a move number past int32 (from_sfen checks only that it is >= 1)
-            raise UsiError(f"SFEN {position.sfen!r}: the move number is too large") from None
+        state, done = shogi.from_sfen(position.sfen, max_plies=_GAME_MAX_PLIES), 0
     for i, usi in enumerate(position.moves[done:], done):
         if bool(state.terminated | state.truncated):
             # Our rules ended the game (e.g. repetition) but the GUI plays on: restart from here.

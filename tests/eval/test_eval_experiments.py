@@ -123,3 +123,19 @@ def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
                 ["--considered-actions", "0"]):
         with pytest.raises(SystemExit):
             evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "random", *bad])
+
+
+def test_strength_table_rows(run_dir, tmp_path, capsys):
+    from experiments import strength
+
+    code = strength.main(["--checkpoint", str(run_dir), "--simulations", "4",
+                          "--opponent", "random:2", "--opponent", "gnushogi:depth=1:2",
+                          "--max-plies", "8", "--out", str(tmp_path)])
+    assert code == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| opponent | games | distinct | W-D-L")
+    random_row, engine_row = rows[1].split(" | "), rows[2].split(" | ")
+    assert random_row[0] == "| random" and random_row[1] == "2" and engine_row[1] == "2"
+    assert engine_row[-1].endswith("ms |")  # thinking time, measured in the engine games
+    with pytest.raises(SystemExit):
+        strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])
