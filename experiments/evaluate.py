@@ -46,8 +46,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="simulations per move of the checkpoint; 0 plays its raw policy")
     search.add_argument("--opponent-simulations", type=int, default=0,
                         help="the same for a checkpoint opponent")
-    search.add_argument("--considered-actions", type=int, default=16,
+    search.add_argument("--considered-actions", type=int, default=8,
                         help="root candidates of Sequential Halving (both searching sides)")
+    search.add_argument("--mate-candidates", type=int, default=None,
+                        help="checks tried for a mate in one at every search node (0: none; "
+                        "default: the search's)")
+    search.add_argument("--material-coef", type=float, default=None,
+                        help="value of a pawn won along a searched line (default: the material "
+                        "shaping the checkpoint's value was trained with; 0: none)")
     search.add_argument("--gumbel-scale", type=float, default=0.0,
                         help="0 plays the search's best move; 1 samples among its candidates "
                         "(games against a deterministic engine then differ)")
@@ -89,6 +95,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--opponent-simulations applies to a checkpoint:DIR opponent")
     if args.considered_actions < 1:
         parser.error(f"--considered-actions must be >= 1, got {args.considered_actions}")
+    if args.mate_candidates is not None and args.mate_candidates < 0:
+        parser.error(f"--mate-candidates must be >= 0, got {args.mate_candidates}")
+    if args.material_coef is not None and not args.material_coef >= 0:
+        parser.error(f"--material-coef must be >= 0, got {args.material_coef}")
     if not args.gumbel_scale >= 0:
         parser.error(f"--gumbel-scale must be >= 0, got {args.gumbel_scale}")
     strength = {"--skill": args.skill, "--depth": args.depth, "--nodes": args.nodes,
@@ -140,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"checkpoint error: {err}", file=sys.stderr)
         return 2
-    search = {"considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale}
+    search = {"considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
+              "mate_candidates": args.mate_candidates, "material_coef": args.material_coef}
     player = policy.player(temperature=args.temperature, simulations=args.simulations, **search)
     key = jax.random.PRNGKey(args.seed)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -195,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "temperature": args.temperature, "max_plies": args.max_plies, "seed": args.seed,
         "simulations": args.simulations, "opponent_simulations": args.opponent_simulations,
         "considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
+        "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
         "seconds_per_move": seconds_per_move,
         "engine": None if engine is None else {
             "spec": engine_spec(args), "go": getattr(engine, "go", None),

@@ -106,6 +106,9 @@ class TrainConfig:
         16, lo=1, doc="root actions Sequential Halving considers (gumbel_az)")
     search_gumbel_scale: float = field(
         1.0, lo=0.0, doc="Gumbel noise of the root's choice: 1 samples, 0 deterministic")
+    search_mate_candidates: int = field(
+        8, lo=0,
+        doc="checks tried for a mate in one at every search node (gumbel_az); 0: none")
     # Reward shaping (training only), annealed to 0 over shaping_anneal_frac of the run.
     material_shaping: float = field(0.02, lo=0.0, doc="reward per pawn of material gained")
     check_bonus_pawns: float = field(

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keisei_jax.config import TrainConfig
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.state import State
 
@@ -41,3 +42,15 @@ def shaped_reward(before: State, after: State, reward: jax.Array, *, shaping_coe
     check_bonus_pawns * gives check)`` of the move ``before -> after``."""
     gain = material_gain(before, after) + check_bonus_pawns * after.in_check.astype(jnp.float32)
     return reward + shaping_coef * gain
+
+
+def shaping_coef(config: TrainConfig, iteration: jax.Array | int) -> jax.Array:
+    """The reward-shaping coefficient of ``iteration``, annealed linearly to 0 over
+    ``shaping_anneal_frac`` of the run (0: never annealed)."""
+    cfg = config
+    if cfg.material_shaping == 0:
+        return jnp.float32(0.0)
+    if cfg.shaping_anneal_frac == 0:
+        return jnp.float32(cfg.material_shaping)
+    horizon = cfg.shaping_anneal_frac * cfg.total_iterations
+    return cfg.material_shaping * jnp.maximum(0.0, 1.0 - iteration / horizon)

@@ -33,6 +33,7 @@ from keisei_jax.checkpoints import CheckpointDamaged, Checkpointer, CheckpointEr
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.metrics import MetricsWriter, Progress, truncate_metrics
+from keisei_jax.shaping import shaping_coef
 from keisei_jax.shogi.state import Termination
 from keisei_jax.workdir import WorkdirError
 
@@ -98,6 +99,8 @@ def periodic_evaluation(
         # ladder's games would be copies of each other.
         temperature=0.0 if config.eval_greedy else 1.0,
         simulations=config.eval_simulations, considered_actions=config.search_considered_actions,
+        mate_candidates=config.search_mate_candidates,
+        material_coef=float(shaping_coef(config, iteration)),
     )
     record["time/eval_seconds"] = time.monotonic() - t_eval
     if not config.eval_ladder_games:

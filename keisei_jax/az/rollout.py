@@ -61,6 +61,7 @@ def self_play(
     gumbel_scale: float,
     shaping_coef: jax.Array,
     check_bonus_pawns: float = 0.0,
+    mate_candidates: int = search.MATE_CANDIDATES,
 ) -> tuple[State, SearchTransition]:
     """``num_steps`` batched plies with auto-reset, each move the search's; returns the new
     state and [T, B] data. Shaping (training only) adds ``shaping_coef * (material gain +
@@ -72,7 +73,7 @@ def self_play(
             apply_fn=apply_fn, params=params, state=state, key=step_key,
             num_simulations=num_simulations, max_num_considered_actions=considered_actions,
             gumbel_scale=gumbel_scale, shaping_coef=shaping_coef,
-            check_bonus_pawns=check_bonus_pawns,
+            check_bonus_pawns=check_bonus_pawns, mate_candidates=mate_candidates,
         )
         reset, outcome, reward, bootstrap = advance(
             apply_fn, params, state, out.action, start, shaping_coef=shaping_coef,

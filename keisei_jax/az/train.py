@@ -19,8 +19,8 @@ from keisei_jax.ppo.train import (
     learning_rate,
     nonfinite_mask,
     optimizer,
-    shaping_coef,
 )
+from keisei_jax.shaping import shaping_coef
 
 # The loss terms a non-finite value stops the run on, then parameters and optimizer state.
 NONFINITE_CHECKS = ("policy_loss", "value_loss", "entropy", "policy_kl", "loss", "grad_norm",
@@ -72,6 +72,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
             considered_actions=cfg.search_considered_actions,
             gumbel_scale=cfg.search_gumbel_scale, shaping_coef=coef,
             check_bonus_pawns=cfg.check_bonus_pawns,
+            mate_candidates=cfg.search_mate_candidates,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
         value_target = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)

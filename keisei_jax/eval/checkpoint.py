@@ -17,6 +17,8 @@ from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import TrainConfig
 from keisei_jax.eval.players import Player, network_player
 from keisei_jax.models import ModuleApply
+from keisei_jax.search import CONSIDERED_ACTIONS
+from keisei_jax.shaping import shaping_coef
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,11 +38,20 @@ class LoadedPolicy:
     step: int
     path: Path
 
+    @property
+    def play_material_coef(self) -> float:
+        """The material-shaping coefficient of the run at this checkpoint's iteration: what a
+        pawn won was worth in the returns its value head learned (0 once annealed away)."""
+        return float(shaping_coef(self.config, self.step))
+
     def player(self, *, temperature: float = 0.0, simulations: int = 0,
-               considered_actions: int = 16, gumbel_scale: float = 0.0,
+               considered_actions: int = CONSIDERED_ACTIONS, gumbel_scale: float = 0.0,
+               mate_candidates: int | None = None, material_coef: float | None = None,
                name: str | None = None) -> Player:
         """The raw policy (``simulations`` 0: its most probable move, or a sample at
-        ``temperature``), or a search of ``simulations`` per move (``eval.search_player``)."""
+        ``temperature``), or a search of ``simulations`` per move (``eval.search_player``;
+        ``mate_candidates`` None: the search's default; ``material_coef`` None: the material
+        shaping this checkpoint's value was trained with, ``play_material_coef``)."""
         name = name or f"{self.path.parent.parent.name}@{self.step}"
         if simulations:
             from keisei_jax.eval.search_player import search_player
@@ -49,6 +60,9 @@ class LoadedPolicy:
                 self.apply_fn, self.params, num_simulations=simulations,
                 considered_actions=considered_actions, gumbel_scale=gumbel_scale,
                 obs_max_plies=self.config.max_plies, name=f"{name}+s{simulations}",
+                material_coef=(self.play_material_coef if material_coef is None
+                               else material_coef),
+                **({} if mate_candidates is None else {"mate_candidates": mate_candidates}),
             )
         return network_player(self.apply_fn, self.params, temperature=temperature, name=name)
 

@@ -18,7 +18,8 @@ from keisei_jax.eval.search_player import search_player
 def evaluate_training(
     model: Any, params: Any, earlier_params: Any | None, key: jax.Array, *,
     random_games: int, ladder_games: int, max_plies: int = 512, temperature: float = 0.0,
-    simulations: int = 0, considered_actions: int = 16,
+    simulations: int = 0, considered_actions: int = 8, mate_candidates: int = 8,
+    material_coef: float = 0.0,
 ) -> dict[str, float]:
     """``eval/random/*`` (``random_games`` games), ``eval/greedy/*`` and, when
     ``earlier_params`` is given, ``eval/earlier/*`` (``ladder_games`` games each; 0 skips a
@@ -30,7 +31,8 @@ def evaluate_training(
     evaluation or checkpoint. ``temperature`` 0 plays the learner's most probable move, > 0
     samples at that temperature. ``simulations`` > 0: the learner (and its earlier self) search
     that many simulations a move (``eval.search_player``; Gumbel-sampled root choice when
-    ``temperature`` > 0, so the games differ, else the search's best move).
+    ``temperature`` > 0, so the games differ, else the search's best move) with
+    ``mate_candidates`` and ``material_coef`` as ``eval.search_player`` takes them.
     """
     apply_fn = models.apply_fn(model)
 
@@ -38,7 +40,8 @@ def evaluate_training(
         if simulations:
             return search_player(apply_fn, p, num_simulations=simulations,
                                  considered_actions=considered_actions,
-                                 gumbel_scale=1.0 if temperature > 0 else 0.0, name=name)
+                                 gumbel_scale=1.0 if temperature > 0 else 0.0, name=name,
+                                 mate_candidates=mate_candidates, material_coef=material_coef)
         return network_player(apply_fn, p, temperature=temperature, name=name)
 
     learner = player(params, "learner")

@@ -19,9 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from keisei_jax import env, models, shogi
-from keisei_jax.shogi import movegen
+from keisei_jax.shogi import mate
 from keisei_jax.shogi import tables as T
-from keisei_jax.shogi.game import apply_move
 from keisei_jax.shogi.state import State
 
 Act = Callable[[Any, State, jax.Array], jax.Array]
@@ -49,58 +48,21 @@ def _random_act(params, state: State, key: jax.Array) -> jax.Array:
     return env.sample_uniform_legal(state.legal_bits, jax.random.uniform(key, state.color.shape))
 
 
-# Material of a captured piece (``tables.PIECE_VALUE``), by the opponent's piece code (the
-# captures the mover can make); 0 for the mover's own codes.
-_PIECE_VALUE = np.concatenate([np.zeros(T.OPP + 1), T.PIECE_VALUE[1:]]).astype(np.float32)
-_ACTION_FROM = np.maximum(T.ACTION_FROM, 0).astype(np.int32)
-_ACTION_TO = T.ACTION_TO.astype(np.int32)
-_ACTION_IS_DROP = T.ACTION_FROM < 0
-# Code of the piece an action puts on its destination, given the code it moves (drops: slot + 1).
-_DROP_CODE = np.maximum(T.ACTION_DROP_SLOT, 0).astype(np.int32) + 1
-
-_STEP_BITS = np.int32(T.STEP_MASK)  # one-step and knight moves: no path to clear
-
 # Mate in one is searched among the legal direct checks (most valuable captures first); each
 # candidate costs a full move generation, so at most this many are tried per position.
 # Discovered checks are not searched.
 MATE_CANDIDATES = 32
-
-
-def _moved_code(board: jax.Array) -> jax.Array:
-    """int32[13527]: own piece code standing on each action's destination after the action."""
-    code = board.astype(jnp.int32)[_ACTION_FROM]
-    code = jnp.where(_ACTION_IS_DROP, _DROP_CODE, code)
-    return jnp.where(T.ACTION_PROMOTE, jnp.asarray(T.PROMOTES_TO)[code].astype(jnp.int32), code)
+_ALL_ACTIONS = np.arange(T.NUM_ACTIONS, dtype=np.int32)
 
 
 def _greedy_one(state: State, noise: jax.Array) -> jax.Array:
     """Greedy choice for one game: mate in one, else the most valuable capture, else random."""
     legal = shogi.unpack_legal_bits(state.legal_bits)
-    board = state.board.astype(jnp.int32)
-    capture = jnp.asarray(_PIECE_VALUE)[board[_ACTION_TO]]
-    capture = jnp.where(_ACTION_IS_DROP, 0.0, capture)
-    opp_king = jnp.argmax(board == T.KING + T.OPP)
-    # Direct checks: the moved piece attacks the king from its destination, by a step or along
-    # a line that is empty once the piece has left its square.
-    reach = jnp.asarray(T.CAPS)[_moved_code(state.board)] & jnp.asarray(T.MOVE_BITS)[
-        _ACTION_TO, opp_king
-    ]
-    occupied = movegen.pack_squares(board != 0)
-    between = jnp.asarray(T.BETWEEN_BB)[opp_king][_ACTION_TO]  # [13527, 3]
-    path_clear = ~jnp.any((between & occupied & ~jnp.asarray(T.ACTION_FROM_BB)) != 0, axis=-1)
-    attacks_king = ((reach & _STEP_BITS) != 0) | (((reach & ~_STEP_BITS) != 0) & path_clear)
-    candidate_score = jnp.where(legal & attacks_king, 1.0 + capture + noise, -1.0)
-    score, candidates = jax.lax.top_k(candidate_score, MATE_CANDIDATES)
-
-    def mates(action):
-        board, hand = apply_move(state.board, state.hand, action)
-        legal_bits, in_check = movegen.legal_moves(board, hand)
-        return in_check & ~jnp.any(legal_bits != 0)
-
-    is_mate = jax.vmap(mates)(candidates) & (score > 0)
-    mate_action = candidates[jnp.argmax(is_mate)]
+    capture = mate.capture_values(state.board, _ALL_ACTIONS)
+    found, mate_action = mate.mate_in_one(
+        state.board, state.hand, _ALL_ACTIONS, legal, capture + noise, candidates=MATE_CANDIDATES)
     best = jnp.argmax(jnp.where(legal, capture + noise, -1.0)).astype(jnp.int32)
-    return jnp.where(jnp.any(is_mate), mate_action, best)
+    return jnp.where(found, mate_action, best)
 
 
 def _greedy_act(params, state: State, key: jax.Array) -> jax.Array:

@@ -24,13 +24,18 @@ class SearchAct:
     Halving. gumbel_scale: 0 plays the search's best move; > 0 samples among the candidates
     (games against a deterministic opponent then differ). obs_max_plies: the ply cap the
     network was trained with, for its progress plane (None: the game's own cap).
+    mate_candidates: checks tried for a mate in one at every node (0: none).
+    material_coef: value of a pawn of material won along a line, added to the tree's edges (the
+    shaping its network's value was trained with; 0: the game result and the network only).
     """
 
     apply_fn: Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
     num_simulations: int
-    considered_actions: int = 16
+    considered_actions: int = search.CONSIDERED_ACTIONS
     gumbel_scale: float = 0.0
     obs_max_plies: int | None = None
+    mate_candidates: int = search.MATE_CANDIDATES
+    material_coef: float = 0.0
 
     def __call__(self, params, state: State, key: jax.Array) -> jax.Array:
         return search.search(
@@ -38,12 +43,15 @@ class SearchAct:
             num_simulations=self.num_simulations,
             max_num_considered_actions=self.considered_actions,
             gumbel_scale=self.gumbel_scale, obs_max_plies=self.obs_max_plies,
+            mate_candidates=self.mate_candidates, shaping_coef=self.material_coef,
         ).action
 
 
 def search_player(
-    apply_fn: Callable, params: Any, *, num_simulations: int, considered_actions: int = 16,
+    apply_fn: Callable, params: Any, *, num_simulations: int,
+    considered_actions: int = search.CONSIDERED_ACTIONS,
     gumbel_scale: float = 0.0, obs_max_plies: int | None = None, name: str = "search",
+    mate_candidates: int = search.MATE_CANDIDATES, material_coef: float = 0.0,
 ) -> Player:
     """A network searched with ``num_simulations`` (>= 1) simulations per move."""
     if num_simulations < 1:
@@ -52,6 +60,10 @@ def search_player(
         raise ValueError(f"considered_actions must be >= 1, got {considered_actions!r}")
     if gumbel_scale < 0:
         raise ValueError(f"gumbel_scale must be >= 0, got {gumbel_scale!r}")
+    if mate_candidates < 0:
+        raise ValueError(f"mate_candidates must be >= 0, got {mate_candidates!r}")
+    if not material_coef >= 0:
+        raise ValueError(f"material_coef must be >= 0, got {material_coef!r}")
     act = SearchAct(apply_fn, int(num_simulations), int(considered_actions),
-                    float(gumbel_scale), obs_max_plies)
+                    float(gumbel_scale), obs_max_plies, int(mate_candidates), float(material_coef))
     return Player(act, params, name)

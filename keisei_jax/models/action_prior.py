@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keisei_jax.shogi import exchange
 from keisei_jax.shogi import tables as T
 
 # Opponent planes 14..27 of the observation are types P L N S G B R K, +P +L +N +S +B +R (1..14).
@@ -56,6 +57,7 @@ class ActionPrior(nn.Module):
         return per_action + w[1] * jnp.asarray(_PROMOTE) + w[2] * jnp.asarray(_DROP)
 
 
+_CODES = np.arange(1, 29, dtype=np.float32)  # observation planes 0..27 hold codes 1..28
 _HAND_VALUE = np.array([1, 3, 4, 5, 6, 8, 10], np.float32) / 10.0  # hand planes P L N S G B R
 
 
@@ -75,3 +77,19 @@ class MaterialPrior(nn.Module):
         hands = planes[:, 0, 0, 28:42] * 18.0  # counts, broadcast on every square
         hand = hands[:, :7] @ jnp.asarray(_HAND_VALUE) - hands[:, 7:] @ jnp.asarray(_HAND_VALUE)
         return w * (board + hand)
+
+
+class ThreatPrior(nn.Module):
+    """obs float32[B, 9, 9, 46] -> float32[B]: learned multiples of what the side to move and
+    its opponent could each win with one capture (``shogi.exchange.capture_gains``, tens of
+    pawns), added to the value before its tanh. The material prior counts what stands on the
+    board; this counts what is about to leave it (a piece en prise), which a value network
+    of a few layers otherwise learns late. Weights start at 0."""
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        w = WEIGHT_SCALE * self.param("weights", nn.initializers.zeros, (2,))
+        b = obs.shape[0]
+        code = obs[..., :28].reshape(b, 81, 28).astype(jnp.float32) @ jnp.asarray(_CODES)
+        gains = jax.vmap(exchange.capture_gains)(code.astype(jnp.int32)) / 10.0  # [B, 2]
+        return gains @ w

@@ -19,7 +19,8 @@ import jax.numpy as jnp
 
 from keisei_jax import shogi
 from keisei_jax.config_field import field
-from keisei_jax.models.action_prior import ActionPrior, MaterialPrior
+from keisei_jax.models.action_prior import ActionPrior, MaterialPrior, ThreatPrior
+from keisei_jax.models.attack_planes import attack_planes
 from keisei_jax.models.conv import Conv3x3
 
 NUM_ACTIONS = shogi.NUM_ACTIONS
@@ -40,6 +41,11 @@ class ModelConfig:
       value_channels: channels of the value head's 1x1 conv before the dense layer.
       material_prior: add a learned multiple of the material balance to the value before its
         tanh (``action_prior.MaterialPrior``).
+      threat_prior: add learned multiples of what each side could win with one capture to the
+        value before its tanh (``action_prior.ThreatPrior``).
+      attack_planes: append the attack counts of ``attack_planes.attack_planes`` to the input.
+      value_hidden: width of a ReLU layer between the value head's 1x1 conv and its output
+        (0: the output reads the conv's features directly).
       dtype: compute dtype, "float32" or "bfloat16" (parameters stay float32).
     """
 
@@ -52,6 +58,11 @@ class ModelConfig:
     value_channels: int = field(2, lo=1, doc="channels of the value head's 1x1 conv")
     material_prior: bool = field(False, doc="add a learned multiple of the material balance "
                                  "to the value before its tanh")
+    threat_prior: bool = field(False, doc="add learned multiples of each side's best capture "
+                               "gain to the value before its tanh")
+    attack_planes: bool = field(False, doc="append each side's attack counts per square to the "
+                                "input (models/attack_planes.py)")
+    value_hidden: int = field(0, lo=0, doc="hidden units of the value head; 0: linear head")
     dtype: str = field("float32", choices=("float32", "bfloat16"), doc="compute dtype")
 
 
@@ -148,6 +159,8 @@ class ActorCriticResTower(nn.Module):
         cfg = self.config
         dtype = _dtype(cfg.dtype)
         x = obs.astype(dtype)
+        if cfg.attack_planes:
+            x = jnp.concatenate([x, attack_planes(obs).astype(dtype)], axis=-1)
         x = Conv3x3(cfg.channels, dtype)(x)
         x = nn.relu(nn.LayerNorm(dtype=dtype)(x))
         for _ in range(cfg.num_blocks):
@@ -163,10 +176,14 @@ class ActorCriticResTower(nn.Module):
             logits = logits.astype(jnp.float32) + ActionPrior()(obs)
 
         v = nn.Dense(cfg.value_channels, dtype=dtype)(x)
-        v = nn.relu(nn.LayerNorm(dtype=dtype)(v))
-        value = nn.Dense(1, dtype=dtype)(v.reshape(v.shape[0], -1))[:, 0].astype(jnp.float32)
+        v = nn.relu(nn.LayerNorm(dtype=dtype)(v)).reshape(v.shape[0], -1)
+        if cfg.value_hidden:
+            v = nn.relu(nn.Dense(cfg.value_hidden, dtype=dtype)(v))
+        value = nn.Dense(1, dtype=dtype)(v)[:, 0].astype(jnp.float32)
         if cfg.material_prior:
             value = value + MaterialPrior()(obs)
+        if cfg.threat_prior:
+            value = value + ThreatPrior()(obs)
         value = nn.tanh(value)
         return logits.astype(jnp.float32), value.astype(jnp.float32)
 

@@ -18,7 +18,8 @@ import jax.numpy as jnp
 from keisei_jax import models, shogi
 from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
-from keisei_jax.ppo.train import Runner, Trainer, learn_from, optimizer, shaping_coef
+from keisei_jax.ppo.train import Runner, Trainer, learn_from, optimizer
+from keisei_jax.shaping import shaping_coef
 
 
 def apply_fn_of(trainer: Trainer) -> Callable:

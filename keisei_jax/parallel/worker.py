@@ -130,7 +130,7 @@ def _main(args: WorkerArgs) -> None:
     from keisei_jax.parallel.communicator import WorkerCommunicator
     from keisei_jax.parallel.learner import make_collect
     from keisei_jax.parallel.synchronizer import ModelSynchronizer, params_layout
-    from keisei_jax.ppo.train import shaping_coef
+    from keisei_jax.shaping import shaping_coef
 
     cfg, par, me = args.config, args.parallel, args.worker_id
     model = models.make_model(cfg.model)

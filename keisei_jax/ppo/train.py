@@ -21,6 +21,7 @@ from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, update
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
+from keisei_jax.shaping import shaping_coef
 from keisei_jax.shogi.state import State
 
 
@@ -108,17 +109,6 @@ def nonfinite_mask(metrics: dict[str, jax.Array], params: Any, opt_state: Any,
     finite += [_all_finite(params), _all_finite(opt_state)]
     bad = (~jnp.stack(finite)).astype(jnp.int32)
     return jnp.sum(bad << jnp.arange(len(finite), dtype=jnp.int32))
-
-
-def shaping_coef(config: TrainConfig, iteration: jax.Array) -> jax.Array:
-    """The reward-shaping coefficient of ``iteration``, annealed linearly to 0."""
-    cfg = config
-    if cfg.material_shaping == 0:
-        return jnp.float32(0.0)
-    if cfg.shaping_anneal_frac == 0:
-        return jnp.float32(cfg.material_shaping)
-    horizon = cfg.shaping_anneal_frac * cfg.total_iterations
-    return cfg.material_shaping * jnp.maximum(0.0, 1.0 - iteration / horizon)
 
 
 def learn_from(

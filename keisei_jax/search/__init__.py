@@ -1,6 +1,8 @@
 """Search over the rules engine: Gumbel MuZero (mctx) with the network as prior and value."""
 
 from keisei_jax.search.tree_search import (
+    CONSIDERED_ACTIONS,
+    MATE_CANDIDATES,
     MAX_LEGAL_MOVES,
     Node,
     SearchOutput,
@@ -8,4 +10,5 @@ from keisei_jax.search.tree_search import (
     search,
 )
 
-__all__ = ["MAX_LEGAL_MOVES", "Node", "SearchOutput", "legal_slots", "search"]
+__all__ = ["CONSIDERED_ACTIONS", "MATE_CANDIDATES", "MAX_LEGAL_MOVES", "Node", "SearchOutput",
+           "legal_slots", "search"]

@@ -2,8 +2,10 @@
 
 The tree's embedding is the game ``State`` itself: ``recurrent_fn`` is the engine's ``step``, so
 there is no learned dynamics. The network supplies the prior (its masked logits) and the leaf
-value. Values are the side to move's, so the discount between plies is -1; a move that ends the
-game gives the mover's result as the reward and a discount of 0 (its child is never valued).
+value; a mate in one found at a node (``shogi.mate``) overrides both. Values are the side to
+move's, so the discount between plies is -1; a move that ends the game gives the mover's result
+as the reward and a discount of 0 (its child is never valued). An optional material term on the
+edges (``shaping_coef``) searches the shaped return a network was trained to predict.
 
 Actions of the tree are *slots*: slot ``i`` of a node is the ``i``-th legal move of its position
 in Keisei's action order (``legal_slots``). mctx keeps six ``[B, N + 1, num_actions]`` arrays per
@@ -15,21 +17,34 @@ every per-node softmax, argmax and Q completion shrinks by the same factor (figu
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import mctx
+import numpy as np
 
 from keisei_jax import env, shogi
 from keisei_jax.shaping import shaped_reward
+from keisei_jax.shogi import mate
+from keisei_jax.shogi import tables as shogi_tables
 from keisei_jax.shogi.movegen import word_bit_to_action
 from keisei_jax.shogi.state import State
 
 # The most legal moves a shogi position can have (promotion and non-promotion counted apart).
 MAX_LEGAL_MOVES = 593
 _INVALID_LOGIT = -1e9  # finite: an all-invalid node (a finished game) still has a defined softmax
+_MATE_LOGIT_BONUS = 30.0  # a mating move's logit above the node's best: all the prior's mass
+_ACTION_TO = shogi_tables.ACTION_TO.astype(np.int32)
+_KING_DISTANCE = np.maximum(np.abs(shogi_tables.ROW[:, None] - shogi_tables.ROW[None, :]),
+                            np.abs(shogi_tables.COL[:, None] - shogi_tables.COL[None, :]))
+# Checks tried per node for a mate in one (each costs one move generation).
+MATE_CANDIDATES = 8
+# Root candidates of Sequential Halving in play: at 64 simulations 8 beat 16 (and 4) head to
+# head (README, "Search").
+CONSIDERED_ACTIONS = 8
 
 # (params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value float32[B])
 ApplyFn = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
@@ -109,8 +124,12 @@ class SearchOutput:
 
 
 def _evaluate(apply_fn: ApplyFn, params: Any, state: State, obs_max_plies: int | None,
-              num_slots: int) -> tuple[Node, jax.Array, jax.Array, jax.Array]:
-    """(node, prior logits [B, S], value [B], valid bool[B, S]) of batched positions."""
+              num_slots: int, mate_candidates: int
+              ) -> tuple[Node, jax.Array, jax.Array, jax.Array, jax.Array]:
+    """(node, prior logits [B, S], value [B], valid bool[B, S], mating slot int32[B] or -1) of
+    batched positions. A position whose side to move mates in one (``shogi.mate``, at most
+    ``mate_candidates`` checks tried; 0: not looked for) is worth +1 whatever the network
+    says, and its mating move gets the prior's mass so the tree plays it."""
     seen = state
     if obs_max_plies is not None:  # the progress plane is ply / the ply cap trained with
         seen = dataclasses.replace(state, max_plies=jnp.full_like(state.max_plies, obs_max_plies))
@@ -119,7 +138,27 @@ def _evaluate(apply_fn: ApplyFn, params: Any, state: State, obs_max_plies: int |
     valid = jnp.arange(num_slots) < count[:, None]
     prior = jnp.take_along_axis(logits.astype(jnp.float32), actions, axis=-1)
     prior = jnp.where(valid, prior, _INVALID_LOGIT)
-    return Node(state, actions), prior, value.astype(jnp.float32), valid
+    value = value.astype(jnp.float32)
+    mate_slot = jnp.full(count.shape, -1, jnp.int32)
+    if mate_candidates > 0:
+        probs = jax.nn.softmax(prior, axis=-1)
+        found, slot = jax.vmap(functools.partial(_mate_slot, candidates=mate_candidates))(
+            state.board, state.hand, actions, valid, probs)
+        found &= ~(state.terminated | state.truncated)
+        mate_slot = jnp.where(found, slot, -1)
+        value = jnp.where(found, 1.0, value)
+        prior = jnp.where(found[:, None] & (jnp.arange(num_slots) == slot[:, None]),
+                          jnp.max(prior, axis=-1, keepdims=True) + _MATE_LOGIT_BONUS, prior)
+    return Node(state, actions), prior, value, valid, mate_slot
+
+
+def _mate_slot(board, hand, actions, valid, probs, *, candidates):
+    """Mate in one among one position's slots: contact checks first, then the likelier."""
+    to = jnp.asarray(_ACTION_TO)[actions]
+    king = jnp.argmax(board == shogi_tables.KING + shogi_tables.OPP)
+    contact = jnp.asarray(_KING_DISTANCE)[king, to] <= 1
+    return mate.mate_in_one(board, hand, actions, valid, probs + contact.astype(jnp.float32),
+                            candidates=candidates)
 
 
 def search(
@@ -129,12 +168,13 @@ def search(
     state: State,
     key: jax.Array,
     num_simulations: int,
-    max_num_considered_actions: int = 16,
+    max_num_considered_actions: int = CONSIDERED_ACTIONS,
     gumbel_scale: float = 0.0,
     num_slots: int = MAX_LEGAL_MOVES,
     obs_max_plies: int | None = None,
     shaping_coef: jax.Array | float = 0.0,
     check_bonus_pawns: float = 0.0,
+    mate_candidates: int = MATE_CANDIDATES,
     return_tree: bool = False,
 ) -> SearchOutput:
     """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it).
@@ -144,18 +184,25 @@ def search(
     cap in the network's progress plane (a GUI game may run past the cap trained with). A
     finished game or one without a legal move is searched harmlessly and gets action 0.
 
-    ``shaping_coef`` > 0 (a training aid that gumbel_az anneals to 0; play never uses it) adds
-    ``shaping_coef * (material gain + check_bonus_pawns * gives check)``, in pawns, to every edge's
-    reward, as the self-play targets do: early in training the search then sees captures and
-    recaptures before the value network has learned that material wins.
+    ``shaping_coef`` > 0 adds ``shaping_coef * (material gain + check_bonus_pawns * gives
+    check)``, in pawns, to every edge's reward, as the self-play targets do: in training the
+    search then sees captures and recaptures before the value network has learned that material
+    wins; in play (``eval.search_player``'s ``material_coef``, no check bonus) a network whose
+    value was trained on material-shaped returns is searched for the return it predicts.
+
+    ``mate_candidates`` > 0 looks for a mate in one at the root and at every node the tree
+    adds (``shogi.mate``, that many checks tried per node): such a node is worth +1 to its side
+    to move and its mating move takes the prior's mass, so a move that allows a mate in one is
+    seen as lost after one simulation, and a mate at the root is played (and is the whole
+    policy target) even when neither the prior nor the tree found it.
 
     ``return_tree`` keeps the whole search tree in the output (``SearchOutput.tree``).
     """
     if num_simulations < 1:
         raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
     shaping = not (isinstance(shaping_coef, (int, float)) and shaping_coef == 0)
-    root_node, root_prior, root_value, root_valid = _evaluate(
-        apply_fn, params, state, obs_max_plies, num_slots)
+    root_node, root_prior, root_value, root_valid, root_mate = _evaluate(
+        apply_fn, params, state, obs_max_plies, num_slots, mate_candidates)
 
     def recurrent_fn(params, _key, slot, node: Node):
         action = jnp.take_along_axis(node.actions, slot[:, None], axis=-1)[:, 0]
@@ -167,7 +214,8 @@ def search(
             reward = jnp.where(finished, reward, shaped_reward(
                 node.state, nxt, reward, shaping_coef=shaping_coef,
                 check_bonus_pawns=check_bonus_pawns))
-        child, prior, value, _ = _evaluate(apply_fn, params, nxt, obs_max_plies, num_slots)
+        child, prior, value, _, _ = _evaluate(apply_fn, params, nxt, obs_max_plies, num_slots,
+                                              mate_candidates)
         done = nxt.terminated | nxt.truncated
         out = mctx.RecurrentFnOutput(
             reward=reward,
@@ -185,9 +233,12 @@ def search(
         gumbel_scale=gumbel_scale,
     )
     tree = out.search_tree
-    slot = out.action.astype(jnp.int32)
+    # A mate in one at the root is played (and is the whole policy target) whatever the tree saw.
+    mates = root_mate >= 0
+    slot = jnp.where(mates, root_mate, out.action).astype(jnp.int32)
     action = jnp.take_along_axis(root_node.actions, slot[:, None], axis=-1)[:, 0]
     weights = jnp.where(root_valid, out.action_weights, 0.0)
+    weights = jnp.where(mates[:, None], jax.nn.one_hot(slot, num_slots), weights)
     return SearchOutput(
         action=action,
         slot=slot,
@@ -195,7 +246,7 @@ def search(
         num_legal=root_valid.sum(-1).astype(jnp.int32),
         action_weights=weights,
         visit_counts=tree.children_visits[:, tree.ROOT_INDEX].astype(jnp.int32),
-        root_value=tree.node_values[:, tree.ROOT_INDEX],
+        root_value=jnp.where(mates, 1.0, tree.node_values[:, tree.ROOT_INDEX]),
         network_value=root_value,
         prior_logits=root_prior,
         tree=tree if return_tree else None,

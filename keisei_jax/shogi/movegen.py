@@ -70,6 +70,20 @@ def _popcount(bb: jax.Array) -> jax.Array:
 
 def attack_bitboards(code: jax.Array) -> jax.Array:
     """uint32[81, 3]: for each square, the squares its piece attacks (whatever stands on them)."""
+    return pack_squares(attack_relation(code))
+
+
+def attack_counts(code: jax.Array) -> jax.Array:
+    """int32[2, 81]: how many pieces of the side to move (row 0) and of the opponent (row 1)
+    attack each square of the canonical board ``code`` int[81]."""
+    reach = attack_relation(code).astype(jnp.float32)
+    sides = jnp.stack([(code >= 1) & (code <= T.OPP), code > T.OPP]).astype(jnp.float32)
+    # A float matmul of 0/1 values (counts <= 18): exact on every backend, unlike int matmuls.
+    return jnp.dot(sides, reach).astype(jnp.int32)
+
+
+def attack_relation(code: jax.Array) -> jax.Array:
+    """bool[81, 81]: ``[f, t]`` the piece on square f attacks square t."""
     occ = code != T.EMPTY
     caps = jnp.asarray(T.CAPS)[code]
     # 0/1 inputs and counts <= 9: exact even where a backend multiplies f32 in bf16 (TPU).
@@ -86,8 +100,7 @@ def attack_bitboards(code: jax.Array) -> jax.Array:
     )
     path_clear = ((diff >> T.LINE_SHIFT) & 0xFF) == 0x40  # nothing strictly between f and t
     hit = caps[:, None] & T.MOVE_BITS
-    reach = ((hit & T.STEP_MASK) != 0) | ((hit > T.STEP_MASK) & path_clear)
-    return pack_squares(reach)
+    return ((hit & T.STEP_MASK) != 0) | ((hit > T.STEP_MASK) & path_clear)
 
 
 def _pins(king, defender, attacker, caps, occ_bb):

@@ -178,7 +178,8 @@ class Session:
     considered_actions: int = DEFAULT_CONSIDERED_ACTIONS
     analyse: Analyse | None = None
     loaded: str | None = None  # checkpoint the current ``analyse`` came from
-    network: tuple | None = None  # (apply_fn, params, obs_max_plies) of the loaded policy
+    # (apply_fn, params, obs_max_plies, material_coef) of the loaded policy
+    network: tuple | None = None
     searcher: Searcher | None = None
     position_key: tuple | None = None
     state: shogi.State | None = None
@@ -259,7 +260,8 @@ def _load_policy(session: Session) -> None:
             policy.apply_fn, policy.params, temperature=session.temperature,
             obs_max_plies=policy.config.max_plies,
         )
-        session.network = (policy.apply_fn, policy.params, policy.config.max_plies)
+        session.network = (policy.apply_fn, policy.params, policy.config.max_plies,
+                           policy.play_material_coef)
         session.info(f"loaded {policy.path} (iteration {policy.step})")
     else:
         session.analyse = greedy_analyse()
@@ -277,10 +279,10 @@ def _searcher(session: Session) -> Searcher | None:
         return None
     searcher = session.searcher
     if searcher is None or searcher.considered_actions != session.considered_actions:
-        apply_fn, params, obs_max_plies = session.network
+        apply_fn, params, obs_max_plies, material_coef = session.network
         searcher = session.searcher = Searcher(
             apply_fn, params, obs_max_plies=obs_max_plies,
-            considered_actions=session.considered_actions)
+            considered_actions=session.considered_actions, material_coef=material_coef)
     sizes = sorted({MIN_SIMULATIONS, min(session.simulations, session.max_simulations)})
     try:
         searcher.prepare(sizes, shogi.init(max_plies=_GAME_MAX_PLIES))
@@ -467,7 +469,7 @@ def _setoption(session: Session, args: list[str]) -> None:
         if temperature != session.temperature:
             session.temperature = temperature
             if session.network is not None:  # a new forward pass, not a new checkpoint load
-                apply_fn, params, obs_max_plies = session.network
+                apply_fn, params, obs_max_plies, _ = session.network
                 session.analyse = network_analyse(apply_fn, params, temperature=temperature,
                                                   obs_max_plies=obs_max_plies)
     elif name == "Seed":

@@ -20,7 +20,7 @@ SPIN_OPTIONS = {
     "Seed": (0, 0, 2**31 - 1),
     "Simulations": (64, 0, 65_536),
     "MaxSimulations": (16_384, 8, 65_536),
-    "ConsideredActions": (16, 1, 593),
+    "ConsideredActions": (8, 1, 593),
 }
 
 

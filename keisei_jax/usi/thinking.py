@@ -177,12 +177,13 @@ def _principal_variation(tree: mctx.Tree, root_slot: jax.Array, length: int
 
 def _think(params: Any, state: shogi.State, key: jax.Array, gumbel_scale: jax.Array, *,
            apply_fn: Callable, obs_max_plies: int | None, considered: int,
-           num_simulations: int) -> dict[str, jax.Array]:
+           num_simulations: int, material_coef: float) -> dict[str, jax.Array]:
     """One search of one position and what the engine reports of it (jitted per size)."""
     out = search.search(
         apply_fn=apply_fn, params=params, state=jax.tree_util.tree_map(lambda x: x[None], state),
         key=key, num_simulations=num_simulations, max_num_considered_actions=considered,
-        gumbel_scale=gumbel_scale, obs_max_plies=obs_max_plies, return_tree=True)
+        gumbel_scale=gumbel_scale, obs_max_plies=obs_max_plies, shaping_coef=material_coef,
+        return_tree=True)
     pv, pv_len = _principal_variation(out.tree, out.slot[0], min(num_simulations, MAX_PV))
     return {
         "slot": out.slot[0], "num_legal": out.num_legal[0], "actions": out.actions[0],
@@ -216,7 +217,8 @@ def _host(tree: Any) -> Any:
 
 class Searcher:
     """The compiled searches of one network at one ``considered_actions`` (it owns compiled
-    programs) and how fast they run.
+    programs) and how fast they run. ``material_coef``: the network's material shaping, as
+    ``eval.search_player`` takes it.
 
     sims_per_s: estimated simulations per second (``INITIAL_SIMS_PER_S`` until a search is
     timed, then ``updated_rate``). compile_s: the longest compile timed
@@ -224,17 +226,19 @@ class Searcher:
     """
 
     def __init__(self, apply_fn: Callable, params: Any, *, obs_max_plies: int | None,
-                 considered_actions: int, clock: Callable[[], float] = time.perf_counter):
+                 considered_actions: int, material_coef: float = 0.0,
+                 clock: Callable[[], float] = time.perf_counter):
         if considered_actions < 1:
             raise ValueError(f"considered_actions must be >= 1, got {considered_actions!r}")
         self.apply_fn, self.params = apply_fn, params
         self.obs_max_plies, self.considered_actions = obs_max_plies, considered_actions
+        self.material_coef = float(material_coef)
         self.clock = clock
         self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
         self._rate_timed = self._compile_timed = False
         self._prepared: set[int] = set()
         leaves, treedef = jax.tree_util.tree_flatten(self.params)
-        self._signature = (apply_fn, obs_max_plies, considered_actions, treedef,
+        self._signature = (apply_fn, obs_max_plies, considered_actions, self.material_coef, treedef,
                            tuple((x.shape, x.dtype.str) for x in leaves))
 
     def is_compiled(self, num_simulations: int) -> bool:
@@ -250,7 +254,8 @@ class Searcher:
                 return _PROGRAMS[key]
             think = jax.jit(functools.partial(
                 _think, apply_fn=self.apply_fn, obs_max_plies=self.obs_max_plies,
-                considered=self.considered_actions, num_simulations=num_simulations))
+                considered=self.considered_actions, num_simulations=num_simulations,
+                material_coef=self.material_coef))
             _cache_hit.seconds = 0.0
             start = self.clock()
             program = think.lower(self.params, _host(shogi.init()), _host(jax.random.PRNGKey(0)),

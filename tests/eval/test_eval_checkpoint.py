@@ -76,3 +76,24 @@ def test_periodic_evaluation_hook(run_dir):
                                        jax.random.PRNGKey(1), random_games=2, ladder_games=0,
                                        max_plies=12)
     assert {k.split("/")[1] for k in only_random} == {"random"}
+
+
+def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
+    policy = load_policy(run_dir)  # tiny: constant material shaping 0.01
+    tiny_cfg = tiny.get_config()
+    assert policy.play_material_coef == pytest.approx(0.01)
+    annealed = dataclasses.replace(policy, config=dataclasses.replace(
+        tiny_cfg, shaping_anneal_frac=0.5))
+    assert annealed.play_material_coef == 0.0  # gone by step 4 of 4
+    steady = dataclasses.replace(policy, config=dataclasses.replace(
+        tiny_cfg, material_shaping=0.03, shaping_anneal_frac=0.0))
+    assert steady.play_material_coef == pytest.approx(0.03)
+    act = steady.player(simulations=4).act
+    assert act.material_coef == pytest.approx(0.03) and act.considered_actions == 8
+    assert steady.player(simulations=4, material_coef=0.0).act.material_coef == 0.0
+    early = dataclasses.replace(policy, step=1, config=dataclasses.replace(
+        tiny_cfg, material_shaping=0.02, shaping_anneal_frac=0.5, total_iterations=4))
+    assert early.play_material_coef == pytest.approx(0.01)  # halfway through its anneal
+    with pytest.raises(ValueError, match="material_coef"):
+        ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
+                                       material_coef=-1.0)

@@ -120,7 +120,8 @@ def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
     engine_results = json.loads((tmp_path / "engine" / "results.json").read_text())
     assert 0 < engine_results["seconds_per_move"] < 30
     for bad in (["--simulations", "-1"], ["--opponent-simulations", "2"],
-                ["--considered-actions", "0"]):
+                ["--considered-actions", "0"], ["--mate-candidates", "-1"],
+                ["--material-coef", "-0.1"], ["--material-coef", "nan"]):
         with pytest.raises(SystemExit):
             evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "random", *bad])
 

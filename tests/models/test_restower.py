@@ -150,3 +150,51 @@ def test_action_prior_reads_captures_and_king_proximity_off_the_observation():
     assert moves == {"R*6a", "R*4a", "R*6b", "R*5b", "R*4b"}  # around the king on 5a
     drop = bias([0, 0, 1.0, 0, 0])
     assert drop[shogi.usi_to_action("R*5b", 0)] == 1.0 and drop[shogi.usi_to_action("5e5d", 0)] == 0
+
+
+def test_attack_planes_are_the_engine_attack_counts():
+    from keisei_jax.models.attack_planes import attack_planes
+    from keisei_jax.shogi import movegen
+
+    state = env.init_batch(4)
+    state, _ = env.random_rollout(state, jax.random.PRNGKey(7), 30)
+    planes = np.asarray(jax.jit(attack_planes)(shogi.observe(state)))  # [B, 9, 9, 6]
+    counts = np.asarray(jax.vmap(movegen.attack_counts)(state.board.astype(jnp.int32)))
+    for side in range(2):
+        for k, threshold in enumerate((1, 2, 3)):
+            expected = (counts[:, side] >= threshold).reshape(-1, 9, 9)
+            np.testing.assert_array_equal(planes[..., 3 * side + k], expected)
+    # the start position: Black's pawns on rank g attack rank f; nothing reaches rank e
+    start = np.asarray(attack_planes(shogi.observe(env.init_batch(1))))[0]
+    assert start[5, :, 0].all() and not start[4, :, 0].any() and not start[4, :, 3].any()
+
+
+def test_attack_planes_and_value_hidden_change_the_network():
+    cfg = models.ModelConfig(num_blocks=1, channels=8, attack_planes=True, value_hidden=16)
+    model = models.make_model(cfg)
+    params = models.init_params(model, jax.random.PRNGKey(0))
+    stem = params["Conv3x3_0"]["kernel"]
+    assert stem.shape[-2] == shogi.NUM_PLANES + 6  # the six attack planes enter the stem
+    hidden = [k for k in params if k.startswith("Dense")]
+    assert any(params[k]["kernel"].shape[-1] == 16 for k in hidden)
+    obs = shogi.observe(env.init_batch(2))
+    logits, value = jax.jit(lambda p, o: model.apply({"params": p}, o))(params, obs)
+    assert logits.shape == (2, shogi.NUM_ACTIONS) and np.all(np.abs(value) <= 1.0)
+
+
+def test_threat_prior_weighs_each_sides_capture_gain():
+    from keisei_jax.models.action_prior import WEIGHT_SCALE, ThreatPrior
+    from keisei_jax.shogi import exchange
+
+    sfens = ["4k4/9/4p4/9/4R4/9/9/9/4K4 b - 1", "4k4/9/4r4/9/4B4/9/9/9/4K4 w - 1"]
+    states = [shogi.from_sfen(s) for s in sfens]
+    state = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+    obs = shogi.observe(state)
+    prior = ThreatPrior()
+    params = prior.init(jax.random.PRNGKey(0), obs)["params"]
+    np.testing.assert_array_equal(prior.apply({"params": params}, obs), 0.0)  # off at the start
+    weights = jnp.array([0.5, -0.25]) / WEIGHT_SCALE
+    got = prior.apply({"params": {"weights": weights}}, obs)
+    gains = np.asarray(jax.vmap(exchange.capture_gains)(state.board))  # [[1, 0], [8, 0]]
+    np.testing.assert_allclose(got, gains / 10.0 @ np.array([0.5, -0.25]), rtol=1e-6)
+    assert float(got[1]) > float(got[0]) > 0

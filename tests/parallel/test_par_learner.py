@@ -6,7 +6,7 @@ import numpy as np
 
 from keisei_jax import env
 from keisei_jax.parallel.learner import apply_fn_of, make_collect, make_learn
-from keisei_jax.ppo.train import shaping_coef
+from keisei_jax.shaping import shaping_coef
 from tests.parallel.par_common import tiny_trainer
 
 

@@ -12,7 +12,8 @@ import pytest
 from keisei_jax.config import TrainConfig
 from keisei_jax.models import ModelConfig
 from keisei_jax.ppo import make_train
-from keisei_jax.ppo.train import NONFINITE_CHECKS, lr_schedule, nonfinite_mask, shaping_coef
+from keisei_jax.ppo.train import NONFINITE_CHECKS, lr_schedule, nonfinite_mask
+from keisei_jax.shaping import shaping_coef
 
 # 2 minibatches per epoch x 2 epochs x 10 iterations = 40 optimizer updates in the run.
 BASE = TrainConfig(

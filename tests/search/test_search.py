@@ -33,11 +33,12 @@ def _hinted(params, obs):
 
 
 @functools.cache
-def _searcher(num_simulations: int, considered: int, gumbel_scale: float = 0.0, hint=False):
+def _searcher(num_simulations: int, considered: int, gumbel_scale: float = 0.0, hint=False,
+              mate_candidates: int = search.MATE_CANDIDATES):
     return jax.jit(functools.partial(
         search.search, apply_fn=_hinted if hint else _flat, params=_HINT if hint else None,
         num_simulations=num_simulations, max_num_considered_actions=considered,
-        gumbel_scale=gumbel_scale))
+        gumbel_scale=gumbel_scale, mate_candidates=mate_candidates))
 
 
 def _batch(sfens, max_plies=512):
@@ -96,9 +97,10 @@ def test_legal_slots_match_cshogi_on_random_positions():
 
 
 def test_mate_in_one_is_found_without_any_prior():
-    # Every move considered once: the engine's terminal reward alone picks a mating move.
+    # Every move considered once, no mate detector: the engine's terminal reward alone picks a
+    # mating move.
     sfens = MATE_IN_1 + [_mirror(s) for s in MATE_IN_1]
-    out = _searcher(32, 32)(state=_batch(sfens), key=jax.random.PRNGKey(0))
+    out = _searcher(32, 32, mate_candidates=0)(state=_batch(sfens), key=jax.random.PRNGKey(0))
     for i, sfen in enumerate(sfens):
         board = cshogi.Board(sfen)
         board.push_usi(shogi.action_to_usi(int(out.action[i]), int(board.turn)))
@@ -178,3 +180,58 @@ def test_results_are_deterministic_for_a_key():
     b = f(state=state, key=jax.random.PRNGKey(4))
     for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def _avoiding(moves: list[str], colour: int):
+    """A prior that puts ``moves`` (USI) last: uniform logits, -50 on those moves."""
+    actions = jnp.array([shogi.usi_to_action(m, colour) for m in moves])
+
+    def apply_fn(params, obs):
+        del params
+        b = obs.shape[0]
+        return (jnp.zeros((b, _A), jnp.float32).at[:, actions].set(-50.0),
+                jnp.zeros((b,), jnp.float32))
+    return apply_fn
+
+
+def test_mate_detector_plays_a_mate_the_prior_and_tree_miss():
+    sfen = MATE_IN_1[0]
+    board = cshogi.Board(sfen)
+    mating = []
+    for move in list(board.legal_moves):
+        board.push(move)
+        if board.is_game_over():
+            mating.append(cshogi.move_to_usi(move))
+        board.pop()
+    state = _batch([sfen])
+    for candidates in (0, 8):
+        out = jax.jit(functools.partial(
+            search.search, apply_fn=_avoiding(mating, 0), params=None, num_simulations=2,
+            max_num_considered_actions=2, mate_candidates=candidates))(
+            state=state, key=jax.random.PRNGKey(0))
+        usi = shogi.action_to_usi(int(out.action[0]), 0)
+        assert (usi in mating) == (candidates > 0), (candidates, usi)
+        if candidates:  # the mate is the whole policy target and a certain win
+            assert float(out.root_value[0]) == 1.0
+            assert float(out.action_weights[0, int(out.slot[0])]) == 1.0
+
+
+# Black to move; 32 of its 37 moves allow White a mate in one (checked with cshogi).
+MATE_THREAT = "2s4np/l6r1/pkn5l/5s2g/2bpPpppP/Pp5P1/N1PgBPS1L/LP4G1R/2K1G1PN1 b 2Psp 103"
+
+
+def test_search_does_not_allow_a_mate_in_one():
+    # No knowledge but the detector at the children: every root move is visited, and those
+    # that allow a mate in one are worth -1 to the mover.
+    def allows_mate(usi):
+        board = cshogi.Board(MATE_THREAT)
+        board.push_usi(usi)
+        return bool(board.mate_move_in_1ply())
+
+    chosen = {}
+    for candidates in (0, search.MATE_CANDIDATES):
+        out = _searcher(64, 64, mate_candidates=candidates)(
+            state=_batch([MATE_THREAT]), key=jax.random.PRNGKey(0))
+        chosen[candidates] = shogi.action_to_usi(int(out.action[0]), 0)
+    assert not allows_mate(chosen[search.MATE_CANDIDATES]), chosen
+    assert allows_mate(chosen[0]), chosen  # without the detector this position is lost

@@ -16,7 +16,9 @@ GOLDEN = json.loads((Path(__file__).parent / "named_configs.json").read_text())
 # Fields added after the file was written, with the value every older config has.
 ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actions": 16,
                "eval_simulations": 0,
-               "search_gumbel_scale": 1.0}
+               "search_gumbel_scale": 1.0, "search_mate_candidates": 8}
+MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "attack_planes": False,
+                     "value_hidden": 0}
 
 
 def _configs():
@@ -33,7 +35,7 @@ def test_named_config_values_are_pinned(name):
     expected["parallel"] = dataclasses.asdict(ParallelConfig())
     for key, value in ADDED_SINCE.items():  # fields added after the file was written
         expected.setdefault(key, value)
-    expected["model"] = {"material_prior": False, **expected["model"]}
+    expected["model"] = {**MODEL_ADDED_SINCE, **expected["model"]}
     assert _configs().get(name).to_dict() == expected
     # The pinned dict is a config saved before the rename and before ``parallel``: it loads.
     assert from_dict(GOLDEN[name]) == _configs().get(name)

@@ -303,7 +303,7 @@ def test_search_options_are_listed_and_checked():
     _send(session, "usi")
     assert "option name Simulations type spin default 64 min 0 max 65536" in out
     assert "option name MaxSimulations type spin default 16384 min 8 max 65536" in out
-    assert "option name ConsideredActions type spin default 16 min 1 max 593" in out
+    assert "option name ConsideredActions type spin default 8 min 1 max 593" in out
     for name, value, bounds in [("Simulations", "-1", "[0, 65536]"),
                                 ("Simulations", "65537", "[0, 65536]"),
                                 ("Simulations", "many", "[0, 65536]"),
@@ -329,7 +329,7 @@ def test_search_survives_nan_network_output(run_dir):
     session = Session(write=out.append, checkpoint=str(run_dir), clock=lambda: 0.0)
     session.analyse = network_analyse(policy.apply_fn, nan_params, temperature=0.0,
                                       obs_max_plies=policy.config.max_plies)
-    session.network = (policy.apply_fn, nan_params, policy.config.max_plies)
+    session.network = (policy.apply_fn, nan_params, policy.config.max_plies, 0.0)
     session.loaded = session.checkpoint
     _send(session, *SEARCH_SETOPTIONS, "position startpos moves 7g7f")
     for go in ("go nodes 16", "go nodes 8"):

@@ -1,0 +1,106 @@
+"""The attack relation's counts (``movegen.attack_counts``) and the static capture gains
+(``shogi.exchange``) against a square-by-square reference."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from keisei_jax import env, shogi
+from keisei_jax.shogi import exchange, movegen
+from keisei_jax.shogi import tables as T
+
+from .test_random_positions import _legal_positions
+
+
+def _stack(sfens):
+    states = [shogi.from_sfen(s) for s in sfens]
+    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+
+
+# (row, col) steps of each own piece type, forward = row - 1; slides marked by a second list.
+_GOLD = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, 0)]
+_DIAG = [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+_ORTHO = [(-1, 0), (0, -1), (0, 1), (1, 0)]
+_MOVES = {
+    T.PAWN: ([(-1, 0)], []), T.LANCE: ([], [(-1, 0)]), T.KNIGHT: ([(-2, -1), (-2, 1)], []),
+    T.SILVER: ([(-1, -1), (-1, 0), (-1, 1), (1, -1), (1, 1)], []), T.GOLD: (_GOLD, []),
+    T.BISHOP: ([], _DIAG), T.ROOK: ([], _ORTHO), T.KING: (_DIAG + _ORTHO, []),
+    T.PRO_PAWN: (_GOLD, []), T.PRO_LANCE: (_GOLD, []), T.PRO_KNIGHT: (_GOLD, []),
+    T.PRO_SILVER: (_GOLD, []), T.HORSE: (_ORTHO, _DIAG), T.DRAGON: (_DIAG, _ORTHO),
+}
+
+
+def _reference_attackers(board: np.ndarray) -> list[list[list[int]]]:
+    """[side][square]: the squares of that side's pieces attacking the square."""
+    attackers = [[[] for _ in range(81)] for _ in range(2)]
+    for sq, code in enumerate(board):
+        if code == 0:
+            continue
+        side, kind = (0, code) if code <= T.OPP else (1, code - T.OPP)
+        sign = -1 if side else 1  # the opponent moves down the canonical board
+        steps, slides = _MOVES[kind]
+        r, c = divmod(sq, 9)
+        for dr, dc in steps:
+            rr, cc = r + sign * dr, c + dc
+            if 0 <= rr < 9 and 0 <= cc < 9:
+                attackers[side][rr * 9 + cc].append(sq)
+        for dr, dc in slides:
+            rr, cc = r + sign * dr, c + dc
+            while 0 <= rr < 9 and 0 <= cc < 9:
+                attackers[side][rr * 9 + cc].append(sq)
+                if board[rr * 9 + cc]:
+                    break
+                rr, cc = rr + sign * dr, cc + dc
+    return attackers
+
+
+def test_attack_counts_match_a_square_by_square_reference():
+    states = _stack(_legal_positions(100, seed=22))
+    played = env.init_batch(30)
+    played, _ = env.random_rollout(played, jax.random.PRNGKey(2), 50)
+    boards = np.concatenate([np.asarray(states.board), np.asarray(played.board)])
+    counts = np.asarray(jax.jit(jax.vmap(movegen.attack_counts))(jnp.asarray(boards)))
+    for board, got in zip(boards, counts, strict=True):
+        attackers = _reference_attackers(board.astype(np.int32))
+        expected = [[len(a) for a in attackers[side]] for side in range(2)]
+        np.testing.assert_array_equal(got, expected)
+
+
+def _reference_gains(board: np.ndarray) -> list[float]:
+    attackers = _reference_attackers(board)
+    value = lambda code: T.PIECE_VALUE[code if code <= T.OPP else code - T.OPP]  # noqa: E731
+    gains = []
+    for side in range(2):
+        best = 0.0
+        for sq, code in enumerate(board):
+            theirs = code > T.OPP if side == 0 else 0 < code <= T.OPP
+            if not theirs or not attackers[side][sq]:
+                continue
+            cheapest = min(100 if (board[f] - 1) % T.OPP + 1 == T.KING else value(board[f])
+                           for f in attackers[side][sq])
+            take = value(code) - cheapest if attackers[1 - side][sq] else value(code)
+            best = max(best, take)
+        gains.append(best)
+    return gains
+
+
+def test_capture_gains_match_a_reference():
+    states = _stack(_legal_positions(100, seed=23))
+    played = env.init_batch(30)
+    played, _ = env.random_rollout(played, jax.random.PRNGKey(4), 60)
+    boards = np.concatenate([np.asarray(states.board), np.asarray(played.board)])
+    gains = np.asarray(jax.jit(jax.vmap(exchange.capture_gains))(jnp.asarray(boards)))
+    for board, got in zip(boards, gains, strict=True):
+        np.testing.assert_allclose(got, _reference_gains(board.astype(np.int32)))
+    assert (gains > 0).mean() > 0.3  # captures on offer are well represented
+
+
+@pytest.mark.parametrize(("sfen", "expected"), [
+    ("4k4/9/4p4/9/4R4/9/9/9/4K4 b - 1", (1, 0)),  # a free pawn
+    ("4k4/4g4/4p4/9/4R4/9/9/9/4K4 b - 1", (0, 0)),  # defended: the rook would be lost for it
+    ("4k4/9/4r4/9/4B4/9/9/9/4K4 w - 1", (8, 0)),  # White's rook takes the bishop
+])
+def test_capture_gains_by_hand(sfen, expected):
+    state = shogi.from_sfen(sfen)
+    np.testing.assert_allclose(np.asarray(exchange.capture_gains(state.board)), expected)

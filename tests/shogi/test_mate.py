@@ -1,0 +1,79 @@
+"""Mate in one (``shogi.mate``) against cshogi, on random positions with full hands (where drop
+mates are common)."""
+
+import functools
+
+import cshogi
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keisei_jax import shogi
+from keisei_jax.shogi import mate
+
+from .test_random_positions import _legal_positions
+
+_ALL = np.arange(shogi.NUM_ACTIONS, dtype=np.int32)
+
+
+@functools.cache
+def _finder(candidates: int):
+    def one(state, priority):
+        return mate.mate_in_one(state.board, state.hand, _ALL, state.legal_mask, priority,
+                                candidates=candidates)
+    return jax.jit(jax.vmap(one))
+
+
+def _stack(sfens):
+    states = [shogi.from_sfen(s) for s in sfens]
+    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+
+
+def _mating_moves(board: cshogi.Board) -> list[str]:
+    """cshogi, by brute force: the moves after which the opponent is checkmated."""
+    mates = []
+    for move in list(board.legal_moves):
+        board.push(move)
+        if board.is_check() and board.is_game_over():
+            mates.append(cshogi.move_to_usi(move))
+        board.pop()
+    return mates
+
+
+def test_mate_in_one_is_sound_and_finds_every_drop_mate():
+    sfens = _legal_positions(1200, seed=21)
+    states = _stack(sfens)
+    # every direct check tried (no position here has more than 256)
+    found, index = _finder(256)(states, jnp.zeros((len(sfens), shogi.NUM_ACTIONS)))
+    found, index = np.asarray(found), np.asarray(index)
+    drop_mates = 0
+    for i, sfen in enumerate(sfens):
+        board = cshogi.Board(sfen)
+        mates = _mating_moves(board)
+        if found[i]:
+            usi = shogi.action_to_usi(int(index[i]), int(board.turn))
+            assert usi in mates, (sfen, usi)
+        if any("*" in usi for usi in mates):  # a dropped piece always checks directly
+            drop_mates += 1
+            assert found[i], sfen
+    assert drop_mates >= 10 and found.sum() > drop_mates, (drop_mates, found.sum())
+
+
+def test_priority_orders_the_candidates():
+    # Bishop 1c to 2b checks; only promoted is it mate. With one candidate the priority
+    # decides which check is tried, so the mate is found exactly when it is the one tried.
+    sfen = "8k/9/8B/8N/9/9/9/9/4K4 b - 1"
+    board = cshogi.Board(sfen)
+    mates = _mating_moves(board)
+    state = _stack([sfen])
+    checks = np.asarray(jax.vmap(lambda s: mate.direct_checks(s.board, _ALL))(state))[0]
+    legal = np.asarray(state.legal_mask)[0]
+    usi = [shogi.action_to_usi(int(a), 0) for a in np.flatnonzero(checks & legal)]
+    assert mates and set(mates) < set(usi)  # mates among the direct checks, not all of them
+    for target in usi:
+        priority = np.zeros((1, shogi.NUM_ACTIONS), np.float32)
+        priority[0, shogi.usi_to_action(target, 0)] = 1.0
+        found, index = _finder(1)(state, jnp.asarray(priority))
+        assert bool(found[0]) == (target in mates), target
+        if target in mates:
+            assert shogi.action_to_usi(int(index[0]), 0) == target
