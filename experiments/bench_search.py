@@ -55,7 +55,7 @@ def _flat(params, obs):
 
 def measure(*, lanes: int, simulations: int, preset: str = "small", num_slots: int =
             search.MAX_LEGAL_MOVES, considered: int = 16, repeats: int = 3,
-            dtype: str = "float32") -> dict:
+            dtype: str = "float32", mate_candidates: int = search.MATE_CANDIDATES) -> dict:
     """One search configuration: ``sims_per_sec``, ``moves_per_sec``, ``network_share``,
     ``ms_per_move_batch``, ``compile_s`` and ``temp_mb`` (XLA's temporary buffers)."""
     model = models.make_model(dataclasses.replace(models.PRESETS[preset], dtype=dtype))
@@ -64,7 +64,7 @@ def measure(*, lanes: int, simulations: int, preset: str = "small", num_slots: i
     state = _positions(lanes)
     key = jax.random.PRNGKey(0)
     kwargs = dict(num_simulations=simulations, max_num_considered_actions=considered,
-                  num_slots=num_slots)
+                  num_slots=num_slots, mate_candidates=mate_candidates)
     real = jax.jit(functools.partial(search.search, apply_fn=apply_fn, **kwargs))
     flat = jax.jit(functools.partial(search.search, apply_fn=_flat, params=None, **kwargs))
     t_real, compile_s = _time(lambda s, k: real(params=params, state=s, key=k), state, key,
@@ -104,22 +104,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="two small rows")
     parser.add_argument("--preset", default="small", choices=sorted(models.PRESETS))
     args = parser.parse_args(argv)
+    mate = search.MATE_CANDIDATES
     if args.quick:
-        rows = [(4, 8, search.MAX_LEGAL_MOVES), (4, 8, shogi.NUM_ACTIONS)]
+        rows = [(4, 8, search.MAX_LEGAL_MOVES, mate), (4, 8, shogi.NUM_ACTIONS, mate)]
         train_rows = [(8, 2, 4)]
     else:
-        rows = [(lanes, sims, search.MAX_LEGAL_MOVES)
+        rows = [(lanes, sims, search.MAX_LEGAL_MOVES, mate)
                 for lanes in (1, 16, 64) for sims in (16, 64)]
-        rows += [(16, 32, search.MAX_LEGAL_MOVES), (16, 32, shogi.NUM_ACTIONS)]
+        # the mate-in-one detector's cost: the same searches without it
+        rows += [(1, 64, search.MAX_LEGAL_MOVES, 0), (64, 16, search.MAX_LEGAL_MOVES, 0)]
+        rows += [(16, 32, search.MAX_LEGAL_MOVES, mate), (16, 32, shogi.NUM_ACTIONS, mate)]
         train_rows = [(64, 8, 16)]
     print(f"device: {jax.devices()[0].device_kind} ({jax.devices()[0].platform}), "
           f"jax {jax.__version__}, preset {args.preset}")
-    print("| lanes | simulations | slots | sims/s | moves/s | ms per batch move | network "
-          "| temp MB | compile s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for lanes, sims, slots in rows:
-        r = measure(lanes=lanes, simulations=sims, preset=args.preset, num_slots=slots)
-        print(f"| {lanes} | {sims} | {slots:,} | {r['sims_per_sec']:,.0f} | "
+    print("| lanes | simulations | slots | mate checks | sims/s | moves/s | ms per batch move "
+          "| network | temp MB | compile s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for lanes, sims, slots, mate_checks in rows:
+        r = measure(lanes=lanes, simulations=sims, preset=args.preset, num_slots=slots,
+                    mate_candidates=mate_checks)
+        print(f"| {lanes} | {sims} | {slots:,} | {mate_checks} | {r['sims_per_sec']:,.0f} | "
               f"{r['moves_per_sec']:,.1f} | {r['ms_per_move_batch']:,.0f} | "
               f"{100 * r['network_share']:.0f}% | {r['temp_mb']:,.1f} | "
               f"{r['compile_s']:.1f} |", flush=True)
