@@ -1,5 +1,7 @@
-"""Mate in one for one canonical position: the greedy baseline's first choice and the search's
-knowledge at every node (a side that can mate at once has won, whatever its network thinks).
+"""Short forced mates for one canonical position: mate in one (the greedy baseline's first choice
+and the search's knowledge at every node: a side that can mate at once has won, whatever its
+network thinks) and mate in three (the search's check of its root and of the replies to its
+candidate moves).
 
 The functions take a list of candidate actions (all 13,527, or the search's legal-move slots),
 so their cost follows the list's length. Only direct checks are tried (the moved piece attacks
@@ -18,6 +20,7 @@ import numpy as np
 from keisei_jax.shogi import movegen
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.game import apply_move
+from keisei_jax.shogi.state import unpack_legal_bits
 
 # Material of a captured piece (``tables.PIECE_VALUE``), by the opponent's piece code (the
 # captures the mover can make); 0 for the mover's own codes.
@@ -28,6 +31,37 @@ _ACTION_IS_DROP = T.ACTION_FROM < 0
 # Code of the piece an action puts on its destination, given the code it moves (drops: slot + 1).
 _DROP_CODE = np.maximum(T.ACTION_DROP_SLOT, 0).astype(np.int32) + 1
 _STEP_BITS = np.int32(T.STEP_MASK)  # one-step and knight moves: no path to clear
+_ALL_ACTIONS = np.arange(T.NUM_ACTIONS, dtype=np.int32)
+_KING_DISTANCE = np.maximum(np.abs(T.ROW[:, None] - T.ROW[None, :]),
+                            np.abs(T.COL[:, None] - T.COL[None, :]))
+
+
+def _near_king_actions() -> np.ndarray:
+    """int32[81, M]: by the opponent's king square, the actions (padded with -1) that land next
+    to it or a knight's jump from it, by a drop or a move some piece can make: the checks a
+    mate in three's last move is looked for among (1/18 of all actions)."""
+    to, frm = T.ACTION_TO, T.ACTION_FROM
+    geometric = (frm < 0) | (T.MOVE_BITS[np.maximum(frm, 0), to] != 0)
+    rows = []
+    for king in range(81):
+        near = ((_KING_DISTANCE[king] == 1)
+                | ((T.ROW == T.ROW[king] + 2) & (np.abs(T.COL - T.COL[king]) == 1)))
+        rows.append(np.flatnonzero(near[to] & geometric))
+    table = np.full((81, max(len(r) for r in rows)), -1, np.int32)
+    for king, r in enumerate(rows):
+        table[king, :len(r)] = r
+    return table
+
+
+_NEAR_KING_ACTIONS = _near_king_actions()
+# Legal replies to a check listed for a mate in three; a check with more is not searched (most
+# checks have a handful: king steps, captures of the checker, interpositions).
+EVASIONS = 16
+# Direct checks whose replies are counted for a mate in three (one move generation each); the
+# ``candidates`` with fewest replies are followed.
+FIRST_CHECKS = 32
+# Checks tried for the last move of a mate in three (after each reply).
+LAST_CANDIDATES = 8
 
 
 def capture_values(board: jax.Array, actions: jax.Array) -> jax.Array:
@@ -78,3 +112,85 @@ def mate_in_one(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: ja
 
     is_mate = jax.vmap(mates)(jnp.asarray(actions)[tried]) & (score > 0)
     return jnp.any(is_mate), tried[jnp.argmax(is_mate)].astype(jnp.int32)
+
+
+def contact_priority(board: jax.Array, actions: jax.Array) -> jax.Array:
+    """float32[S]: 1 for those of ``actions`` int32[S] that land next to the opponent's king on
+    ``board`` int8[81] (the checks that mate most often), else 0: a ``priority`` without a
+    network."""
+    king = jnp.argmax(board == T.KING + T.OPP)
+    return (jnp.asarray(_KING_DISTANCE)[king, jnp.asarray(_ACTION_TO)[actions]] <= 1
+            ).astype(jnp.float32)
+
+
+def _has_mate_in_one(board: jax.Array, hand: jax.Array, *, candidates: int) -> jax.Array:
+    """bool[]: the side to move mates in one among its ``candidates`` best direct checks that
+    land next to the opponent's king or a knight's jump from it (contact checks first)."""
+    legal_bits, _ = movegen.legal_moves(board, hand)
+    listed = jnp.asarray(_NEAR_KING_ACTIONS)[jnp.argmax(board == T.KING + T.OPP)]
+    actions = jnp.maximum(listed, 0)
+    valid = (listed >= 0) & unpack_legal_bits(legal_bits)[actions]
+    found, _ = mate_in_one(board, hand, actions, valid, contact_priority(board, actions),
+                           candidates=candidates)
+    return found
+
+
+def mate_in_three(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: jax.Array,
+                  priority: jax.Array, *, candidates: int, evasions: int = EVASIONS,
+                  last_candidates: int = LAST_CANDIDATES) -> tuple[jax.Array, jax.Array]:
+    """A check of the side to move after which every reply allows a mate in one (a mate in
+    three, or in one when the check has no reply), if one is among its best direct checks.
+
+    Sound, not complete: a found mate is forced (every legal reply is answered by a legal mate,
+    pawn-drop mates excluded), but only the ``candidates`` of the ``FIRST_CHECKS`` best direct
+    checks with fewest replies are followed as the first move and ``last_candidates`` are tried
+    as the last (among the checks next to the king or a knight's jump from it, contact checks
+    first: a mate from afar is not seen there), and a check with more than ``evasions`` legal
+    replies is not followed. Counting the replies costs ``FIRST_CHECKS`` move generations, a
+    followed check ``evasions * (1 + last_candidates)``.
+
+    Args: as ``mate_in_one``, and ``evasions``, ``last_candidates`` as above.
+    Returns:
+      found: bool[] a mate in three (or one) was found.
+      index: int32[] the first check's index into ``actions`` (undefined when not found).
+    """
+    score = jnp.where(valid & direct_checks(board, actions), 1.0 + priority, -1.0)
+    score, tried = jax.lax.top_k(score, min(FIRST_CHECKS, actions.shape[-1]))
+
+    def replies(action):
+        reply_board, reply_hand = apply_move(board, hand, action)
+        legal_bits, in_check = movegen.legal_moves(reply_board, reply_hand)
+        legal = unpack_legal_bits(legal_bits)
+        return reply_board, reply_hand, legal, jnp.sum(legal), in_check
+
+    reply_board, reply_hand, legal, count, in_check = jax.vmap(replies)(
+        jnp.asarray(actions)[tried])
+    # Fewest replies first (a proof-number search's order): one move generation each tells.
+    followed = (score > 0) & in_check & (count <= evasions)
+    _, pick = jax.lax.top_k(jnp.where(followed, -count, -(1 << 30)), min(candidates, tried.size))
+
+    def forces_mate(board1, hand1, legal1, count1):
+        moves = jnp.nonzero(legal1, size=evasions, fill_value=0)[0].astype(jnp.int32)
+
+        def answered(reply):
+            return _has_mate_in_one(*apply_move(board1, hand1, reply),
+                                    candidates=last_candidates)
+
+        return jnp.all(jax.vmap(answered)(moves) | (jnp.arange(evasions) >= count1))
+
+    forced = jax.vmap(forces_mate)(reply_board[pick], reply_hand[pick], legal[pick],
+                                   count[pick]) & followed[pick]
+    return jnp.any(forced), tried[pick[jnp.argmax(forced)]].astype(jnp.int32)
+
+
+def mated_in_three(board: jax.Array, hand: jax.Array, *, candidates: int,
+                   evasions: int = EVASIONS, last_candidates: int = LAST_CANDIDATES
+                   ) -> jax.Array:
+    """bool[]: the side to move of the canonical position ``board`` int8[81], ``hand``
+    int8[2, 7] can mate in three (or one) by ``mate_in_three`` over all its legal moves, contact
+    checks first; the search asks it of the opponent after each of its candidate moves."""
+    legal_bits, _ = movegen.legal_moves(board, hand)
+    found, _ = mate_in_three(board, hand, _ALL_ACTIONS, unpack_legal_bits(legal_bits),
+                             contact_priority(board, _ALL_ACTIONS), candidates=candidates,
+                             evasions=evasions, last_candidates=last_candidates)
+    return found
