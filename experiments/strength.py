@@ -31,6 +31,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--opponent", action="append", required=True, metavar="SPEC:GAMES")
     parser.add_argument("--simulations", type=int, default=0)
     parser.add_argument("--gumbel-scale", type=float, default=0.0)
+    parser.add_argument("--mate-threat-moves", type=int, default=None,
+                        help="as evaluate.py takes it (default: the search player's)")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--max-plies", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             "--max-plies", str(args.max_plies), "--simulations", str(args.simulations),
             "--gumbel-scale", str(args.gumbel_scale), "--temperature", str(args.temperature),
             "--seed", str(args.seed), "--out", str(out),
+            *([] if args.mate_threat_moves is None
+              else ["--mate-threat-moves", str(args.mate_threat_moves)]),
         ])
         if code:
             return code

@@ -25,6 +25,8 @@ class SearchAct:
     (games against a deterministic opponent then differ). obs_max_plies: the ply cap the
     network was trained with, for its progress plane (None: the game's own cap).
     mate_candidates: checks tried for a mate in one at every node (0: none).
+    mate_threat_moves: the root's most probable moves checked for a mate in three of the
+    reply, and the root for its own (``search.search``; 0: none).
     material_coef: value of a pawn of material won along a line, added to the tree's edges (the
     shaping its network's value was trained with; 0: the game result and the network only).
     """
@@ -36,6 +38,7 @@ class SearchAct:
     obs_max_plies: int | None = None
     mate_candidates: int = search.MATE_CANDIDATES
     material_coef: float = 0.0
+    mate_threat_moves: int = 0
 
     def __call__(self, params, state: State, key: jax.Array) -> jax.Array:
         return search.search(
@@ -44,6 +47,7 @@ class SearchAct:
             max_num_considered_actions=self.considered_actions,
             gumbel_scale=self.gumbel_scale, obs_max_plies=self.obs_max_plies,
             mate_candidates=self.mate_candidates, shaping_coef=self.material_coef,
+            mate_threat_moves=self.mate_threat_moves,
         ).action
 
 
@@ -52,6 +56,7 @@ def search_player(
     considered_actions: int = search.CONSIDERED_ACTIONS,
     gumbel_scale: float = 0.0, obs_max_plies: int | None = None, name: str = "search",
     mate_candidates: int = search.MATE_CANDIDATES, material_coef: float = 0.0,
+    mate_threat_moves: int = 0,
 ) -> Player:
     """A network searched with ``num_simulations`` (>= 1) simulations per move."""
     if num_simulations < 1:
@@ -64,6 +69,9 @@ def search_player(
         raise ValueError(f"mate_candidates must be >= 0, got {mate_candidates!r}")
     if not material_coef >= 0:
         raise ValueError(f"material_coef must be >= 0, got {material_coef!r}")
+    if mate_threat_moves < 0:
+        raise ValueError(f"mate_threat_moves must be >= 0, got {mate_threat_moves!r}")
     act = SearchAct(apply_fn, int(num_simulations), int(considered_actions),
-                    float(gumbel_scale), obs_max_plies, int(mate_candidates), float(material_coef))
+                    float(gumbel_scale), obs_max_plies, int(mate_candidates), float(material_coef),
+                    int(mate_threat_moves))
     return Player(act, params, name)

@@ -90,6 +90,9 @@ def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
     assert steady.play_material_coef == pytest.approx(0.03)
     act = steady.player(simulations=4).act
     assert act.material_coef == pytest.approx(0.03) and act.considered_actions == 8
+    # players check the root's moves for a mate in three of the reply unless told not to
+    assert act.mate_threat_moves == 8
+    assert steady.player(simulations=4, mate_threat_moves=0).act.mate_threat_moves == 0
     assert steady.player(simulations=4, material_coef=0.0).act.material_coef == 0.0
     early = dataclasses.replace(policy, step=1, config=dataclasses.replace(
         tiny_cfg, material_shaping=0.02, shaping_anneal_frac=0.5, total_iterations=4))
@@ -97,3 +100,6 @@ def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
     with pytest.raises(ValueError, match="material_coef"):
         ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
                                        material_coef=-1.0)
+    with pytest.raises(ValueError, match="mate_threat_moves"):
+        ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
+                                       mate_threat_moves=-1)

@@ -235,3 +235,68 @@ def test_search_does_not_allow_a_mate_in_one():
         chosen[candidates] = shogi.action_to_usi(int(out.action[0]), 0)
     assert not allows_mate(chosen[search.MATE_CANDIDATES]), chosen
     assert allows_mate(chosen[0]), chosen  # without the detector this position is lost
+
+
+def _preferring(moves: list[str], colour: int):
+    """A prior that puts ``moves`` (USI) first: uniform logits, +50 on those moves."""
+    actions = jnp.array([shogi.usi_to_action(m, colour) for m in moves])
+
+    def apply_fn(params, obs):
+        del params
+        b = obs.shape[0]
+        return (jnp.zeros((b, _A), jnp.float32).at[:, actions].set(50.0),
+                jnp.zeros((b,), jnp.float32))
+    return apply_fn
+
+
+def _one_look(apply_fn, threat_moves: int):
+    """One simulation, one candidate: the root plays its most probable move still allowed."""
+    return jax.jit(functools.partial(
+        search.search, apply_fn=apply_fn, params=None, num_simulations=1,
+        max_num_considered_actions=1, mate_threat_moves=threat_moves))
+
+
+@pytest.mark.parametrize("colour", ["black", "white"])
+def test_root_mate_in_three_is_played_with_one_simulation(colour):
+    sfens = MATE_IN_3 if colour == "black" else [_mirror(s) for s in MATE_IN_3]
+    state = _batch(sfens)
+    for threat_moves in (0, search.MATE_THREAT_MOVES):
+        out = _one_look(_flat, threat_moves)(state=state, key=jax.random.PRNGKey(0))
+        mates = [_mates_in_3(sfen, shogi.action_to_usi(int(out.action[i]), int(colour == "white")))
+                 for i, sfen in enumerate(sfens)]
+        if threat_moves:  # the forced mate is played, a certain win and the whole target
+            assert all(mates), mates
+            np.testing.assert_array_equal(np.asarray(out.root_value), 1.0)
+            assert np.all(np.asarray(out.action_weights).max(-1) == 1.0)
+        else:  # a flat prior's first move after one simulation mates in neither
+            assert not any(mates), mates
+
+
+# White to move (from a game of the az checkpoint); 4 of its 20 moves allow Black a mate in
+# three but none a mate in one, 16 allow neither (checked with cshogi below).
+MATE_IN_THREE_THREAT = ("1nrk1+PB1+P/ls6P/2pnp3L/pp3p1p1/3p4p/nP2PP3/P1P3P2/LB7/LNSG1K1G1 w "
+                        "R2G2SP 86")
+
+
+def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
+    board = cshogi.Board(MATE_IN_THREE_THREAT)
+    losing = []
+    for move in list(board.legal_moves):
+        board.push(move)
+        assert not board.mate_move_in_1ply()
+        if board.mate_move(3):
+            losing.append(cshogi.move_to_usi(move))
+        board.pop()
+    assert sorted(losing) == ["6a5b", "6a6b", "7a7b", "8b8c"]
+    # After 8b8c, G*5a 6a7b the mate is R*5b, two squares off the king: the last move of a mate
+    # in three is looked for among contact and knight checks only, so that one is not seen.
+    losing.remove("8b8c")
+    state = _batch([MATE_IN_THREE_THREAT])
+    chosen = {}
+    for threat_moves in (0, 20):  # the prior puts the three first; 20: every move checked
+        out = _one_look(_preferring(losing, 1), threat_moves)(state=state,
+                                                              key=jax.random.PRNGKey(0))
+        chosen[threat_moves] = shogi.action_to_usi(int(out.action[0]), 1)
+        assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[0], state),
+                                   out.action[0]))
+    assert chosen[0] in losing and chosen[20] not in losing + ["8b8c"], chosen
