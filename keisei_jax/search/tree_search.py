@@ -24,12 +24,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import mctx
-import numpy as np
 
 from keisei_jax import env, shogi
 from keisei_jax.shaping import shaped_reward
 from keisei_jax.shogi import mate
-from keisei_jax.shogi import tables as shogi_tables
 from keisei_jax.shogi.game import apply_move
 from keisei_jax.shogi.movegen import word_bit_to_action
 from keisei_jax.shogi.state import State
@@ -38,9 +36,6 @@ from keisei_jax.shogi.state import State
 MAX_LEGAL_MOVES = 593
 _INVALID_LOGIT = -1e9  # finite: an all-invalid node (a finished game) still has a defined softmax
 _MATE_LOGIT_BONUS = 30.0  # a mating move's logit above the node's best: all the prior's mass
-_ACTION_TO = shogi_tables.ACTION_TO.astype(np.int32)
-_KING_DISTANCE = np.maximum(np.abs(shogi_tables.ROW[:, None] - shogi_tables.ROW[None, :]),
-                            np.abs(shogi_tables.COL[:, None] - shogi_tables.COL[None, :]))
 # Checks tried per node for a mate in one (each costs one move generation).
 MATE_CANDIDATES = 8
 # In play, the root's most probable moves checked for a mate in three of the reply.
@@ -157,11 +152,8 @@ def _evaluate(apply_fn: ApplyFn, params: Any, state: State, obs_max_plies: int |
 
 def _mate_slot(board, hand, actions, valid, probs, *, candidates):
     """Mate in one among one position's slots: contact checks first, then the likelier."""
-    to = jnp.asarray(_ACTION_TO)[actions]
-    king = jnp.argmax(board == shogi_tables.KING + shogi_tables.OPP)
-    contact = jnp.asarray(_KING_DISTANCE)[king, to] <= 1
-    return mate.mate_in_one(board, hand, actions, valid, probs + contact.astype(jnp.float32),
-                            candidates=candidates)
+    return mate.mate_in_one(board, hand, actions, valid,
+                            probs + mate.contact_priority(board, actions), candidates=candidates)
 
 
 def _root_mates_in_three(node: Node, prior, valid, mate_slot, *, moves: int, candidates: int):
