@@ -88,6 +88,13 @@ def direct_checks(board: jax.Array, actions: jax.Array) -> jax.Array:
     return ((reach & _STEP_BITS) != 0) | (((reach & ~_STEP_BITS) != 0) & path_clear)
 
 
+def _best_checks(board, actions, valid, priority, k: int) -> tuple[jax.Array, jax.Array]:
+    """(score float32[k], index int32[k]) of the ``k`` legal direct checks among ``actions`` of
+    highest ``priority`` (ties: lowest index); a score <= 0 marks a slot with no check left."""
+    score = jnp.where(valid & direct_checks(board, actions), 1.0 + priority, -1.0)
+    return jax.lax.top_k(score, min(k, actions.shape[-1]))
+
+
 def mate_in_one(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: jax.Array,
                 priority: jax.Array, *, candidates: int) -> tuple[jax.Array, jax.Array]:
     """A mating move of the side to move, if one is among its best direct checks.
@@ -102,8 +109,7 @@ def mate_in_one(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: ja
       found: bool[] a mate in one was found.
       index: int32[] the mating move's index into ``actions`` (undefined when not found).
     """
-    score = jnp.where(valid & direct_checks(board, actions), 1.0 + priority, -1.0)
-    score, tried = jax.lax.top_k(score, min(candidates, actions.shape[-1]))
+    score, tried = _best_checks(board, actions, valid, priority, candidates)
 
     def mates(action):
         next_board, next_hand = apply_move(board, hand, action)
@@ -154,8 +160,7 @@ def mate_in_three(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: 
       found: bool[] a mate in three (or one) was found.
       index: int32[] the first check's index into ``actions`` (undefined when not found).
     """
-    score = jnp.where(valid & direct_checks(board, actions), 1.0 + priority, -1.0)
-    score, tried = jax.lax.top_k(score, min(FIRST_CHECKS, actions.shape[-1]))
+    score, tried = _best_checks(board, actions, valid, priority, FIRST_CHECKS)
 
     def replies(action):
         reply_board, reply_hand = apply_move(board, hand, action)

@@ -11,6 +11,7 @@ import pytest
 
 from keisei_jax import env, search, shogi
 from keisei_jax.models.action_prior import WEIGHT_SCALE, ActionPrior
+from tests.shogi import oracle
 
 _A = shogi.NUM_ACTIONS
 
@@ -62,22 +63,6 @@ MATE_IN_3 = [
 ]
 
 
-def _mates_in_3(sfen: str, usi: str) -> bool:
-    """cshogi: ``usi`` leaves the opponent no legal move (a loss for it, checked or not), or
-    every reply allows a mate in one."""
-    board = cshogi.Board(sfen)
-    board.push_usi(usi)
-    if board.is_game_over():
-        return True
-    for reply in list(board.legal_moves):
-        board.push(reply)
-        mate = board.mate_move_in_1ply()
-        board.pop()
-        if not mate:
-            return False
-    return True
-
-
 def test_legal_slots_match_cshogi_on_random_positions():
     state = env.init_batch(16)
     state, _ = env.random_rollout(state, jax.random.PRNGKey(3), 40)
@@ -117,7 +102,7 @@ def test_mate_in_one_and_three_are_found(colour):
     out = _searcher(48, 4, hint=True)(state=_batch(sfens), key=jax.random.PRNGKey(0))
     for i, sfen in enumerate(sfens):
         usi = shogi.action_to_usi(int(out.action[i]), 0 if colour == "black" else 1)
-        assert _mates_in_3(sfen, usi), (sfen, usi)
+        assert oracle.wins_within_three(sfen, usi), (sfen, usi)
         if i < len(MATE_IN_1):
             board = cshogi.Board(sfen)
             board.push_usi(usi)
@@ -262,8 +247,9 @@ def test_root_mate_in_three_is_played_with_one_simulation(colour):
     state = _batch(sfens)
     for threat_moves in (0, search.MATE_THREAT_MOVES):
         out = _one_look(_flat, threat_moves)(state=state, key=jax.random.PRNGKey(0))
-        mates = [_mates_in_3(sfen, shogi.action_to_usi(int(out.action[i]), int(colour == "white")))
-                 for i, sfen in enumerate(sfens)]
+        mates = [oracle.wins_within_three(
+            sfen, shogi.action_to_usi(int(out.action[i]), int(colour == "white")))
+            for i, sfen in enumerate(sfens)]
         if threat_moves:  # the forced mate is played, a certain win and the whole target
             assert all(mates), mates
             np.testing.assert_array_equal(np.asarray(out.root_value), 1.0)

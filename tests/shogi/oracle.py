@@ -113,3 +113,19 @@ def run_lockstep(num_positions: int, lanes: int, seed: int, max_plies: int = 512
             styles[i] = STYLES[(STYLES.index(styles[i]) + 1) % len(STYLES)]
         state = _reset(state, jnp.asarray(reset), start)
     return compared, mismatches, endings
+
+
+def wins_within_three(sfen: str, usi: str) -> bool:
+    """cshogi: after ``usi`` the opponent has no legal move (a loss for it, checked or not), or
+    every reply allows a mate in one."""
+    board = cshogi.Board(sfen)
+    board.push_usi(usi)
+    if board.is_game_over():
+        return True
+    for reply in list(board.legal_moves):
+        board.push(reply)
+        mate = board.mate_move_in_1ply()
+        board.pop()
+        if not mate:
+            return False
+    return True
