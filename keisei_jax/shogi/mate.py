@@ -8,7 +8,8 @@ so their cost follows the list's length. Only direct checks are tried (the moved
 the king from its destination, by a step or along a line that is empty once the piece has left
 its square); each costs one move generation, so at most ``candidates`` of them are tried, best
 ``priority`` first. Discovered checks are not searched. Pawn-drop mate is never found: it is not
-a legal move.
+a legal move. Positions carry no history or ply count here, so a mate that the ply cap would cut
+(a draw) is still reported.
 """
 
 from __future__ import annotations
