@@ -23,6 +23,7 @@ import numpy as np
 
 from keisei_jax.shogi import exchange
 from keisei_jax.shogi import tables as T
+from keisei_jax.shogi.observation import board_codes
 
 # Opponent planes 14..27 of the observation are types P L N S G B R K, +P +L +N +S +B +R (1..14).
 _OPP_PLANE_VALUE = T.PIECE_VALUE[1:].astype(np.float32) / 10.0
@@ -57,7 +58,6 @@ class ActionPrior(nn.Module):
         return per_action + w[1] * jnp.asarray(_PROMOTE) + w[2] * jnp.asarray(_DROP)
 
 
-_CODES = np.arange(1, 29, dtype=np.float32)  # observation planes 0..27 hold codes 1..28
 _HAND_VALUE = np.array([1, 3, 4, 5, 6, 8, 10], np.float32) / 10.0  # hand planes P L N S G B R
 
 
@@ -89,7 +89,5 @@ class ThreatPrior(nn.Module):
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         w = WEIGHT_SCALE * self.param("weights", nn.initializers.zeros, (2,))
-        b = obs.shape[0]
-        code = obs[..., :28].reshape(b, 81, 28).astype(jnp.float32) @ jnp.asarray(_CODES)
-        gains = jax.vmap(exchange.capture_gains)(code.astype(jnp.int32)) / 10.0  # [B, 2]
+        gains = jax.vmap(exchange.capture_gains)(board_codes(obs)) / 10.0  # [B, 2]
         return gains @ w

@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from keisei_jax.shogi import movegen
+from keisei_jax.shogi.observation import board_codes
 
 # Each side's count as thresholds >= 1, >= 2, >= 3 (a square held, contested, overloaded).
 THRESHOLDS = (1, 2, 3)
 NUM_ATTACK_PLANES = 2 * len(THRESHOLDS)
-_CODES = np.arange(1, 29, dtype=np.float32)  # observation planes 0..27 hold codes 1..28
 
 
 def attack_planes(obs: jax.Array) -> jax.Array:
     """obs float32[B, 9, 9, 46] -> float32[B, 9, 9, 6]: side to move's attackers of each square
     >= 1, >= 2, >= 3, then the opponent's."""
     b = obs.shape[0]
-    code = (obs[..., :28].reshape(b, 81, 28).astype(jnp.float32) @ _CODES).astype(jnp.int32)
-    counts = jax.vmap(movegen.attack_counts)(code)  # [B, 2, 81]
+    counts = jax.vmap(movegen.attack_counts)(board_codes(obs))  # [B, 2, 81]
     planes = counts[:, :, None, :] >= jnp.asarray(THRESHOLDS)[None, None, :, None]
     return planes.reshape(b, NUM_ATTACK_PLANES, 9, 9).transpose(0, 2, 3, 1).astype(obs.dtype)

@@ -42,3 +42,10 @@ def observe(state: State) -> jax.Array:
     scalars = jnp.concatenate([hands, current, progress, repetition, check], axis=-1)  # [..., 18]
     scalars = jnp.broadcast_to(scalars[..., None, None, :], (*board.shape[:-1], 9, 9, 18))
     return jnp.concatenate([pieces, scalars], axis=-1)
+
+
+def board_codes(obs: jax.Array) -> jax.Array:
+    """int32[..., 81]: the canonical board codes that ``observe`` put in piece planes 0-27 of
+    ``obs`` float[..., 9, 9, 46] (what a model option computes rules features from)."""
+    planes = obs[..., :28].reshape(*obs.shape[:-3], 81, 28).astype(jnp.float32)
+    return (planes @ jnp.asarray(_CODES, jnp.float32)).astype(jnp.int32)

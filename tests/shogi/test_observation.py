@@ -41,3 +41,16 @@ def test_batched_observation():
 
     obs = shogi.observe(env.init_batch(3))
     assert obs.shape == (3, 9, 9, 46)
+
+
+def test_board_codes_invert_the_piece_planes():
+    from keisei_jax import env
+    from keisei_jax.shogi.observation import board_codes
+
+    state = env.init_batch(8)
+    state, _ = env.random_rollout(state, jax.random.PRNGKey(7), 30)
+    np.testing.assert_array_equal(np.asarray(board_codes(shogi.observe(state))),
+                                  np.asarray(state.board))
+    one = shogi.init()  # and with no batch axis
+    np.testing.assert_array_equal(np.asarray(board_codes(shogi.observe(one))),
+                                  np.asarray(one.board))
