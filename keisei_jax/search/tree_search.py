@@ -229,6 +229,7 @@ def search(
     shaping = not (isinstance(shaping_coef, (int, float)) and shaping_coef == 0)
     root_node, root_prior, root_value, root_valid, root_mate = _evaluate(
         apply_fn, params, state, obs_max_plies, num_slots, mate_candidates)
+    num_legal = root_valid.sum(-1).astype(jnp.int32)  # before any move is taken out below
     if mate_threat_moves > 0:
         root_valid, root_mate = jax.vmap(functools.partial(
             _root_mates_in_three, moves=min(mate_threat_moves, num_slots),
@@ -274,7 +275,7 @@ def search(
         action=action,
         slot=slot,
         actions=root_node.actions,
-        num_legal=root_valid.sum(-1).astype(jnp.int32),
+        num_legal=num_legal,
         action_weights=weights,
         visit_counts=tree.children_visits[:, tree.ROOT_INDEX].astype(jnp.int32),
         root_value=jnp.where(mates, 1.0, tree.node_values[:, tree.ROOT_INDEX]),

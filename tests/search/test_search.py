@@ -283,6 +283,7 @@ def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
         out = _one_look(_preferring(losing, 1), threat_moves)(state=state,
                                                               key=jax.random.PRNGKey(0))
         chosen[threat_moves] = shogi.action_to_usi(int(out.action[0]), 1)
+        assert int(out.num_legal[0]) == 20  # the slots listed, whatever the search takes out
         assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[0], state),
                                    out.action[0]))
     assert chosen[0] in losing and chosen[20] not in losing + ["8b8c"], chosen
