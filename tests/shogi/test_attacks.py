@@ -55,11 +55,16 @@ def _reference_attackers(board: np.ndarray) -> list[list[list[int]]]:
     return attackers
 
 
+def _boards(seed: int, plies: int) -> np.ndarray:
+    """int8[130, 81]: 100 random legal positions (full hands, many checks) and 30 positions
+    after ``plies`` random plies from the start."""
+    states = _stack(_legal_positions(100, seed=seed))
+    played, _ = env.random_rollout(env.init_batch(30), jax.random.PRNGKey(seed), plies)
+    return np.concatenate([np.asarray(states.board), np.asarray(played.board)])
+
+
 def test_attack_counts_match_a_square_by_square_reference():
-    states = _stack(_legal_positions(100, seed=22))
-    played = env.init_batch(30)
-    played, _ = env.random_rollout(played, jax.random.PRNGKey(2), 50)
-    boards = np.concatenate([np.asarray(states.board), np.asarray(played.board)])
+    boards = _boards(22, 50)
     counts = np.asarray(jax.jit(jax.vmap(movegen.attack_counts))(jnp.asarray(boards)))
     for board, got in zip(boards, counts, strict=True):
         attackers = _reference_attackers(board.astype(np.int32))
@@ -86,10 +91,7 @@ def _reference_gains(board: np.ndarray) -> list[float]:
 
 
 def test_capture_gains_match_a_reference():
-    states = _stack(_legal_positions(100, seed=23))
-    played = env.init_batch(30)
-    played, _ = env.random_rollout(played, jax.random.PRNGKey(4), 60)
-    boards = np.concatenate([np.asarray(states.board), np.asarray(played.board)])
+    boards = _boards(23, 60)
     gains = np.asarray(jax.jit(jax.vmap(exchange.capture_gains))(jnp.asarray(boards)))
     for board, got in zip(boards, gains, strict=True):
         np.testing.assert_allclose(got, _reference_gains(board.astype(np.int32)))
