@@ -8,7 +8,7 @@ from typing import Any
 
 import jax
 
-from keisei_jax import models
+from keisei_jax import models, search
 from keisei_jax.eval.arena import evaluate_vs
 from keisei_jax.eval.players import Player, greedy_player, network_player, random_player
 from keisei_jax.eval.results import match_record
@@ -18,7 +18,8 @@ from keisei_jax.eval.search_player import search_player
 def evaluate_training(
     model: Any, params: Any, earlier_params: Any | None, key: jax.Array, *,
     random_games: int, ladder_games: int, max_plies: int = 512, temperature: float = 0.0,
-    simulations: int = 0, considered_actions: int = 8, mate_candidates: int = 8,
+    simulations: int = 0, considered_actions: int = search.CONSIDERED_ACTIONS,
+    mate_candidates: int = search.MATE_CANDIDATES,
     material_coef: float = 0.0,
 ) -> dict[str, float]:
     """``eval/random/*`` (``random_games`` games), ``eval/greedy/*`` and, when
