@@ -55,14 +55,17 @@ def _near_king_actions() -> np.ndarray:
 
 
 _NEAR_KING_ACTIONS = _near_king_actions()
-# Legal replies to a check listed for a mate in three; a check with more is not searched (most
-# checks have a handful: king steps, captures of the checker, interpositions).
-EVASIONS = 16
-# Direct checks whose replies are counted for a mate in three (one move generation each); the
-# ``candidates`` with fewest replies are followed.
+# Mate in three: of the ``FIRST_CHECKS`` best direct checks (one move generation each counts
+# its replies), the ``THREE_CANDIDATES`` with fewest replies are followed; a check with more
+# than ``EVASIONS`` replies is not (most have a handful: king steps, captures of the checker,
+# interpositions); each reply is answered by ``LAST_CANDIDATES`` checks. Chosen on 600 positions
+# of engine games where cshogi finds a mate in three but not in one: 94% of them found, ~10 ms
+# a position on 2 CPU cores (8, 16 and 8 found 86%; the same with contact checks ordered
+# without the defended-square term, 63%).
 FIRST_CHECKS = 32
-# Checks tried for the last move of a mate in three (after each reply).
-LAST_CANDIDATES = 8
+THREE_CANDIDATES = 12
+EVASIONS = 8
+LAST_CANDIDATES = 12
 
 
 def capture_values(board: jax.Array, actions: jax.Array) -> jax.Array:
@@ -122,17 +125,22 @@ def mate_in_one(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: ja
 
 
 def contact_priority(board: jax.Array, actions: jax.Array) -> jax.Array:
-    """float32[S]: 1 for those of ``actions`` int32[S] that land next to the opponent's king on
-    ``board`` int8[81] (the checks that mate most often), else 0: a ``priority`` without a
-    network."""
+    """float32[S]: for each of ``actions`` int32[S] on ``board`` int8[81], 2 if it lands next to
+    the opponent's king on a square another of the mover's pieces attacks (the king cannot take
+    the checker: the checks that mate most often), 1 if next to the king undefended, else 0: a
+    ``priority`` without a network."""
     king = jnp.argmax(board == T.KING + T.OPP)
-    return (jnp.asarray(_KING_DISTANCE)[king, jnp.asarray(_ACTION_TO)[actions]] <= 1
-            ).astype(jnp.float32)
+    to = jnp.asarray(_ACTION_TO)[actions]
+    contact = jnp.asarray(_KING_DISTANCE)[king, to] <= 1
+    # A moving piece attacks its destination itself; pieces lined up behind it are not counted.
+    backers = (movegen.attack_counts(board.astype(jnp.int32))[0, to]
+               - (~jnp.asarray(_ACTION_IS_DROP)[actions]).astype(jnp.int32))
+    return jnp.where(contact, 1.0 + (backers > 0), 0.0).astype(jnp.float32)
 
 
 def _has_mate_in_one(board: jax.Array, hand: jax.Array, *, candidates: int) -> jax.Array:
     """bool[]: the side to move mates in one among its ``candidates`` best direct checks that
-    land next to the opponent's king or a knight's jump from it (contact checks first)."""
+    land next to the opponent's king or a knight's jump from it (``contact_priority`` first)."""
     legal_bits, _ = movegen.legal_moves(board, hand)
     listed = jnp.asarray(_NEAR_KING_ACTIONS)[jnp.argmax(board == T.KING + T.OPP)]
     actions = jnp.maximum(listed, 0)
@@ -143,7 +151,8 @@ def _has_mate_in_one(board: jax.Array, hand: jax.Array, *, candidates: int) -> j
 
 
 def mate_in_three(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: jax.Array,
-                  priority: jax.Array, *, candidates: int, evasions: int = EVASIONS,
+                  priority: jax.Array, *, candidates: int = THREE_CANDIDATES,
+                  evasions: int = EVASIONS,
                   last_candidates: int = LAST_CANDIDATES) -> tuple[jax.Array, jax.Array]:
     """A check of the side to move after which every reply allows a mate in one (a mate in
     three, or in one when the check has no reply), if one is among its best direct checks.
@@ -151,8 +160,8 @@ def mate_in_three(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: 
     Sound, not complete: a found mate is forced (every legal reply is answered by a legal mate,
     pawn-drop mates excluded), but only the ``candidates`` of the ``FIRST_CHECKS`` best direct
     checks with fewest replies are followed as the first move and ``last_candidates`` are tried
-    as the last (among the checks next to the king or a knight's jump from it, contact checks
-    first: a mate from afar is not seen there), and a check with more than ``evasions`` legal
+    as the last (among the checks next to the king or a knight's jump from it, in
+    ``contact_priority`` order: a mate from afar is not seen there), and a check with more than ``evasions`` legal
     replies is not followed. Counting the replies costs ``FIRST_CHECKS`` move generations, a
     followed check ``evasions * (1 + last_candidates)``.
 
@@ -189,12 +198,12 @@ def mate_in_three(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: 
     return jnp.any(forced), tried[pick[jnp.argmax(forced)]].astype(jnp.int32)
 
 
-def mated_in_three(board: jax.Array, hand: jax.Array, *, candidates: int,
+def mated_in_three(board: jax.Array, hand: jax.Array, *, candidates: int = THREE_CANDIDATES,
                    evasions: int = EVASIONS, last_candidates: int = LAST_CANDIDATES
                    ) -> jax.Array:
     """bool[]: the side to move of the canonical position ``board`` int8[81], ``hand``
-    int8[2, 7] can mate in three (or one) by ``mate_in_three`` over all its legal moves, contact
-    checks first; the search asks it of the opponent after each of its candidate moves."""
+    int8[2, 7] can mate in three (or one) by ``mate_in_three`` over all its legal moves in
+    ``contact_priority`` order; the search asks it of the opponent after its candidate moves."""
     legal_bits, _ = movegen.legal_moves(board, hand)
     found, _ = mate_in_three(board, hand, _ALL_ACTIONS, unpack_legal_bits(legal_bits),
                              contact_priority(board, _ALL_ACTIONS), candidates=candidates,

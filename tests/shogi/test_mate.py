@@ -80,6 +80,20 @@ def test_priority_orders_the_candidates():
             assert shogi.action_to_usi(int(index[0]), 0) == target
 
 
+def test_contact_priority_puts_defended_contact_checks_first():
+    # From an engine game: ten checks, nine next to the king; the one mate, G*7b, is a drop the
+    # gold on 7c defends (5c6b is defended too, 7c7b not, 5c5a checks from afar).
+    sfen = "l1k6/3p4l/p1G1+R1npp/2s1S1p2/P2gpp2P/B5P2/L1+p1PPNPL/6K2/2S4N1 b G4Prbgsn 145"
+    assert _mating_moves(cshogi.Board(sfen)) == ["G*7b"]
+    state = _stack([sfen])
+    priority = np.asarray(jax.vmap(lambda s: mate.contact_priority(s.board, _ALL))(state))[0]
+    assert {u: priority[shogi.usi_to_action(u, 0)] for u in ("G*7b", "5c6b", "7c7b", "5c5a")
+            } == {"G*7b": 2.0, "5c6b": 2.0, "7c7b": 1.0, "5c5a": 0.0}
+    # Fifth of the defended contact checks; ninth of all contact checks in index order.
+    found, index = _finder(5)(state, jnp.asarray(priority)[None])
+    assert bool(found[0]) and shogi.action_to_usi(int(index[0]), 0) == "G*7b"
+
+
 def test_mate_in_three_is_sound_and_finds_most_mates():
     sfens = ["9/7kS/5S2R/9/8P/9/9/9/4K4 b - 1", "6k1B/9/6g2/6R2/9/9/9/9/4K4 b - 1",
              *_legal_positions(300, seed=5)]
