@@ -38,8 +38,10 @@ _INVALID_LOGIT = -1e9  # finite: an all-invalid node (a finished game) still has
 _MATE_LOGIT_BONUS = 30.0  # a mating move's logit above the node's best: all the prior's mass
 # Checks tried per node for a mate in one (each costs one move generation).
 MATE_CANDIDATES = 8
-# In play, the root's most probable moves checked for a mate in three of the reply.
+# In play, the root's most probable moves checked for a mate in three of the reply, per block,
+# and the most blocks checked while none of the checked moves is safe.
 MATE_THREAT_MOVES = 8
+MATE_THREAT_BLOCKS = 8
 # Root candidates of Sequential Halving in play: at 64 simulations 8 beat 16 (and 4) head to
 # head (README, "Search").
 CONSIDERED_ACTIONS = 8
@@ -156,27 +158,57 @@ def _mate_slot(board, hand, actions, valid, probs, *, candidates):
                             probs + mate.contact_priority(board, actions), candidates=candidates)
 
 
-def _root_mates_in_three(node: Node, prior, valid, mate_slot, *, moves: int, candidates: int):
-    """(valid bool[S], mating slot int32[]) of one root: its own mate in three when it has no
-    mate in one, and its most probable ``moves`` moves that allow a mate in three taken out of
-    ``valid`` (all kept when every legal move would go)."""
+def _root_mate_in_three(node: Node, prior, valid, mate_slot):
+    """Mating slot int32[] of one root: its own mate in three when it has no mate in one."""
     board, hand = node.state.board, node.state.hand
-    probs = jax.nn.softmax(prior)
     found, slot = mate.mate_in_three(board, hand, node.actions, valid,
-                                     probs + mate.contact_priority(board, node.actions),
-                                     candidates=candidates)
+                                     jax.nn.softmax(prior) + mate.contact_priority(
+                                         board, node.actions))
     playing = ~(node.state.terminated | node.state.truncated)
-    mate_slot = jnp.where((mate_slot < 0) & found & playing, slot, mate_slot)
+    return jnp.where((mate_slot < 0) & found & playing, slot, mate_slot)
 
-    _, top = jax.lax.top_k(prior, moves)
 
-    def allows_mate(slot):
-        return mate.mated_in_three(*apply_move(board, hand, node.actions[slot]),
-                                   candidates=candidates)
+def _safe_root_moves(root: Node, prior, valid, *, moves: int, blocks: int):
+    """bool[B, S]: the root moves the search may choose, once the opponent's mates in three are
+    looked for after them (``mated_in_three``), most probable first, ``moves`` at a time.
 
-    lost = jax.vmap(allows_mate)(top) & valid[top]
-    keep = valid & ~jnp.zeros_like(valid).at[top].set(lost)
-    return jnp.where(jnp.any(keep), keep, valid), mate_slot
+    The first block is always checked and further ones only while a root has no checked move
+    left that is safe (at most ``blocks``). A root with a safe checked move chooses among those
+    only: the moves Sequential Halving would consider next are never played unchecked. A root
+    whose checked moves all lose chooses among the unchecked ones, and one whose every move
+    loses among all its moves."""
+    num_slots = valid.shape[-1]
+    _, order = jax.lax.top_k(prior, min(moves * blocks, num_slots))  # [B, K]
+    order = jnp.pad(order, ((0, 0), (0, moves * blocks - order.shape[-1])),
+                    constant_values=num_slots - 1)
+    rows = jnp.arange(valid.shape[0])[:, None]
+
+    def allows_mate(node, slot):
+        return mate.mated_in_three(*apply_move(node.state.board, node.state.hand,
+                                               node.actions[slot]))
+
+    def unsafe(checked, lost):
+        return ~jnp.any(valid & checked & ~lost, axis=-1)
+
+    def more(carry):
+        block, checked, lost = carry
+        left = jnp.any(valid & ~checked, axis=-1)
+        return (block < blocks) & jnp.any((block == 0) | (unsafe(checked, lost) & left))
+
+    def check(carry):
+        block, checked, lost = carry
+        slots = jax.lax.dynamic_slice_in_dim(order, block * moves, moves, axis=1)  # [B, moves]
+        wanted = ((block == 0) | unsafe(checked, lost))[:, None] & valid[rows, slots]
+        mated = jax.vmap(jax.vmap(allows_mate, in_axes=(None, 0)))(root, slots)
+        return (block + 1, checked.at[rows, slots].max(wanted),
+                lost.at[rows, slots].max(wanted & mated))
+
+    none = jnp.zeros_like(valid)
+    _, checked, lost = jax.lax.while_loop(more, check, (jnp.int32(0), none, none))
+    safe = valid & checked & ~lost
+    not_lost = valid & ~lost
+    return jnp.where(jnp.any(safe, -1, keepdims=True), safe,
+                     jnp.where(jnp.any(not_lost, -1, keepdims=True), not_lost, valid))
 
 
 def search(
@@ -216,11 +248,12 @@ def search(
     policy target) even when neither the prior nor the tree found it.
 
     ``mate_threat_moves`` > 0 (play: each move checked costs ~1,200 move generations, ~10 ms
-    on a 2-core CPU, with ``mate_candidates`` 8) also looks for a mate in three at the root,
-    played like a mate in one, and takes out of the root's choices those of its
-    ``mate_threat_moves`` most probable moves that allow the opponent a mate in three
-    (``shogi.mate.mate_in_three``), unless every legal move is taken out: the mates a few
-    simulations cannot see coming.
+    on a 2-core CPU) also looks for a mate in three at the root,
+    played like a mate in one, and checks the root's moves for a mate in three of the
+    opponent's reply (``shogi.mate.mated_in_three``), ``mate_threat_moves`` most probable
+    first, then the next ones while none of those checked is safe (up to
+    ``MATE_THREAT_BLOCKS`` blocks). The root then chooses among its safe checked moves; if it
+    has none, among those not found to lose: the mates a few simulations cannot see coming.
 
     ``return_tree`` keeps the whole search tree in the output (``SearchOutput.tree``).
     """
@@ -231,9 +264,10 @@ def search(
         apply_fn, params, state, obs_max_plies, num_slots, mate_candidates)
     num_legal = root_valid.sum(-1).astype(jnp.int32)  # before any move is taken out below
     if mate_threat_moves > 0:
-        root_valid, root_mate = jax.vmap(functools.partial(
-            _root_mates_in_three, moves=min(mate_threat_moves, num_slots),
-            candidates=max(mate_candidates, 1)))(root_node, root_prior, root_valid, root_mate)
+        root_mate = jax.vmap(_root_mate_in_three)(root_node, root_prior, root_valid, root_mate)
+        root_valid = _safe_root_moves(root_node, root_prior, root_valid,
+                                      moves=min(mate_threat_moves, num_slots),
+                                      blocks=MATE_THREAT_BLOCKS)
         root_prior = jnp.where(root_valid, root_prior, _INVALID_LOGIT)
 
     def recurrent_fn(params, _key, slot, node: Node):

@@ -279,11 +279,14 @@ def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
     losing.remove("8b8c")
     state = _batch([MATE_IN_THREE_THREAT])
     chosen = {}
-    for threat_moves in (0, 20):  # the prior puts the three first; 20: every move checked
+    # The prior puts the three first. 20: every move checked at once; 2: the first two lose, so
+    # the next two are checked too, and the third losing move is never played unchecked.
+    for threat_moves in (0, 2, 20):
         out = _one_look(_preferring(losing, 1), threat_moves)(state=state,
                                                               key=jax.random.PRNGKey(0))
         chosen[threat_moves] = shogi.action_to_usi(int(out.action[0]), 1)
         assert int(out.num_legal[0]) == 20  # the slots listed, whatever the search takes out
         assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[0], state),
                                    out.action[0]))
-    assert chosen[0] in losing and chosen[20] not in losing + ["8b8c"], chosen
+    assert chosen[0] in losing, chosen
+    assert chosen[2] not in losing + ["8b8c"] and chosen[20] not in losing + ["8b8c"], chosen
