@@ -55,6 +55,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="the root's most probable moves checked for a mate in three of "
                         "the reply (taken out when they allow one), and the root for its own "
                         "(0: none; default: the search player's)")
+    search.add_argument("--mate-five-retries", type=int, default=None,
+                        help="new searches at most when the chosen move allows the opponent a "
+                        "mate in five (0: not checked; default: the search player's)")
     search.add_argument("--material-coef", type=float, default=None,
                         help="value of a pawn won along a searched line (default: the material "
                         "shaping the checkpoint's value was trained with; 0: none)")
@@ -103,6 +106,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--mate-candidates must be >= 0, got {args.mate_candidates}")
     if args.mate_threat_moves is not None and args.mate_threat_moves < 0:
         parser.error(f"--mate-threat-moves must be >= 0, got {args.mate_threat_moves}")
+    if args.mate_five_retries is not None and args.mate_five_retries < 0:
+        parser.error(f"--mate-five-retries must be >= 0, got {args.mate_five_retries}")
     if args.material_coef is not None and not args.material_coef >= 0:
         parser.error(f"--material-coef must be >= 0, got {args.material_coef}")
     if not args.gumbel_scale >= 0:
@@ -158,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     search = {"considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
               "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
-              "mate_threat_moves": args.mate_threat_moves}
+              "mate_threat_moves": args.mate_threat_moves,
+              "mate_five_retries": args.mate_five_retries}
     player = policy.player(temperature=args.temperature, simulations=args.simulations, **search)
     key = jax.random.PRNGKey(args.seed)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -214,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         "simulations": args.simulations, "opponent_simulations": args.opponent_simulations,
         "considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
         "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
-        "mate_threat_moves": args.mate_threat_moves, "seconds_per_move": seconds_per_move,
+        "mate_threat_moves": args.mate_threat_moves,
+        "mate_five_retries": args.mate_five_retries, "seconds_per_move": seconds_per_move,
         "engine": None if engine is None else {
             "spec": engine_spec(args), "go": getattr(engine, "go", None),
             "options": getattr(engine, "options", None), "timeout": args.timeout},

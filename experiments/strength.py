@@ -33,6 +33,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--gumbel-scale", type=float, default=0.0)
     parser.add_argument("--mate-threat-moves", type=int, default=None,
                         help="as evaluate.py takes it (default: the search player's)")
+    parser.add_argument("--mate-five-retries", type=int, default=None,
+                        help="as evaluate.py takes it (default: the search player's)")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--max-plies", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             "--seed", str(args.seed), "--out", str(out),
             *([] if args.mate_threat_moves is None
               else ["--mate-threat-moves", str(args.mate_threat_moves)]),
+            *([] if args.mate_five_retries is None
+              else ["--mate-five-retries", str(args.mate_five_retries)]),
         ])
         if code:
             return code

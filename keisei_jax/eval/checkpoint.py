@@ -17,7 +17,7 @@ from keisei_jax.checkpoints import Checkpointer, CheckpointError
 from keisei_jax.config import TrainConfig
 from keisei_jax.eval.players import Player, network_player
 from keisei_jax.models import ModuleApply
-from keisei_jax.search import CONSIDERED_ACTIONS, MATE_THREAT_MOVES
+from keisei_jax.search import CONSIDERED_ACTIONS, MATE_FIVE_RETRIES, MATE_THREAT_MOVES
 from keisei_jax.shaping import shaping_coef
 
 
@@ -47,13 +47,15 @@ class LoadedPolicy:
     def player(self, *, temperature: float = 0.0, simulations: int = 0,
                considered_actions: int = CONSIDERED_ACTIONS, gumbel_scale: float = 0.0,
                mate_candidates: int | None = None, material_coef: float | None = None,
-               mate_threat_moves: int | None = None, name: str | None = None) -> Player:
+               mate_threat_moves: int | None = None, mate_five_retries: int | None = None,
+               name: str | None = None) -> Player:
         """The raw policy (``simulations`` 0: its most probable move, or a sample at
         ``temperature``), or a search of ``simulations`` per move (``eval.search_player``;
         ``mate_candidates`` None: the search's default; ``material_coef`` None: the material
         shaping this checkpoint's value was trained with, ``play_material_coef``;
         ``mate_threat_moves``: root moves checked for a mate in three of the reply, None:
-        ``search.MATE_THREAT_MOVES``)."""
+        ``search.MATE_THREAT_MOVES``; ``mate_five_retries``: new searches when the chosen
+        move allows a mate in five, None: ``search.MATE_FIVE_RETRIES``)."""
         name = name or f"{self.path.parent.parent.name}@{self.step}"
         if simulations:
             from keisei_jax.eval.search_player import search_player
@@ -66,6 +68,8 @@ class LoadedPolicy:
                                else material_coef),
                 mate_threat_moves=(MATE_THREAT_MOVES if mate_threat_moves is None
                                    else mate_threat_moves),
+                mate_five_retries=(MATE_FIVE_RETRIES if mate_five_retries is None
+                                   else mate_five_retries),
                 **({} if mate_candidates is None else {"mate_candidates": mate_candidates}),
             )
         return network_player(self.apply_fn, self.params, temperature=temperature, name=name)

@@ -27,6 +27,8 @@ class SearchAct:
     mate_candidates: checks tried for a mate in one at every node (0: none).
     mate_threat_moves: the root's most probable moves checked for a mate in three of the
     reply, and the root for its own (``search.search``; 0: none).
+    mate_five_retries: searches again, at most that many times, when the chosen move allows
+    the opponent a mate in five (``search.search``; 0: not checked).
     material_coef: value of a pawn of material won along a line, added to the tree's edges (the
     shaping its network's value was trained with; 0: the game result and the network only).
     """
@@ -39,6 +41,7 @@ class SearchAct:
     mate_candidates: int = search.MATE_CANDIDATES
     material_coef: float = 0.0
     mate_threat_moves: int = 0
+    mate_five_retries: int = 0
 
     def __call__(self, params, state: State, key: jax.Array) -> jax.Array:
         return search.search(
@@ -47,7 +50,7 @@ class SearchAct:
             max_num_considered_actions=self.considered_actions,
             gumbel_scale=self.gumbel_scale, obs_max_plies=self.obs_max_plies,
             mate_candidates=self.mate_candidates, shaping_coef=self.material_coef,
-            mate_threat_moves=self.mate_threat_moves,
+            mate_threat_moves=self.mate_threat_moves, mate_five_retries=self.mate_five_retries,
         ).action
 
 
@@ -56,7 +59,7 @@ def search_player(
     considered_actions: int = search.CONSIDERED_ACTIONS,
     gumbel_scale: float = 0.0, obs_max_plies: int | None = None, name: str = "search",
     mate_candidates: int = search.MATE_CANDIDATES, material_coef: float = 0.0,
-    mate_threat_moves: int = 0,
+    mate_threat_moves: int = 0, mate_five_retries: int = 0,
 ) -> Player:
     """A network searched with ``num_simulations`` (>= 1) simulations per move."""
     if num_simulations < 1:
@@ -71,7 +74,9 @@ def search_player(
         raise ValueError(f"material_coef must be >= 0, got {material_coef!r}")
     if mate_threat_moves < 0:
         raise ValueError(f"mate_threat_moves must be >= 0, got {mate_threat_moves!r}")
+    if mate_five_retries < 0:
+        raise ValueError(f"mate_five_retries must be >= 0, got {mate_five_retries!r}")
     act = SearchAct(apply_fn, int(num_simulations), int(considered_actions),
                     float(gumbel_scale), obs_max_plies, int(mate_candidates), float(material_coef),
-                    int(mate_threat_moves))
+                    int(mate_threat_moves), int(mate_five_retries))
     return Player(act, params, name)

@@ -3,6 +3,7 @@
 from keisei_jax.search.tree_search import (
     CONSIDERED_ACTIONS,
     MATE_CANDIDATES,
+    MATE_FIVE_RETRIES,
     MATE_THREAT_MOVES,
     MAX_LEGAL_MOVES,
     Node,
@@ -11,5 +12,5 @@ from keisei_jax.search.tree_search import (
     search,
 )
 
-__all__ = ["CONSIDERED_ACTIONS", "MATE_CANDIDATES", "MATE_THREAT_MOVES", "MAX_LEGAL_MOVES",
-           "Node", "SearchOutput", "legal_slots", "search"]
+__all__ = ["CONSIDERED_ACTIONS", "MATE_CANDIDATES", "MATE_FIVE_RETRIES", "MATE_THREAT_MOVES",
+           "MAX_LEGAL_MOVES", "Node", "SearchOutput", "legal_slots", "search"]

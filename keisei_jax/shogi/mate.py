@@ -66,6 +66,10 @@ FIRST_CHECKS = 32
 THREE_CANDIDATES = 12
 EVASIONS = 8
 LAST_CANDIDATES = 12
+# Mate in five: the checks with fewest replies followed, and the most replies a followed check
+# may have (each reply costs a mate in three).
+FIVE_CANDIDATES = 8
+FIVE_EVASIONS = 6
 
 
 def capture_values(board: jax.Array, actions: jax.Array) -> jax.Array:
@@ -161,28 +165,18 @@ def mate_in_three(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: 
     pawn-drop mates excluded), but only the ``candidates`` of the ``FIRST_CHECKS`` best direct
     checks with fewest replies are followed as the first move and ``last_candidates`` are tried
     as the last (among the checks next to the king or a knight's jump from it, in
-    ``contact_priority`` order: a mate from afar is not seen there), and a check with more than ``evasions`` legal
-    replies is not followed. Counting the replies costs ``FIRST_CHECKS`` move generations, a
-    followed check ``evasions * (1 + last_candidates)``.
+    ``contact_priority`` order: a mate from afar is not seen there), and a check with more
+    than ``evasions`` legal replies is not followed. Counting the replies costs
+    ``FIRST_CHECKS`` move generations, a followed check ``evasions * (1 + last_candidates)``.
 
     Args: as ``mate_in_one``, and ``evasions``, ``last_candidates`` as above.
     Returns:
       found: bool[] a mate in three (or one) was found.
       index: int32[] the first check's index into ``actions`` (undefined when not found).
     """
-    score, tried = _best_checks(board, actions, valid, priority, FIRST_CHECKS)
-
-    def replies(action):
-        reply_board, reply_hand = apply_move(board, hand, action)
-        legal_bits, in_check = movegen.legal_moves(reply_board, reply_hand)
-        legal = unpack_legal_bits(legal_bits)
-        return reply_board, reply_hand, legal, jnp.sum(legal), in_check
-
-    reply_board, reply_hand, legal, count, in_check = jax.vmap(replies)(
-        jnp.asarray(actions)[tried])
-    # Fewest replies first (a proof-number search's order): one move generation each tells.
-    followed = (score > 0) & in_check & (count <= evasions)
-    _, pick = jax.lax.top_k(jnp.where(followed, -count, -(1 << 30)), min(candidates, tried.size))
+    tried, pick, followed, replies = _checks_by_replies(board, hand, actions, valid, priority,
+                                                         candidates=candidates, evasions=evasions)
+    reply_board, reply_hand, legal, count = replies
 
     def forces_mate(board1, hand1, legal1, count1):
         moves = jnp.nonzero(legal1, size=evasions, fill_value=0)[0].astype(jnp.int32)
@@ -198,6 +192,29 @@ def mate_in_three(board: jax.Array, hand: jax.Array, actions: jax.Array, valid: 
     return jnp.any(forced), tried[pick[jnp.argmax(forced)]].astype(jnp.int32)
 
 
+def _checks_by_replies(board, hand, actions, valid, priority, *, candidates: int, evasions: int):
+    """The first move of a forced mate: the ``FIRST_CHECKS`` best legal direct checks among
+    ``actions`` (``priority`` order), each played and its replies counted (one move generation
+    each); ``pick`` int32[candidates] indexes the checks with fewest replies first (a
+    proof-number search's order), ``followed`` bool[FIRST_CHECKS] marks those that are checks
+    with at most ``evasions`` replies. Returns (tried int32[FIRST_CHECKS] indices into
+    ``actions``, pick, followed, (board, hand, legal bool[FIRST_CHECKS, 13527], count) after
+    each check)."""
+    score, tried = _best_checks(board, actions, valid, priority, FIRST_CHECKS)
+
+    def replies(action):
+        reply_board, reply_hand = apply_move(board, hand, action)
+        legal_bits, in_check = movegen.legal_moves(reply_board, reply_hand)
+        legal = unpack_legal_bits(legal_bits)
+        return reply_board, reply_hand, legal, jnp.sum(legal), in_check
+
+    reply_board, reply_hand, legal, count, in_check = jax.vmap(replies)(
+        jnp.asarray(actions)[tried])
+    followed = (score > 0) & in_check & (count <= evasions)
+    _, pick = jax.lax.top_k(jnp.where(followed, -count, -(1 << 30)), min(candidates, tried.size))
+    return tried, pick, followed, (reply_board, reply_hand, legal, count)
+
+
 def mated_in_three(board: jax.Array, hand: jax.Array, *, candidates: int = THREE_CANDIDATES,
                    evasions: int = EVASIONS, last_candidates: int = LAST_CANDIDATES
                    ) -> jax.Array:
@@ -208,4 +225,41 @@ def mated_in_three(board: jax.Array, hand: jax.Array, *, candidates: int = THREE
     found, _ = mate_in_three(board, hand, _ALL_ACTIONS, unpack_legal_bits(legal_bits),
                              contact_priority(board, _ALL_ACTIONS), candidates=candidates,
                              evasions=evasions, last_candidates=last_candidates)
+    return found
+
+
+def mated_in_five(board: jax.Array, hand: jax.Array, *, candidates: int = FIVE_CANDIDATES,
+                  evasions: int = FIVE_EVASIONS) -> jax.Array:
+    """bool[]: the side to move of the canonical position ``board`` int8[81], ``hand``
+    int8[2, 7] has a check after which every reply allows it a mate in three
+    (``mated_in_three``): a mate in five, or fewer. Sound, not complete, like ``mate_in_three``:
+    the ``candidates`` of its ``FIRST_CHECKS`` best direct checks with fewest replies (at most
+    ``evasions``) are followed. Checks and replies are tried one at a time and the search stops
+    at the first reply that escapes (most do), so a quiet position costs a few mates in three
+    rather than ``candidates * evasions`` of them."""
+    legal_bits, _ = movegen.legal_moves(board, hand)
+    _, pick, followed, (boards, hands, legal, count) = _checks_by_replies(
+        board, hand, _ALL_ACTIONS, unpack_legal_bits(legal_bits),
+        contact_priority(board, _ALL_ACTIONS), candidates=candidates, evasions=evasions)
+
+    def forces_mate(check):
+        moves = jnp.nonzero(legal[check], size=evasions, fill_value=0)[0].astype(jnp.int32)
+
+        def next_reply(carry):
+            reply, _ = carry
+            return reply + 1, mated_in_three(*apply_move(boards[check], hands[check],
+                                                         moves[reply]))
+
+        _, every = jax.lax.while_loop(lambda c: c[1] & (c[0] < count[check]), next_reply,
+                                      (jnp.int32(0), jnp.bool_(True)))
+        return every
+
+    def next_check(carry):
+        i, _ = carry
+        return i + 1, forces_mate(pick[i])
+
+    # ``pick`` lists the followed checks first: stop at the first mate or unfollowed check.
+    _, found = jax.lax.while_loop(
+        lambda c: ~c[1] & (c[0] < pick.size) & followed[pick[jnp.minimum(c[0], pick.size - 1)]],
+        next_check, (jnp.int32(0), jnp.bool_(False)))
     return found

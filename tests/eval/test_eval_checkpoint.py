@@ -93,6 +93,9 @@ def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
     # players check the root's moves for a mate in three of the reply unless told not to
     assert act.mate_threat_moves == 8
     assert steady.player(simulations=4, mate_threat_moves=0).act.mate_threat_moves == 0
+    # and the chosen move for a mate in five, searching again when it allows one
+    assert act.mate_five_retries == 2
+    assert steady.player(simulations=4, mate_five_retries=0).act.mate_five_retries == 0
     assert steady.player(simulations=4, material_coef=0.0).act.material_coef == 0.0
     early = dataclasses.replace(policy, step=1, config=dataclasses.replace(
         tiny_cfg, material_shaping=0.02, shaping_anneal_frac=0.5, total_iterations=4))
@@ -103,3 +106,6 @@ def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
     with pytest.raises(ValueError, match="mate_threat_moves"):
         ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
                                        mate_threat_moves=-1)
+    with pytest.raises(ValueError, match="mate_five_retries"):
+        ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
+                                       mate_five_retries=-1)

@@ -122,7 +122,7 @@ def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
     for bad in (["--simulations", "-1"], ["--opponent-simulations", "2"],
                 ["--considered-actions", "0"], ["--mate-candidates", "-1"],
                 ["--material-coef", "-0.1"], ["--material-coef", "nan"],
-                ["--mate-threat-moves", "-1"]):
+                ["--mate-threat-moves", "-1"], ["--mate-five-retries", "-1"]):
         with pytest.raises(SystemExit):
             evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "random", *bad])
 
@@ -133,11 +133,11 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     code = strength.main(["--checkpoint", str(run_dir), "--simulations", "4",
                           "--opponent", "random:2", "--opponent", "gnushogi:depth=1:2",
                           "--max-plies", "8", "--mate-threat-moves", "0",
-                          "--out", str(tmp_path)])
+                          "--mate-five-retries", "0", "--out", str(tmp_path)])
     assert code == 0
-    for match in ("0-random", "1-gnushogi_depth=1"):  # the flag reaches every match
-        assert json.loads((tmp_path / match / "results.json").read_text())[
-            "mate_threat_moves"] == 0
+    for match in ("0-random", "1-gnushogi_depth=1"):  # the flags reach every match
+        result = json.loads((tmp_path / match / "results.json").read_text())
+        assert result["mate_threat_moves"] == 0 and result["mate_five_retries"] == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| opponent | games | distinct | W-D-L")
     random_row, engine_row = rows[1].split(" | "), rows[2].split(" | ")

@@ -290,3 +290,34 @@ def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
                                    out.action[0]))
     assert chosen[0] in losing, chosen
     assert chosen[2] not in losing + ["8b8c"] and chosen[20] not in losing + ["8b8c"], chosen
+
+
+# White to move (from an engine game of the az checkpoint): L*3c allows Black a mate in five
+# (not in three); S*3i allows neither (cshogi, below).
+MATE_IN_FIVE_THREAT = ("7kl/+R6b1/p3G2pp/2ppP1+B2/P3pG1nP/2P1gP2L/+n+r4PP1/6SK1/5G1N1 w "
+                       "L3P3snl2p 132")
+
+
+def test_a_chosen_move_that_allows_a_mate_in_five_is_searched_again():
+    board = cshogi.Board(MATE_IN_FIVE_THREAT)
+    for usi, mate_within_five in (("L*3c", True), ("S*3i", False)):
+        board.push_usi(usi)
+        assert not board.mate_move(3)
+        assert bool(board.mate_move(5)) == mate_within_five, usi
+        board.pop()
+    ranked = jnp.array([shogi.usi_to_action(m, 1) for m in ("L*3c", "S*3i")])
+
+    def apply_fn(params, obs):  # L*3c first, S*3i second, the rest after
+        del params
+        logits = jnp.zeros((obs.shape[0], _A), jnp.float32).at[:, ranked].set(
+            jnp.array([50.0, 40.0]))
+        return logits, jnp.zeros((obs.shape[0],), jnp.float32)
+
+    chosen = {}
+    for retries in (0, search.MATE_FIVE_RETRIES):
+        out = jax.jit(functools.partial(
+            search.search, apply_fn=apply_fn, params=None, num_simulations=1,
+            max_num_considered_actions=1, mate_five_retries=retries))(
+            state=_batch([MATE_IN_FIVE_THREAT]), key=jax.random.PRNGKey(0))
+        chosen[retries] = shogi.action_to_usi(int(out.action[0]), 1)
+    assert chosen == {0: "L*3c", search.MATE_FIVE_RETRIES: "S*3i"}, chosen

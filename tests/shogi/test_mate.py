@@ -117,7 +117,7 @@ def test_mate_in_three_is_sound_and_finds_most_mates():
             board.push_usi(usi)
             assert board.is_check(), (sfen, usi)  # a mate in three starts with a check
     # cshogi finds mates in <= 3 in the two tsume and 14 of these random positions with full
-    # hands; direct checks, 8 candidates and 16 replies find most of them
+    # hands; direct checks, 12 candidates and 8 replies find most of them
     assert mates == 16 and found.sum() >= 12, (found.sum(), mates)
 
 
@@ -128,3 +128,16 @@ def test_mated_in_three_asks_the_side_to_move():
         state = shogi.from_sfen(text)
         assert bool(jax.jit(functools.partial(mate.mated_in_three, candidates=8))(
             state.board, state.hand)) == expected, text
+
+
+def test_mated_in_five_is_sound_and_finds_a_mate_in_five():
+    # Black to move after L*3c in an engine game: cshogi's mate in five, none in three.
+    five = "7kl/+R6b1/p3G1lpp/2ppP1+B2/P3pG1nP/2P1gP2L/+n+r4PP1/6SK1/5G1N1 b L3P3sn2p 133"
+    tsume = "9/7kS/5S2R/9/8P/9/9/9/4K4 b - 1"
+    sfens = [five, tsume, tsume.replace(" b ", " w "), *_legal_positions(40, seed=7)]
+    states = _stack(sfens)
+    found = np.asarray(jax.jit(jax.vmap(mate.mated_in_five))(states.board, states.hand))
+    assert found[0] and found[1] and not found[2], found[:3]  # five; three; the side to move
+    for sfen, claimed in zip(sfens, found, strict=True):
+        if claimed:
+            assert cshogi.Board(sfen).mate_move(5), sfen  # every mate it reports is one
