@@ -1,7 +1,7 @@
 """Short forced mates for one canonical position: mate in one (the greedy baseline's first choice
 and the search's knowledge at every node: a side that can mate at once has won, whatever its
-network thinks) and mate in three (the search's check of its root and of the replies to its
-candidate moves).
+network thinks), mate in three (the search's check of its root and of the replies to its
+candidate moves) and mate in five (its check of the move it chose).
 
 The functions take a list of candidate actions (all 13,527, or the search's legal-move slots),
 so their cost follows the list's length. Only direct checks are tried (the moved piece attacks
