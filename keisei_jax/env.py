@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -67,6 +68,14 @@ def init_batch(batch_size: int, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
 step_batch = jax.vmap(shogi.step)
 
 
+def select_lanes(mask: jax.Array, on_true: Any, on_false: Any) -> Any:
+    """Lane by lane, ``on_true`` where ``mask`` bool[B] holds and ``on_false`` elsewhere: two
+    pytrees of arrays with leading axis ``[B]`` (or 1, broadcast)."""
+    def pick(a, b):
+        return jnp.where(mask.reshape(mask.shape + (1,) * (max(a.ndim, b.ndim) - 1)), a, b)
+    return jax.tree_util.tree_map(pick, on_true, on_false)
+
+
 def reset_done(state: State, start: State) -> State:
     """Replace finished games (terminated or truncated) by ``start`` (a single unbatched state).
 
@@ -74,13 +83,8 @@ def reset_done(state: State, start: State) -> State:
     the slot of the start ply is written.
     """
     done = state.terminated | state.truncated
-
-    def pick(s, x):
-        mask = done.reshape(done.shape + (1,) * (x.ndim - 1))
-        return jnp.where(mask, s[None], x)
-
     fields = {
-        f.name: pick(getattr(start, f.name), getattr(state, f.name))
+        f.name: select_lanes(done, getattr(start, f.name)[None], getattr(state, f.name))
         for f in dataclasses.fields(State)
         if f.name != "hash_history"
     }

@@ -79,10 +79,7 @@ def _play_match(
         action = jnp.concatenate([a, b] if black_to_move else [b, a]).astype(jnp.int32)
         done = state.terminated | state.truncated
         nxt = env.step_batch(state, action)
-        keep = lambda old, new: jnp.where(  # noqa: E731
-            done.reshape(done.shape + (1,) * (old.ndim - 1)), old, new
-        )
-        return jax.tree_util.tree_map(keep, state, nxt), jnp.where(done, -1, action)
+        return env.select_lanes(done, state, nxt), jnp.where(done, -1, action)
 
     def cond(carry):
         state, _, _, _ = carry

@@ -160,6 +160,12 @@ def _mate_slot(board, hand, actions, valid, probs, *, candidates):
                             probs + mate.contact_priority(board, actions), candidates=candidates)
 
 
+def _after(node: Node, slot: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(board, hand) of one node's position after its move in ``slot``, from the opponent's
+    side (canonical): what the root's mate checks ask the opponent about."""
+    return apply_move(node.state.board, node.state.hand, node.actions[slot])
+
+
 def _root_mate_in_three(node: Node, prior, valid, mate_slot):
     """Mating slot int32[] of one root: its own mate in three when it has no mate in one."""
     board, hand = node.state.board, node.state.hand
@@ -186,8 +192,7 @@ def _safe_root_moves(root: Node, prior, valid, *, moves: int, blocks: int):
     rows = jnp.arange(valid.shape[0])[:, None]
 
     def allows_mate(node, slot):
-        return mate.mated_in_three(*apply_move(node.state.board, node.state.hand,
-                                               node.actions[slot]))
+        return mate.mated_in_three(*_after(node, slot))
 
     def unsafe(checked, lost):
         return ~jnp.any(valid & checked & ~lost, axis=-1)
@@ -222,20 +227,15 @@ def _without_mates_in_five(tree_search, root: Node, valid, out, root_mate, *, re
     playing = ~(root.state.terminated | root.state.truncated) & (root_mate < 0)
 
     def loses(out):
-        def allows_mate(node, slot):
-            return mate.mated_in_five(*apply_move(node.state.board, node.state.hand,
-                                                  node.actions[slot]))
-        return jax.vmap(allows_mate)(root, out.action) & playing
+        return jax.vmap(lambda node, slot: mate.mated_in_five(*_after(node, slot)))(
+            root, out.action) & playing
 
     def again(carry):
         tries, valid, out, lost = carry
         without = valid & ~(lost[:, None] & (jnp.arange(valid.shape[-1]) == out.action[:, None]))
         retry = lost & jnp.any(without, axis=-1)
         valid = jnp.where(retry[:, None], without, valid)
-        new = tree_search(valid)
-        out = jax.tree_util.tree_map(
-            lambda a, b: jnp.where(retry.reshape(retry.shape + (1,) * (a.ndim - 1)), a, b),
-            new, out)
+        out = env.select_lanes(retry, tree_search(valid), out)
         return tries + 1, valid, out, retry & loses(out)
 
     def more(carry):

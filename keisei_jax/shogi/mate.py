@@ -221,11 +221,17 @@ def mated_in_three(board: jax.Array, hand: jax.Array, *, candidates: int = THREE
     """bool[]: the side to move of the canonical position ``board`` int8[81], ``hand``
     int8[2, 7] can mate in three (or one) by ``mate_in_three`` over all its legal moves in
     ``contact_priority`` order; the search asks it of the opponent after its candidate moves."""
-    legal_bits, _ = movegen.legal_moves(board, hand)
-    found, _ = mate_in_three(board, hand, _ALL_ACTIONS, unpack_legal_bits(legal_bits),
-                             contact_priority(board, _ALL_ACTIONS), candidates=candidates,
+    found, _ = mate_in_three(board, hand, *_every_move(board, hand), candidates=candidates,
                              evasions=evasions, last_candidates=last_candidates)
     return found
+
+
+def _every_move(board: jax.Array, hand: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(actions, valid, priority) for a mate search over all 13,527 actions of the side to
+    move: its legal moves, in ``contact_priority`` order."""
+    legal_bits, _ = movegen.legal_moves(board, hand)
+    return (jnp.asarray(_ALL_ACTIONS), unpack_legal_bits(legal_bits),
+            contact_priority(board, _ALL_ACTIONS))
 
 
 def mated_in_five(board: jax.Array, hand: jax.Array, *, candidates: int = FIVE_CANDIDATES,
@@ -237,10 +243,8 @@ def mated_in_five(board: jax.Array, hand: jax.Array, *, candidates: int = FIVE_C
     ``evasions``) are followed. Checks and replies are tried one at a time and the search stops
     at the first reply that escapes (most do), so a quiet position costs a few mates in three
     rather than ``candidates * evasions`` of them."""
-    legal_bits, _ = movegen.legal_moves(board, hand)
     _, pick, followed, (boards, hands, legal, count) = _checks_by_replies(
-        board, hand, _ALL_ACTIONS, unpack_legal_bits(legal_bits),
-        contact_priority(board, _ALL_ACTIONS), candidates=candidates, evasions=evasions)
+        board, hand, *_every_move(board, hand), candidates=candidates, evasions=evasions)
 
     def forces_mate(check):
         moves = jnp.nonzero(legal[check], size=evasions, fill_value=0)[0].astype(jnp.int32)
