@@ -1,12 +1,12 @@
 """Gumbel AlphaZero on the CPU: the ``small`` tower with attack planes on its input and the
-material and threat priors and a hidden layer on its value; every self-play move searched (16
-simulations, 8 root candidates, mate-in-one detection at every node). Material shaping (0.03 a
-pawn, checks 1 pawn) stays on for the whole run, in the search's edges and the targets alike:
-annealed away, self-play collapsed into repetition draws (89% of games) and the value into 0;
-kept, the value learns a return that material and the game result both move, and a searching
-player scores 0.74 against the same network searched without the material term (README,
-"Search"). 850 iterations of 64 lanes x 16 plies (870k env steps) take under 60 minutes on 2
-idle cores, evaluations included."""
+material, threat and king-safety priors and a hidden layer on its value; every self-play move
+searched (16 simulations, 8 root candidates, mate-in-one detection at every node). Material
+shaping (0.03 a pawn, checks 1 pawn) stays on for the whole run, in the search's edges and the
+targets alike: annealed away, self-play collapsed into repetition draws (89% of games) and the
+value into 0; kept, the value learns a return that material and the game result both move, and
+a searching player scores 0.74 against the same network searched without the material term
+(README, "Search"). 850 iterations of 64 lanes x 16 plies (870k env steps) take under 60
+minutes on 2 idle cores, evaluations included."""
 
 import dataclasses
 
@@ -19,7 +19,8 @@ def get_config():
         base,
         algo="gumbel_az",
         model=dataclasses.replace(base.model, material_prior=True, threat_prior=True,
-                                  attack_planes=True, value_hidden=64),
+                                  king_safety_prior=True, attack_planes=True,
+                                  value_hidden=64),
         num_envs=64,
         rollout_len=16,
         search_simulations=16,

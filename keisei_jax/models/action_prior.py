@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from keisei_jax.shogi import exchange
+from keisei_jax.shogi import exchange, king_safety
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.observation import board_codes
 
@@ -91,3 +91,20 @@ class ThreatPrior(nn.Module):
         w = WEIGHT_SCALE * self.param("weights", nn.initializers.zeros, (2,))
         gains = jax.vmap(exchange.capture_gains)(board_codes(obs)) / 10.0  # [B, 2]
         return gains @ w
+
+
+class KingSafetyPrior(nn.Module):
+    """obs float32[B, 9, 9, 46] -> float32[B]: learned multiples of each king's exposure
+    (``shogi.king_safety.king_danger``: attacked, controlled and escape squares around it, the
+    other side's drop threat and pieces nearby; side to move's king and the opponent's), added
+    to the value before its tanh. Material and threat priors count what can be won; this counts
+    what a king hunt needs, which self-play results teach a small tower late. Weights start at
+    0."""
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        shape = (2, king_safety.NUM_FEATURES)
+        w = WEIGHT_SCALE * self.param("weights", nn.initializers.zeros, shape)
+        hands = jnp.round(obs[:, 0, 0, 28:42].astype(jnp.float32) * 18.0).astype(jnp.int32)
+        danger = jax.vmap(king_safety.king_danger)(board_codes(obs), hands.reshape(-1, 2, 7))
+        return (danger * w).sum((1, 2))

@@ -19,7 +19,12 @@ import jax.numpy as jnp
 
 from keisei_jax import shogi
 from keisei_jax.config_field import field
-from keisei_jax.models.action_prior import ActionPrior, MaterialPrior, ThreatPrior
+from keisei_jax.models.action_prior import (
+    ActionPrior,
+    KingSafetyPrior,
+    MaterialPrior,
+    ThreatPrior,
+)
 from keisei_jax.models.attack_planes import attack_planes
 from keisei_jax.models.conv import Conv3x3
 
@@ -43,6 +48,8 @@ class ModelConfig:
         tanh (``action_prior.MaterialPrior``).
       threat_prior: add learned multiples of what each side could win with one capture to the
         value before its tanh (``action_prior.ThreatPrior``).
+      king_safety_prior: add learned multiples of each king's exposure to the value before its
+        tanh (``action_prior.KingSafetyPrior``).
       attack_planes: append the attack counts of ``attack_planes.attack_planes`` to the input.
       value_hidden: width of a ReLU layer between the value head's 1x1 conv and its output
         (0: the output reads the conv's features directly).
@@ -60,6 +67,8 @@ class ModelConfig:
                                  "to the value before its tanh")
     threat_prior: bool = field(False, doc="add learned multiples of each side's best capture "
                                "gain to the value before its tanh")
+    king_safety_prior: bool = field(False, doc="add learned multiples of each king's exposure "
+                                    "(shogi.king_safety) to the value before its tanh")
     attack_planes: bool = field(False, doc="append each side's attack counts per square to the "
                                 "input (models/attack_planes.py)")
     value_hidden: int = field(0, lo=0, doc="hidden units of the value head; 0: linear head")
@@ -184,6 +193,8 @@ class ActorCriticResTower(nn.Module):
             value = value + MaterialPrior()(obs)
         if cfg.threat_prior:
             value = value + ThreatPrior()(obs)
+        if cfg.king_safety_prior:
+            value = value + KingSafetyPrior()(obs)
         value = nn.tanh(value)
         return logits.astype(jnp.float32), value.astype(jnp.float32)
 

@@ -198,3 +198,28 @@ def test_threat_prior_weighs_each_sides_capture_gain():
     gains = np.asarray(jax.vmap(exchange.capture_gains)(state.board))  # [[1, 0], [8, 0]]
     np.testing.assert_allclose(got, gains / 10.0 @ np.array([0.5, -0.25]), rtol=1e-6)
     assert float(got[1]) > float(got[0]) > 0
+
+
+def test_king_safety_prior_weighs_each_kings_exposure():
+    from keisei_jax.models.action_prior import WEIGHT_SCALE, KingSafetyPrior
+    from keisei_jax.shogi import king_safety
+
+    sfens = ["4k4/9/4P4/5N3/9/9/9/9/4K4 w G 1", "lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/"
+             "1B5R1/LNSGKGSNL b - 1"]
+    states = [shogi.from_sfen(s) for s in sfens]
+    state = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+    obs = shogi.observe(state)
+    prior = KingSafetyPrior()
+    params = prior.init(jax.random.PRNGKey(0), obs)["params"]
+    np.testing.assert_array_equal(prior.apply({"params": params}, obs), 0.0)  # off at the start
+    weights = np.arange(10, dtype=np.float32).reshape(2, 5) / 10 - 0.4
+    got = prior.apply({"params": {"weights": jnp.asarray(weights) / WEIGHT_SCALE}}, obs)
+    # the observation's hands (counts / 18) give back the state's hands exactly
+    danger = np.asarray(jax.vmap(king_safety.king_danger)(state.board, state.hand))
+    np.testing.assert_allclose(got, (danger * weights).sum((1, 2)), rtol=1e-5, atol=1e-6)
+    assert danger[0, 0, 3] > 0  # the gold in Black's hand threatens White's king
+
+    cfg = models.ModelConfig(num_blocks=1, channels=8, king_safety_prior=True)
+    model = models.make_model(cfg)
+    params = models.init_params(model, jax.random.PRNGKey(0))
+    assert params["KingSafetyPrior_0"]["weights"].shape == (2, king_safety.NUM_FEATURES)

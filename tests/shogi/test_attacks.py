@@ -1,5 +1,6 @@
-"""The attack relation's counts (``movegen.attack_counts``) and the static capture gains
-(``shogi.exchange``) against a square-by-square reference."""
+"""The attack relation's counts (``movegen.attack_counts``), the static capture gains
+(``shogi.exchange``) and the king-safety facts (``shogi.king_safety``) against a
+square-by-square reference."""
 
 import jax
 import jax.numpy as jnp
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from keisei_jax import env, shogi
-from keisei_jax.shogi import exchange, movegen
+from keisei_jax.shogi import exchange, king_safety, movegen
 from keisei_jax.shogi import tables as T
 
 from .test_random_positions import _legal_positions
@@ -106,3 +107,57 @@ def test_capture_gains_match_a_reference():
 def test_capture_gains_by_hand(sfen, expected):
     state = shogi.from_sfen(sfen)
     np.testing.assert_allclose(np.asarray(exchange.capture_gains(state.board)), expected)
+
+
+def _reference_danger(board: np.ndarray, hand: np.ndarray) -> np.ndarray:
+    attackers = _reference_attackers(board)
+    out = np.zeros((2, king_safety.NUM_FEATURES))
+    for side in range(2):
+        mine = (lambda c: 0 < c <= T.OPP) if side == 0 else (lambda c: c > T.OPP)
+        theirs = (lambda c: c > T.OPP) if side == 0 else (lambda c: 0 < c <= T.OPP)
+        king = [sq for sq in range(81) if board[sq] == T.KING + side * T.OPP]
+        if not king:
+            continue
+        kr, kc = divmod(king[0], 9)
+        zone = [r * 9 + c for r in range(kr - 1, kr + 2) for c in range(kc - 1, kc + 2)
+                if 0 <= r < 9 and 0 <= c < 9 and (r, c) != (kr, kc)]
+        hit = {sq: len(attackers[1 - side][sq]) for sq in range(81)}
+        held = {sq: len(attackers[side][sq]) for sq in range(81)}
+        in_hand = sum(int(n) * T.PIECE_VALUE[k + 1] for k, n in enumerate(hand[1 - side])) / 10
+        near = [sq for sq in range(81) if theirs(board[sq])
+                and 1 <= max(abs(sq // 9 - kr), abs(sq % 9 - kc)) <= 2]
+        out[side] = [
+            sum(hit[sq] > 0 for sq in zone) / 8,
+            sum(hit[sq] > held[sq] for sq in zone) / 8,
+            sum(not mine(board[sq]) and hit[sq] == 0 for sq in zone) / 8,
+            in_hand * sum(board[sq] == 0 and hit[sq] > 0 for sq in zone) / 8,
+            len(near) / 8,
+        ]
+    return out
+
+
+def test_king_danger_matches_a_reference():
+    states = _stack(_legal_positions(60, seed=24))
+    played, _ = env.random_rollout(env.init_batch(30), jax.random.PRNGKey(24), 120)
+    boards = np.concatenate([np.asarray(states.board), np.asarray(played.board)])
+    hands = np.concatenate([np.asarray(states.hand), np.asarray(played.hand)])
+    danger = np.asarray(jax.jit(jax.vmap(king_safety.king_danger))(jnp.asarray(boards),
+                                                                  jnp.asarray(hands)))
+    for board, hand, got in zip(boards, hands, danger, strict=True):
+        np.testing.assert_allclose(got, _reference_danger(board.astype(np.int32), hand),
+                                   atol=1e-6)
+    assert (danger[:, :, 3] > 0).mean() > 0.2 and (danger[:, :, 1] > 0).mean() > 0.1
+
+
+def test_king_danger_by_hand():
+    # White's king on 5a, Black's pawn on 5c attacking 5b, a gold in Black's hand.
+    state = shogi.from_sfen("4k4/9/4P4/9/9/9/9/9/4K4 w G 1")
+    danger = np.asarray(king_safety.king_danger(state.board, state.hand))
+    # White to move: row 0 is White's king (5 neighbours on the edge, 5b attacked by the pawn
+    # and held by the king), row 1 Black's king on 5i, nothing near it.
+    np.testing.assert_allclose(danger[0], [1 / 8, 0, 4 / 8, 0.6 / 8, 1 / 8])
+    np.testing.assert_allclose(danger[1], [0, 0, 5 / 8, 0, 0])
+    # A second attacker of 5b (a knight on 4d) makes it controlled: two against the king.
+    state = shogi.from_sfen("4k4/9/4P4/5N3/9/9/9/9/4K4 w G 1")
+    danger = np.asarray(king_safety.king_danger(state.board, state.hand))
+    np.testing.assert_allclose(danger[0, :2], [1 / 8, 1 / 8])

@@ -17,7 +17,8 @@ GOLDEN = json.loads((Path(__file__).parent / "named_configs.json").read_text())
 ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actions": 16,
                "eval_simulations": 0,
                "search_gumbel_scale": 1.0, "search_mate_candidates": 8}
-MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "attack_planes": False,
+MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "king_safety_prior": False,
+                     "attack_planes": False,
                      "value_hidden": 0}
 
 
