@@ -3,7 +3,8 @@ engine on stdin/stdout.
 
 DIR is a run's workdir (its latest checkpoint) or one checkpoint's directory; without it the
 engine plays the greedy baseline. The USI options ``Checkpoint``, ``Temperature``,
-``Simulations``, ``MaxSimulations`` and ``ConsideredActions`` override the flags. Input is read
+``Simulations``, ``MaxSimulations``, ``ConsideredActions`` and ``MateChecks`` override the
+flags. Input is read
 as bytes and decoded as UTF-8 with invalid bytes replaced, so no byte sequence (nor a strict
 ``PYTHONIOENCODING``) can stop the engine.
 """
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
              "ConsideredActions": "root candidates of Sequential Halving"}
     for option, text in helps.items():
         parser.add_argument(_flag(option), type=int, default=SPIN_OPTIONS[option][0], help=text)
+    parser.add_argument("--mate-checks", action=argparse.BooleanOptionalAction, default=True,
+                        help="the root's mate checks where the clock allows them (compiled at "
+                             "isready)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not args.temperature >= 0:  # also NaN
         parser.error(f"--temperature must be >= 0, got {args.temperature}")
@@ -54,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = (raw.decode("utf-8", errors="replace") for raw in sys.stdin.buffer)
     session = run(lines, write, checkpoint=args.checkpoint, temperature=args.temperature,
                   simulations=args.simulations, max_simulations=args.max_simulations,
-                  considered_actions=args.considered_actions)
+                  considered_actions=args.considered_actions, mate_checks=args.mate_checks)
     if session.search_running():
         # A stopped search is still inside XLA: interpreter shutdown would tear down the
         # runtime under it. Every answer is written and flushed; leave now.

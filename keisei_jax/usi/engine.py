@@ -54,6 +54,7 @@ from keisei_jax.usi.thinking import (
     Thinking,
     choose_simulations,
     ladder_up_to,
+    plan_checked_simulations,
     time_budget,
 )
 
@@ -166,6 +167,8 @@ class Session:
     simulations: simulations of a ``go`` without a node or time limit; 0: no search at all.
     max_simulations: the largest search (``go nodes``, a clock, ``go infinite``).
     considered_actions: root candidates of Sequential Halving.
+    mate_checks: run the root's mate checks (``search.search``'s ``mate_threat_moves`` and
+      ``mate_five_retries``) where ``thinking.plan_checked_simulations`` fits them.
     clock: seconds, for the time since a ``go`` arrived (injectable for tests).
     """
 
@@ -176,6 +179,7 @@ class Session:
     simulations: int = DEFAULT_SIMULATIONS
     max_simulations: int = DEFAULT_MAX_SIMULATIONS
     considered_actions: int = DEFAULT_CONSIDERED_ACTIONS
+    mate_checks: bool = True
     analyse: Analyse | None = None
     loaded: str | None = None  # checkpoint the current ``analyse`` came from
     # (apply_fn, params, obs_max_plies, material_coef) of the loaded policy
@@ -227,16 +231,29 @@ def _options(session: Session) -> list[str]:
     return [
         f"option name Checkpoint type string default {session.checkpoint or '<empty>'}",
         f"option name Temperature type string default {session.temperature:g}",
+        f"option name MateChecks type check default {str(session.mate_checks).lower()}",
     ] + [f"option name {name} type spin default {getattr(session, _SPIN_FIELDS[name])} "
          f"min {lo} max {hi}" for name, (_, lo, hi) in SPIN_OPTIONS.items()]
 
 
-def _load(session: Session) -> None:
+def _load(session: Session, *, ready: bool = False) -> None:
     """Load the configured policy if it changed (greedy with a note on failure), then ready its
-    search (``_searcher``)."""
+    search (``_searcher``); at ``isready`` (``ready``) also what a ``position`` runs."""
     if session.analyse is None or session.loaded != session.checkpoint:
         _load_policy(session)
-    _searcher(session)
+    _searcher(session, checked=ready)
+    if ready:
+        _warm_position()
+
+
+def _warm_position() -> None:
+    """Parse a position and play a move once: the first SFEN parse, legality check and step
+    compile for ~1-2 s on 2 CPU cores, and the GUI's clock runs while the ``position`` before
+    a ``go`` is processed, so that first time falls in ``isready``."""
+    state = shogi.from_sfen("startpos", max_plies=_GAME_MAX_PLIES)
+    action = jnp.int32(shogi.usi_to_action("7g7f", int(state.color)))
+    if bool(_is_legal(state, action)):
+        jax.block_until_ready(_step(state, action))
 
 
 def _load_policy(session: Session) -> None:
@@ -271,10 +288,12 @@ def _load_policy(session: Session) -> None:
     session.analyse(shogi.init(max_plies=_GAME_MAX_PLIES), session.rng)
 
 
-def _searcher(session: Session) -> Searcher | None:
+def _searcher(session: Session, *, checked: bool = False) -> Searcher | None:
     """The search of the loaded network under the current options (None: the greedy baseline,
     or ``Simulations`` 0). The smallest size and the default one are compiled and timed here,
-    at ``isready`` (the protocol's time for preparation), not on a move's clock."""
+    at ``isready`` (the protocol's time for preparation), not on a move's clock; ``checked``
+    (``isready``) also compiles the default size with the root's mate checks (``mate_checks``),
+    which a clock then uses only once compiled."""
     if session.network is None or session.simulations == 0:
         return None
     searcher = session.searcher
@@ -283,9 +302,12 @@ def _searcher(session: Session) -> Searcher | None:
         searcher = session.searcher = Searcher(
             apply_fn, params, obs_max_plies=obs_max_plies,
             considered_actions=session.considered_actions, material_coef=material_coef)
-    sizes = sorted({MIN_SIMULATIONS, min(session.simulations, session.max_simulations)})
+    default = min(session.simulations, session.max_simulations)
+    sizes = sorted({MIN_SIMULATIONS, default})
     try:
         searcher.prepare(sizes, shogi.init(max_plies=_GAME_MAX_PLIES))
+        if checked and session.mate_checks:
+            searcher.prepare([default], shogi.init(max_plies=_GAME_MAX_PLIES), mate_checks=True)
     except (RuntimeError, MemoryError) as err:  # XLA cannot compile or run it here
         session.info(f"search disabled ({type(err).__name__}: {err}): playing one forward pass")
         session.network, session.searcher = None, None
@@ -367,9 +389,14 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
             max_simulations=session.max_simulations, elapsed_s=session.clock() - start,
             sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
             compiled=searcher.compiled())
+        checked = 0 if not (n and session.mate_checks) else plan_checked_simulations(
+            go, color=int(state.color), elapsed_s=session.clock() - start, limit=n,
+            sims_per_s=searcher.sims_per_s, compiled=searcher.compiled(mate_checks=True))
+        n = checked or n
         if n > 0:
             try:
-                result = searcher.search(state, n, _key(session), _gumbel_scale(session))
+                result = searcher.search(state, n, _key(session), _gumbel_scale(session),
+                                         mate_checks=checked > 0)
             except (RuntimeError, MemoryError) as err:  # e.g. XLA out of memory at a huge size
                 session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
                              "playing the network's move")
@@ -477,10 +504,14 @@ def _setoption(session: Session, args: list[str]) -> None:
             raise UsiError(f"Seed must be a non-negative integer, got {value!r}")
         session.seed = int(value)
         session.rng = np.random.default_rng(session.seed)
+    elif name == "MateChecks":
+        if value not in ("true", "false"):
+            raise UsiError(f"MateChecks must be true or false, got {value!r}")
+        session.mate_checks = value == "true"
     elif name in SPIN_OPTIONS:
         setattr(session, _SPIN_FIELDS[name], _spin(name, value))
     elif not name.startswith("USI_"):  # USI_Hash, USI_Ponder...: nothing to do
-        raise UsiError(f"unknown option {name!r}; options: Checkpoint, Temperature, "
+        raise UsiError(f"unknown option {name!r}; options: Checkpoint, Temperature, MateChecks, "
                        + ", ".join(SPIN_OPTIONS))
 
 
@@ -505,7 +536,7 @@ def handle(session: Session, line: str) -> bool:
                 session.send(option)
             session.send("usiok")
         elif cmd == "isready":
-            _load(session)
+            _load(session, ready=True)
             session.send("readyok")
         elif cmd == "setoption":
             _setoption(session, args)
@@ -533,12 +564,13 @@ def handle(session: Session, line: str) -> bool:
 def run(lines: Iterable[str], write: Callable[[str], None], *, checkpoint: str = "",
         temperature: float = 0.0, simulations: int = DEFAULT_SIMULATIONS,
         max_simulations: int = DEFAULT_MAX_SIMULATIONS,
-        considered_actions: int = DEFAULT_CONSIDERED_ACTIONS) -> Session:
+        considered_actions: int = DEFAULT_CONSIDERED_ACTIONS, mate_checks: bool = True
+        ) -> Session:
     """Serve USI over ``lines`` (e.g. ``sys.stdin``) until ``quit`` or the end of input; the
     session at the end (``search_running()``: a stopped search's thread still finishing)."""
     session = Session(write=write, checkpoint=checkpoint, temperature=temperature,
                       simulations=simulations, max_simulations=max_simulations,
-                      considered_actions=considered_actions)
+                      considered_actions=considered_actions, mate_checks=mate_checks)
     for line in lines:
         if not handle(session, line):
             break

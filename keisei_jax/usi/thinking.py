@@ -14,6 +14,16 @@ whose estimate (size / simulations per second, plus the compile estimate when it
 yet) is at most half of the budget left after a 0.1 s reserve; when none fits, 0 (one forward
 pass, compiled with the network).
 
+Mate checks. A search may also run the root's mate checks (``search.search``'s
+``mate_threat_moves`` and ``mate_five_retries``, as every search player does): a separate
+program per size, compiled at ``isready`` for the default size (~4x the compile of a plain
+search), whose extra time depends on the position (30-600 ms measured on 2 CPU cores) rather
+than on the simulations. Without a clock every search runs them; under a clock
+``plan_checked_simulations`` takes the largest size compiled with them, up to the plain plan's,
+whose estimate plus ``MATE_CHECK_S`` fits the same share of the budget (the checks are worth
+more than a larger tree: README, "Mate threats at the root"), else the plain plan runs. A search
+with them lowers the simulations/s estimate only when it outlasted that estimate.
+
 ``go infinite`` / ``go ponder``: ``Thinking`` runs searches of doubling size in a thread until it
 is stopped; each takes about twice the one before, so the search still running at ``stop`` has
 about as long left as the thinking has lasted, and a size is compiled only once the thinking has
@@ -49,6 +59,7 @@ TIME_SAFETY = 0.5  # a search may take this share of the time left
 RESERVE_S = 0.1  # kept back from every budget: output, the GUI's own latency
 MOVES_TO_GO = 40  # the main time is shared among this many moves
 MAX_TIME_MS = 10**9  # clock values are clamped here (11.6 days)
+MATE_CHECK_S = 0.6  # the root's mate checks took up to this long a position (README, "Search")
 
 
 def time_budget(go: Go, color: int) -> float | None:
@@ -106,6 +117,20 @@ def choose_simulations(go: Go, *, color: int, simulations: int, max_simulations:
     return plan_simulations(remaining_s=budget - elapsed_s - RESERVE_S,
                             candidates=ladder_up_to(limit), compiled=compiled,
                             sims_per_s=sims_per_s, compile_s=compile_s)
+
+
+def plan_checked_simulations(go: Go, *, color: int, elapsed_s: float, limit: int,
+                             sims_per_s: float, compiled: Container[int]) -> int:
+    """Simulations of a search with the root's mate checks for ``go`` (0: none), ``limit``
+    being the plain search's plan: ``limit`` itself without a clock; under one, the largest
+    ``compiled`` size <= ``limit`` whose estimate plus ``MATE_CHECK_S`` is at most
+    ``TIME_SAFETY`` of the budget left after ``elapsed_s`` and ``RESERVE_S``."""
+    budget = time_budget(go, color)
+    if budget is None:
+        return limit
+    usable = TIME_SAFETY * (budget - elapsed_s - RESERVE_S)
+    fits = [n for n in compiled if n <= limit and n / sims_per_s + MATE_CHECK_S <= usable]
+    return max(fits, default=0)
 
 
 def updated_rate(old: float, measured: float) -> float:
@@ -177,12 +202,16 @@ def _principal_variation(tree: mctx.Tree, root_slot: jax.Array, length: int
 
 def _think(params: Any, state: shogi.State, key: jax.Array, gumbel_scale: jax.Array, *,
            apply_fn: Callable, obs_max_plies: int | None, considered: int,
-           num_simulations: int, material_coef: float) -> dict[str, jax.Array]:
-    """One search of one position and what the engine reports of it (jitted per size)."""
+           num_simulations: int, material_coef: float, mate_checks: bool
+           ) -> dict[str, jax.Array]:
+    """One search of one position and what the engine reports of it (jitted per size, with
+    and without the root's mate checks)."""
     out = search.search(
         apply_fn=apply_fn, params=params, state=jax.tree_util.tree_map(lambda x: x[None], state),
         key=key, num_simulations=num_simulations, max_num_considered_actions=considered,
         gumbel_scale=gumbel_scale, obs_max_plies=obs_max_plies, shaping_coef=material_coef,
+        mate_threat_moves=search.MATE_THREAT_MOVES if mate_checks else 0,
+        mate_five_retries=search.MATE_FIVE_RETRIES if mate_checks else 0,
         return_tree=True)
     pv, pv_len = _principal_variation(out.tree, out.slot[0], min(num_simulations, MAX_PV))
     return {
@@ -236,61 +265,73 @@ class Searcher:
         self.clock = clock
         self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
         self._rate_timed = self._compile_timed = False
-        self._prepared: set[int] = set()
+        self._prepared: set[tuple[int, bool]] = set()
         leaves, treedef = jax.tree_util.tree_flatten(self.params)
         self._signature = (apply_fn, obs_max_plies, considered_actions, self.material_coef, treedef,
                            tuple((x.shape, x.dtype.str) for x in leaves))
 
-    def is_compiled(self, num_simulations: int) -> bool:
-        return (self._signature, num_simulations) in _PROGRAMS
+    def is_compiled(self, num_simulations: int, mate_checks: bool = False) -> bool:
+        return (self._signature, num_simulations, mate_checks) in _PROGRAMS
 
-    def compiled(self) -> frozenset[int]:
-        return frozenset(n for sig, n in list(_PROGRAMS) if sig == self._signature)
+    def compiled(self, mate_checks: bool = False) -> frozenset[int]:
+        """The sizes compiled (with or without the root's mate checks)."""
+        return frozenset(n for sig, n, checks in list(_PROGRAMS)
+                         if sig == self._signature and checks == mate_checks)
 
-    def _program(self, num_simulations: int) -> Any:
-        key = (self._signature, num_simulations)
+    def _program(self, num_simulations: int, mate_checks: bool = False) -> Any:
+        key = (self._signature, num_simulations, mate_checks)
         with _COMPILE_LOCK:
             if key in _PROGRAMS:
                 return _PROGRAMS[key]
             think = jax.jit(functools.partial(
                 _think, apply_fn=self.apply_fn, obs_max_plies=self.obs_max_plies,
                 considered=self.considered_actions, num_simulations=num_simulations,
-                material_coef=self.material_coef))
+                material_coef=self.material_coef, mate_checks=mate_checks))
             _cache_hit.seconds = 0.0
             start = self.clock()
             program = think.lower(self.params, _host(shogi.init()), _host(jax.random.PRNGKey(0)),
                                   np.float32(0)).compile()
             seconds = max(self.clock() - start, _cache_hit.seconds)
             _PROGRAMS[key] = program
-        self.compile_s = max(self.compile_s, seconds) if self._compile_timed else seconds
-        self._compile_timed = True
+        if not mate_checks:  # plain sizes' estimate; checked ones compile late only without a clock
+            self.compile_s = max(self.compile_s, seconds) if self._compile_timed else seconds
+            self._compile_timed = True
         return program
 
-    def prepare(self, sizes: Iterable[int], state: shogi.State) -> None:
+    def prepare(self, sizes: Iterable[int], state: shogi.State, mate_checks: bool = False
+                ) -> None:
         """Compile and time each size not prepared yet: a warm-up search of ``state``
-        (untimed: the first run of a program is slow), then a timed one."""
+        (untimed: the first run of a program is slow), then a timed one (plain searches: the
+        rate is theirs)."""
         for n in sizes:
-            if n not in self._prepared:
-                self.search(state, n, jax.random.PRNGKey(0), timed=False)
-                self.search(state, n, jax.random.PRNGKey(1))
-                self._prepared.add(n)
+            if (n, mate_checks) not in self._prepared:
+                self.search(state, n, jax.random.PRNGKey(0), timed=False, mate_checks=mate_checks)
+                if not mate_checks:
+                    self.search(state, n, jax.random.PRNGKey(1))
+                self._prepared.add((n, mate_checks))
 
-    def compile(self, num_simulations: int) -> None:
+    def compile(self, num_simulations: int, mate_checks: bool = False) -> None:
         """Compile the search of ``num_simulations`` (>= 1) if it is not compiled yet."""
         if num_simulations < 1:
             raise ValueError(f"num_simulations must be >= 1, got {num_simulations!r}")
-        self._program(num_simulations)
+        self._program(num_simulations, mate_checks)
 
     def search(self, state: shogi.State, num_simulations: int, key: jax.Array,
-               gumbel_scale: float = 0.0, *, timed: bool = True) -> SearchResult | None:
+               gumbel_scale: float = 0.0, *, timed: bool = True,
+               mate_checks: bool = False) -> SearchResult | None:
         """Search ``state`` (compiling the size if needed, untimed); None when the search's move
-        is not a legal slot (a network that outputs NaN). ``timed`` updates ``sims_per_s``."""
-        program = self._program(num_simulations)
+        is not a legal slot (a network that outputs NaN). ``timed`` updates ``sims_per_s``
+        (with ``mate_checks`` only when the search outlasted its estimate plus
+        ``MATE_CHECK_S``, and then to what would have predicted it)."""
+        program = self._program(num_simulations, mate_checks)
         start = self.clock()
         out = jax.device_get(program(self.params, _host(state), _host(key),
                                      np.float32(gumbel_scale)))
         seconds = self.clock() - start
-        if timed:
+        if timed and mate_checks:
+            if seconds > num_simulations / self.sims_per_s + MATE_CHECK_S:
+                self.sims_per_s = num_simulations / (seconds - MATE_CHECK_S)
+        elif timed:
             rate = num_simulations / max(seconds, 1e-9)
             self.sims_per_s = updated_rate(self.sims_per_s, rate) if self._rate_timed else rate
             self._rate_timed = True

@@ -1,6 +1,7 @@
 """USI front end: protocol exchanges through ``handle``, robustness to garbage, a subprocess."""
 
 import dataclasses
+import io
 import os
 import random
 import subprocess
@@ -316,6 +317,24 @@ def test_nan_temperature_flag_is_rejected(capsys):
     with pytest.raises(SystemExit):
         usi_main(["--temperature", "nan"])
     assert "--temperature must be >= 0, got nan" in capsys.readouterr().err
+
+
+def test_isready_compiles_what_a_position_runs():
+    from keisei_jax.usi import engine
+
+    engine._step.clear_cache()
+    engine._is_legal.clear_cache()
+    session = Session(write=[].append)
+    _send(session, "isready")  # the greedy baseline: no search to compile
+    # The GUI's clock runs while the position before a go is processed: no compile there.
+    assert engine._step._cache_size() == 1 and engine._is_legal._cache_size() == 1
+
+
+def test_mate_checks_flag_sets_the_option(capsys, monkeypatch):
+    for flags, default in (([], "true"), (["--no-mate-checks"], "false")):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"usi\nquit\n")))
+        assert usi_main(flags) == 0
+        assert f"option name MateChecks type check default {default}" in capsys.readouterr().out
 
 
 def test_out_of_range_numbers_are_named(greedy_session):

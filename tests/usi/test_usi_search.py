@@ -3,6 +3,7 @@ stands still, so nothing here is timed), info lines (depth, seldepth, nodes, nps
 a pv legal in sequence), ``go infinite`` and ``stop``, the options, NaN network output, and the
 time rule itself by hypothesis."""
 
+import functools
 import subprocess
 import sys
 import threading
@@ -20,10 +21,12 @@ from keisei_jax.usi import Go, Session, handle
 from keisei_jax.usi.engine import network_analyse
 from keisei_jax.usi.thinking import (
     LADDER,
+    MATE_CHECK_S,
     RESERVE_S,
     TIME_SAFETY,
     _node_depths,
     choose_simulations,
+    plan_checked_simulations,
     plan_simulations,
     time_budget,
     updated_rate,
@@ -90,6 +93,7 @@ def searching(run_dir):
     _send(session, *SEARCH_SETOPTIONS, "isready")
     assert out[-1] == "readyok" and session.searcher is not None
     assert session.searcher.compiled() >= {8, 16}
+    assert 16 in session.searcher.compiled(mate_checks=True)  # the default size, at isready
     return session, out
 
 
@@ -142,10 +146,13 @@ def test_the_pv_goes_deeper_than_the_root(searching):
 ])
 def test_a_clock_gives_the_simulations_the_measured_rate_allows(searching, rate, go, expected):
     session, out = searching
-    _send(session, "position startpos moves 7g7f")  # White to move
+    _send(session, "position startpos moves 7g7f", "setoption name MateChecks value false")
     session.searcher.sims_per_s = rate  # as if measured
     out.clear()
-    _send(session, go)
+    try:
+        _send(session, go)
+    finally:
+        _send(session, "setoption name MateChecks value true")
     assert len(_bestmoves(out)) == 1
     infos = [_info(line) for line in out if line.startswith("info depth")]
     assert [i["nodes"] for i in infos] == [expected or 1], out  # 1: the forward pass
@@ -166,6 +173,72 @@ def test_a_size_is_not_compiled_on_a_clock_that_cannot_pay_for_it(searching):
     finally:
         session.searcher.compile_s = compile_s
         _send(session, "setoption name MaxSimulations value 16")
+
+
+# White to move: 4 of its 20 moves allow Black a mate in three (tests/search/test_search.py).
+_MATE_IN_THREE_THREAT = ("position sfen 1nrk1+PB1+P/ls6P/2pnp3L/pp3p1p1/3p4p/nP2PP3/P1P3P2/LB7/"
+                         "LNSG1K1G1 w R2G2SP 86")
+_ALLOW_MATE_IN_THREE = {"6a5b", "6a6b", "7a7b", "8b8c"}
+
+
+def test_mate_checks_run_where_the_clock_allows_them(searching, monkeypatch):
+    session, out = searching
+    searcher = session.searcher
+    calls = []
+    search = searcher.search
+
+    def spy(state, n, key, gumbel_scale=0.0, **kwargs):
+        calls.append((n, kwargs.get("mate_checks", False)))
+        return search(state, n, key, gumbel_scale, **kwargs)
+
+    monkeypatch.setattr(searcher, "search", spy)
+    rate = searcher.sims_per_s
+    try:
+        _send(session, _MATE_IN_THREE_THREAT)
+        moves = {}
+        for checks in ("false", "true"):
+            out.clear()
+            _send(session, f"setoption name MateChecks value {checks}", "go nodes 16")
+            moves[checks] = _bestmoves(out)[0].split()[1]
+        # No clock: every search checks; with the checks the move allows no mate in three,
+        # which this network's search alone plays.
+        assert calls == [(16, False), (16, True)]
+        assert moves["false"] in _ALLOW_MATE_IN_THREE, moves
+        assert moves["true"] not in _ALLOW_MATE_IN_THREE, moves
+        # A clock: 16 simulations + MATE_CHECK_S must fit half of what is left (0.5 * 0.9 s
+        # of a 1 s byoyomi does not, 0.5 * 9.9 s of 10 s does).
+        calls.clear()
+        for go in ("go byoyomi 1000", "go byoyomi 10000"):
+            searcher.sims_per_s = 1e6
+            _send(session, go)
+        assert calls == [(16, False), (16, True)]
+    finally:
+        searcher.sims_per_s = rate
+        _send(session, "setoption name MateChecks value true")
+
+
+def test_a_checked_search_lowers_the_rate_only_past_its_estimate(searching):
+    searcher = searching[0].searcher
+    rate, clock = searcher.sims_per_s, searcher.clock
+    try:
+        for seconds, expected in ((MATE_CHECK_S / 2, 1e6), (MATE_CHECK_S + 2.0, 16 / 2.0)):
+            ticks = iter((0.0, seconds))
+            searcher.clock, searcher.sims_per_s = functools.partial(next, ticks), 1e6
+            searcher.search(_state("7g7f"), 16, jax.random.PRNGKey(0), mate_checks=True)
+            assert searcher.sims_per_s == pytest.approx(expected, rel=1e-3)
+    finally:
+        searcher.sims_per_s, searcher.clock = rate, clock
+
+
+def test_plan_checked_simulations():
+    common = {"color": shogi.BLACK, "elapsed_s": 0.0, "sims_per_s": 1000.0,
+              "compiled": {16, 64}}
+    assert plan_checked_simulations(Go(), limit=32, **common) == 32  # no clock: the plan
+    # 0.5 * (3 - 0.1) = 1.45 s: 64 / 1000 + 0.6 fits; limit 32 leaves the compiled 16.
+    assert plan_checked_simulations(Go(byoyomi=3000), limit=128, **common) == 64
+    assert plan_checked_simulations(Go(byoyomi=3000), limit=32, **common) == 16
+    assert plan_checked_simulations(Go(byoyomi=3000), limit=8, **common) == 0
+    assert plan_checked_simulations(Go(byoyomi=1000), limit=128, **common) == 0  # 0.45 s
 
 
 def test_go_nodes_without_a_clock_and_plain_go(searching):
@@ -304,6 +377,13 @@ def test_search_options_are_listed_and_checked():
     assert "option name Simulations type spin default 64 min 0 max 65536" in out
     assert "option name MaxSimulations type spin default 16384 min 8 max 65536" in out
     assert "option name ConsideredActions type spin default 8 min 1 max 593" in out
+    assert "option name MateChecks type check default true" in out
+    out.clear()
+    _send(session, "setoption name MateChecks value yes")
+    assert out == ["info string setoption: MateChecks must be true or false, got 'yes' "
+                   "(ignored)"], out
+    _send(session, "setoption name MateChecks value false")
+    assert session.mate_checks is False
     for name, value, bounds in [("Simulations", "-1", "[0, 65536]"),
                                 ("Simulations", "65537", "[0, 65536]"),
                                 ("Simulations", "many", "[0, 65536]"),
