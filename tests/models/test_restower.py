@@ -182,17 +182,23 @@ def test_attack_planes_and_value_hidden_change_the_network():
     assert logits.shape == (2, shogi.NUM_ACTIONS) and np.all(np.abs(value) <= 1.0)
 
 
+def _prior_starts_off(prior, sfens):
+    """(state, obs) of ``sfens`` stacked, after checking that ``prior`` adds 0 at its init."""
+    states = [shogi.from_sfen(s) for s in sfens]
+    state = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+    obs = shogi.observe(state)
+    params = prior.init(jax.random.PRNGKey(0), obs)["params"]
+    np.testing.assert_array_equal(prior.apply({"params": params}, obs), 0.0)
+    return state, obs
+
+
 def test_threat_prior_weighs_each_sides_capture_gain():
     from keisei_jax.models.action_prior import WEIGHT_SCALE, ThreatPrior
     from keisei_jax.shogi import exchange
 
-    sfens = ["4k4/9/4p4/9/4R4/9/9/9/4K4 b - 1", "4k4/9/4r4/9/4B4/9/9/9/4K4 w - 1"]
-    states = [shogi.from_sfen(s) for s in sfens]
-    state = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
-    obs = shogi.observe(state)
+    state, obs = _prior_starts_off(ThreatPrior(), ["4k4/9/4p4/9/4R4/9/9/9/4K4 b - 1",
+                                                   "4k4/9/4r4/9/4B4/9/9/9/4K4 w - 1"])
     prior = ThreatPrior()
-    params = prior.init(jax.random.PRNGKey(0), obs)["params"]
-    np.testing.assert_array_equal(prior.apply({"params": params}, obs), 0.0)  # off at the start
     weights = jnp.array([0.5, -0.25]) / WEIGHT_SCALE
     got = prior.apply({"params": {"weights": weights}}, obs)
     gains = np.asarray(jax.vmap(exchange.capture_gains)(state.board))  # [[1, 0], [8, 0]]
@@ -204,14 +210,10 @@ def test_king_safety_prior_weighs_each_kings_exposure():
     from keisei_jax.models.action_prior import WEIGHT_SCALE, KingSafetyPrior
     from keisei_jax.shogi import king_safety
 
-    sfens = ["4k4/9/4P4/5N3/9/9/9/9/4K4 w G 1", "lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/"
-             "1B5R1/LNSGKGSNL b - 1"]
-    states = [shogi.from_sfen(s) for s in sfens]
-    state = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
-    obs = shogi.observe(state)
+    state, obs = _prior_starts_off(KingSafetyPrior(), [
+        "4k4/9/4P4/5N3/9/9/9/9/4K4 w G 1",
+        "lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/1B5R1/LNSGKGSNL b - 1"])
     prior = KingSafetyPrior()
-    params = prior.init(jax.random.PRNGKey(0), obs)["params"]
-    np.testing.assert_array_equal(prior.apply({"params": params}, obs), 0.0)  # off at the start
     weights = np.arange(10, dtype=np.float32).reshape(2, 5) / 10 - 0.4
     got = prior.apply({"params": {"weights": jnp.asarray(weights) / WEIGHT_SCALE}}, obs)
     # the observation's hands (counts / 18) give back the state's hands exactly
