@@ -105,6 +105,8 @@ def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
         "--checkpoint", str(run_dir), "--opponent", f"checkpoint:{run_dir}", "--games", "2",
         "--max-plies", "8", "--simulations", "4", "--opponent-simulations", "2",
         "--considered-actions", "4", "--gumbel-scale", "1", "--out", str(out),
+        # batched games: the root's mate checks (each side's own compile) are for engine games
+        "--mate-threat-moves", "0", "--mate-five-retries", "0",
     ])
     assert code == 0
     results = _check_outputs(out, 2)

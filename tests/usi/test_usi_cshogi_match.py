@@ -21,8 +21,7 @@ def test_cshogi_cli_plays_keisei_usi_against_fairy_stockfish(tmp_path):
     fairy = find_engine("fairy-stockfish")
     run_dir = write_tiny_checkpoint(tmp_path / "run")
     csa_dir = tmp_path / "csa"
-    options = ",".join([f"Checkpoint:{run_dir}", "MateChecks:false"]
-                       + [f"{k}:{v}" for k, v in SEARCH_OPTIONS.items()])
+    options = ",".join([f"Checkpoint:{run_dir}"] + [f"{k}:{v}" for k, v in SEARCH_OPTIONS.items()])
     proc = subprocess.run(
         [sys.executable, "-m", "cshogi.cli", str(keisei_usi), fairy, "--games", "2",
          # keisei: 1 s a move, so its clock rule allows a 16-simulation search.

@@ -93,7 +93,6 @@ def searching(run_dir):
     _send(session, *SEARCH_SETOPTIONS, "isready")
     assert out[-1] == "readyok" and session.searcher is not None
     assert session.searcher.compiled() >= {8, 16}
-    assert 16 in session.searcher.compiled(mate_checks=True)  # the default size, at isready
     return session, out
 
 
@@ -146,13 +145,10 @@ def test_the_pv_goes_deeper_than_the_root(searching):
 ])
 def test_a_clock_gives_the_simulations_the_measured_rate_allows(searching, rate, go, expected):
     session, out = searching
-    _send(session, "position startpos moves 7g7f", "setoption name MateChecks value false")
+    _send(session, "position startpos moves 7g7f")  # White to move
     session.searcher.sims_per_s = rate  # as if measured
     out.clear()
-    try:
-        _send(session, go)
-    finally:
-        _send(session, "setoption name MateChecks value true")
+    _send(session, go)
     assert len(_bestmoves(out)) == 1
     infos = [_info(line) for line in out if line.startswith("info depth")]
     assert [i["nodes"] for i in infos] == [expected or 1], out  # 1: the forward pass
@@ -194,6 +190,10 @@ def test_mate_checks_run_where_the_clock_allows_them(searching, monkeypatch):
     monkeypatch.setattr(searcher, "search", spy)
     rate = searcher.sims_per_s
     try:
+        # isready compiles the Simulations size with the checks (a clock uses only those).
+        _send(session, "setoption name MateChecks value true", "isready")
+        assert 16 in searcher.compiled(mate_checks=True) and out[-1] == "readyok"
+        calls.clear()
         _send(session, _MATE_IN_THREE_THREAT)
         moves = {}
         for checks in ("false", "true"):
@@ -214,7 +214,7 @@ def test_mate_checks_run_where_the_clock_allows_them(searching, monkeypatch):
         assert calls == [(16, False), (16, True)]
     finally:
         searcher.sims_per_s = rate
-        _send(session, "setoption name MateChecks value true")
+        _send(session, "setoption name MateChecks value false")
 
 
 def test_a_checked_search_lowers_the_rate_only_past_its_estimate(searching):
