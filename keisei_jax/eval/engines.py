@@ -129,7 +129,7 @@ class EngineProcess:
         while True:
             try:
                 chunk = os.read(self._proc.stdout.fileno(), 65536)
-            except OSError:
+            except (OSError, ValueError):  # ValueError: close() closed the pipe between reads
                 chunk = b""
             if not chunk:
                 break
@@ -192,12 +192,12 @@ class EngineProcess:
         except ProcessLookupError:
             pass
         self._proc.wait()
+        self._reader.join(timeout=2.0)  # the dead process's pipe reads as EOF: it ends first
         for stream in (self._proc.stdin, self._proc.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
-        self._reader.join(timeout=2.0)
         self._stderr.close()
 
 

@@ -5,6 +5,7 @@ missing these tests fail with the install hint; they never skip.
 """
 
 import os
+import queue
 import sys
 import time
 from pathlib import Path
@@ -135,3 +136,16 @@ def test_gnushogi_plays_a_full_game(random_policy):
         engine.close()
     assert not game.record.comment, game.record.comment
     assert game.result == -1 and len(game.record.moves) > 10
+
+
+def test_engine_output_reader_ends_cleanly_on_a_closed_pipe():
+    # The reader thread may find stdout closed by ``close`` between two reads: it ends the
+    # output (None) instead of dying with ValueError.
+    proc = engines.EngineProcess([sys.executable, "-c", "print('hello')"], name="echo")
+    assert proc.read_until(lambda line: line == "hello", timeout=30.0)[0] == "hello"
+    proc.close()
+    assert not proc._reader.is_alive()
+    proc._proc.stdout.close()
+    proc._lines = queue.Queue()
+    proc._read()  # what the thread runs, on the closed pipe
+    assert proc._lines.get_nowait() is None
