@@ -28,9 +28,6 @@ from keisei_jax.shogi.observation import board_codes
 # Opponent planes 14..27 of the observation are types P L N S G B R K, +P +L +N +S +B +R (1..14).
 _OPP_PLANE_VALUE = T.PIECE_VALUE[1:].astype(np.float32) / 10.0
 _OPP_KING_PLANE = 21
-_ROW, _COL = np.arange(81) // 9, np.arange(81) % 9
-_KING_DIST = np.maximum(np.abs(_ROW[:, None] - _ROW[None, :]),
-                        np.abs(_COL[:, None] - _COL[None, :]))  # [81, 81] Chebyshev
 _ACTION_TO = np.asarray(T.ACTION_TO, np.int32)
 _PROMOTE = np.asarray(T.ACTION_PROMOTE, np.float32)
 _DROP = (np.asarray(T.ACTION_FROM) < 0).astype(np.float32)
@@ -51,8 +48,8 @@ class ActionPrior(nn.Module):
         planes = obs.reshape(b, 81, obs.shape[-1]).astype(jnp.float32)
         capture = planes[:, :, 14:28] @ jnp.asarray(_OPP_PLANE_VALUE)  # [B, 81]
         king = planes[:, :, _OPP_KING_PLANE]  # one-hot [B, 81] (all 0 if absent)
-        adjacent = king @ jnp.asarray((_KING_DIST == 1).astype(np.float32))
-        near = king @ jnp.asarray((_KING_DIST == 2).astype(np.float32))
+        adjacent = king @ jnp.asarray((T.KING_DISTANCE == 1).astype(np.float32))
+        near = king @ jnp.asarray((T.KING_DISTANCE == 2).astype(np.float32))
         per_square = w[0] * capture + w[3] * adjacent + w[4] * near
         per_action = jnp.take(per_square, jnp.asarray(_ACTION_TO), axis=1)  # [B, 13527]
         return per_action + w[1] * jnp.asarray(_PROMOTE) + w[2] * jnp.asarray(_DROP)

@@ -17,10 +17,9 @@ import numpy as np
 from keisei_jax.shogi import movegen
 from keisei_jax.shogi import tables as T
 
-_ROW, _COL = np.arange(81) // 9, np.arange(81) % 9
-_DIST = np.maximum(np.abs(_ROW[:, None] - _ROW[None, :]), np.abs(_COL[:, None] - _COL[None, :]))
-_ZONE = (_DIST == 1).astype(np.float32)  # [king square, square]: the king's 8 neighbours
-_NEAR = ((_DIST >= 1) & (_DIST <= 2)).astype(np.float32)  # within two king steps
+# [king square, square]: the king's 8 neighbours, and the squares within two king steps.
+_ZONE = (T.KING_DISTANCE == 1).astype(np.float32)
+_NEAR = ((T.KING_DISTANCE >= 1) & (T.KING_DISTANCE <= 2)).astype(np.float32)
 _HAND_VALUE = T.PIECE_VALUE[T.PAWN : T.ROOK + 1].astype(np.float32)  # hand slots P L N S G B R
 
 FEATURES = ("attacked", "controlled", "escapes", "drop_threat", "attackers_near")

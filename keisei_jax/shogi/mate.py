@@ -33,8 +33,6 @@ _ACTION_IS_DROP = T.ACTION_FROM < 0
 _DROP_CODE = np.maximum(T.ACTION_DROP_SLOT, 0).astype(np.int32) + 1
 _STEP_BITS = np.int32(T.STEP_MASK)  # one-step and knight moves: no path to clear
 _ALL_ACTIONS = np.arange(T.NUM_ACTIONS, dtype=np.int32)
-_KING_DISTANCE = np.maximum(np.abs(T.ROW[:, None] - T.ROW[None, :]),
-                            np.abs(T.COL[:, None] - T.COL[None, :]))
 
 
 def _near_king_actions() -> np.ndarray:
@@ -45,7 +43,7 @@ def _near_king_actions() -> np.ndarray:
     geometric = (frm < 0) | (T.MOVE_BITS[np.maximum(frm, 0), to] != 0)
     rows = []
     for king in range(81):
-        near = ((_KING_DISTANCE[king] == 1)
+        near = ((T.KING_DISTANCE[king] == 1)
                 | ((T.ROW == T.ROW[king] + 2) & (np.abs(T.COL - T.COL[king]) == 1)))
         rows.append(np.flatnonzero(near[to] & geometric))
     table = np.full((81, max(len(r) for r in rows)), -1, np.int32)
@@ -135,7 +133,7 @@ def contact_priority(board: jax.Array, actions: jax.Array) -> jax.Array:
     ``priority`` without a network."""
     king = jnp.argmax(board == T.KING + T.OPP)
     to = jnp.asarray(_ACTION_TO)[actions]
-    contact = jnp.asarray(_KING_DISTANCE)[king, to] <= 1
+    contact = jnp.asarray(T.KING_DISTANCE)[king, to] <= 1
     # A moving piece attacks its destination itself; pieces lined up behind it are not counted.
     backers = (movegen.attack_counts(board.astype(jnp.int32))[0, to]
                - (~jnp.asarray(_ACTION_IS_DROP)[actions]).astype(jnp.int32))

@@ -28,6 +28,8 @@ HAND_LETTERS = "PLNSGBR"
 
 ROW = np.arange(81) // 9
 COL = np.arange(81) % 9
+# [from, to]: king steps between two squares (Chebyshev distance).
+KING_DISTANCE = np.maximum(np.abs(ROW[:, None] - ROW[None, :]), np.abs(COL[:, None] - COL[None, :]))
 
 # Directions as (d_row, d_col); "up" (toward row 0) is forward for the side to move.
 DIRECTIONS = np.array(
