@@ -128,9 +128,12 @@ def plan_checked_simulations(go: Go, *, color: int, elapsed_s: float, limit: int
     budget = time_budget(go, color)
     if budget is None:
         return limit
-    usable = TIME_SAFETY * (budget - elapsed_s - RESERVE_S)
-    fits = [n for n in compiled if n <= limit and n / sims_per_s + MATE_CHECK_S <= usable]
-    return max(fits, default=0)
+    # n / rate + MATE_CHECK_S <= TIME_SAFETY * left  <=>  n / rate <= TIME_SAFETY * (left -
+    # MATE_CHECK_S / TIME_SAFETY): the plain rule over the compiled sizes, on less time.
+    return plan_simulations(
+        remaining_s=budget - elapsed_s - RESERVE_S - MATE_CHECK_S / TIME_SAFETY,
+        candidates=[n for n in compiled if n <= limit], compiled=compiled,
+        sims_per_s=sims_per_s, compile_s=0.0)
 
 
 def updated_rate(old: float, measured: float) -> float:
@@ -310,11 +313,11 @@ class Searcher:
                     self.search(state, n, jax.random.PRNGKey(1))
                 self._prepared.add((n, mate_checks))
 
-    def compile(self, num_simulations: int, mate_checks: bool = False) -> None:
+    def compile(self, num_simulations: int) -> None:
         """Compile the search of ``num_simulations`` (>= 1) if it is not compiled yet."""
         if num_simulations < 1:
             raise ValueError(f"num_simulations must be >= 1, got {num_simulations!r}")
-        self._program(num_simulations, mate_checks)
+        self._program(num_simulations)
 
     def search(self, state: shogi.State, num_simulations: int, key: jax.Array,
                gumbel_scale: float = 0.0, *, timed: bool = True,

@@ -31,6 +31,7 @@ from keisei_jax.usi.thinking import (
     time_budget,
     updated_rate,
 )
+from tests.search.test_search import MATE_IN_THREE_THREAT
 from tests.usi.helpers import SEARCH_FLAGS, SEARCH_SETOPTIONS
 
 _step = jax.jit(shogi.step)
@@ -171,9 +172,8 @@ def test_a_size_is_not_compiled_on_a_clock_that_cannot_pay_for_it(searching):
         _send(session, "setoption name MaxSimulations value 16")
 
 
-# White to move: 4 of its 20 moves allow Black a mate in three (tests/search/test_search.py).
-_MATE_IN_THREE_THREAT = ("position sfen 1nrk1+PB1+P/ls6P/2pnp3L/pp3p1p1/3p4p/nP2PP3/P1P3P2/LB7/"
-                         "LNSG1K1G1 w R2G2SP 86")
+# White to move: 4 of its 20 moves allow Black a mate in three (checked with cshogi there).
+_MATE_IN_THREE_THREAT = "position sfen " + MATE_IN_THREE_THREAT
 _ALLOW_MATE_IN_THREE = {"6a5b", "6a6b", "7a7b", "8b8c"}
 
 
