@@ -1,13 +1,39 @@
-"""Suite-wide set-up: one persistent XLA compilation cache, so each shape compiles once."""
+"""Suite-wide set-up: one persistent XLA compilation cache, so each shape compiles once; and a
+guard that fails a test reading a file from outside the repository (``tests/paths.py``)."""
 
 import os
-import pathlib
+import sys
 
 import jax
+import pytest
 
-_CACHE = os.environ.get(
-    "JAX_COMPILATION_CACHE_DIR", str(pathlib.Path(__file__).resolve().parents[1] / ".jax_cache")
-)
+from tests.paths import ROOT, outside_repository
+
+_CACHE = os.environ.get("JAX_COMPILATION_CACHE_DIR", str(ROOT / ".jax_cache"))
 jax.config.update("jax_compilation_cache_dir", _CACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+_OUTSIDE_READS: list[str] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event != "open" or not args or not isinstance(args[0], (str, os.PathLike)):
+        return
+    mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+    if "r" in mode and "+" not in mode and outside_repository(args[0]):
+        _OUTSIDE_READS.append(os.fspath(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture(autouse=True)
+def _reads_stay_in_repository():
+    _OUTSIDE_READS.clear()
+    yield
+    outside, _OUTSIDE_READS[:] = list(_OUTSIDE_READS), []
+    assert not outside, (
+        f"the test read files outside the repository {ROOT}: {sorted(set(outside))}; "
+        "a clone has only the repository: copy what it needs into tests/data/"
+    )

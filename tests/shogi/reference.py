@@ -1,16 +1,10 @@
-"""The shared reference positions (cshogi's answers), found above the checkout: at /work/shared
-for /work/main and for a worktree under /work/wt alike."""
+"""The reference positions with cshogi 1.1.0's answers (``tests/data/reference_positions.jsonl``:
+49 positions, hand-crafted rule cases and positions from random games; fields ``sfen``, ``turn``,
+``in_check``, ``legal_count``, ``legal_moves``, ``perft2``, ``perft3``, ``moves``)."""
 
 import json
-import pathlib
 
-_HERE = pathlib.Path(__file__).resolve()
-REFERENCE = next(
-    (
-        p / "shared" / "reference" / "positions.jsonl"
-        for p in _HERE.parents
-        if (p / "shared" / "reference" / "positions.jsonl").exists()
-    ),
-    _HERE.parents[3] / "shared" / "reference" / "positions.jsonl",  # where a checkout expects it
-)
+from tests.paths import DATA
+
+REFERENCE = DATA / "reference_positions.jsonl"
 POSITIONS = [json.loads(line) for line in REFERENCE.read_text().splitlines() if line.strip()]

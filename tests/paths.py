@@ -1,0 +1,28 @@
+"""Where the tests' files are: everything a test reads lives inside the repository.
+
+``conftest.py`` watches every file a test opens for reading (``sys.addaudithook``) and fails the
+test that reads a file of a neighbouring folder (a reference folder beside a checkout, say): a clone on
+a user's machine has only the repository. Hidden folders beside it (``~/.cache``, ``~/.config``
+when the clone sits in a home directory) are per-user settings and caches, not project files.
+"""
+
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+
+
+def outside_repository(path: str | pathlib.Path, root: pathlib.Path = ROOT) -> bool:
+    """Whether ``path`` is a file beside the repository ``root`` (under its parent folder, not
+    under ``root`` itself and not in a hidden folder there)."""
+    try:
+        resolved = pathlib.Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    try:
+        rel = resolved.relative_to(root.parent)
+    except ValueError:
+        return False  # elsewhere on the machine: the interpreter, site-packages, /tmp
+    if not rel.parts or rel.parts[0].startswith("."):
+        return False
+    return rel.parts[0] != root.name
