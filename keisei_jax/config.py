@@ -90,7 +90,14 @@ class TrainConfig:
     minibatch_size: int = field(64, lo=1, doc="transitions per gradient step")
     lr: float = field(1e-3, lo=0.0, lo_open=True, doc="Adam's peak learning rate")
     lr_schedule: str = field("linear", choices=("constant", "linear", "cosine"),
-                             doc="decay of the learning rate to 0 over the run")
+                             doc="decay of the learning rate over lr_decay_iterations")
+    lr_decay_iterations: int = field(
+        0, lo=0, resumable=True,
+        doc="iterations over which the rate decays to lr * lr_final_frac and then stays; 0: the "
+            "total_iterations of the run as first started (a resume that extends the run keeps "
+            "it: the extension trains at the final rate)")
+    lr_final_frac: float = field(0.0, lo=0.0, hi=1.0, resumable=True,
+                                 doc="the rate at the end of the decay, as a fraction of lr")
     adam_eps: float = field(1e-5, lo=0.0, lo_open=True, doc="Adam's epsilon")
     gamma: float = field(0.99, lo=0.0, hi=1.0, doc="discount per ply")
     gae_lambda: float = field(0.8, lo=0.0, hi=1.0, doc="GAE's lambda")
@@ -109,6 +116,33 @@ class TrainConfig:
     search_mate_candidates: int = field(
         8, lo=0,
         doc="checks tried for a mate in one at every search node (gumbel_az); 0: none")
+    search_full_fraction: float = field(
+        1.0, lo=0.0, hi=1.0, lo_open=True,
+        doc="playout-cap randomisation (gumbel_az): fraction of plies fully searched and learned "
+            "as policy targets; the rest get search_cheap_simulations and teach the value only")
+    search_cheap_simulations: int = field(
+        4, lo=1, doc="simulations of a cheap self-play search (search_full_fraction < 1)")
+    selfplay_sampled_plies: int = field(
+        0, lo=0,
+        doc="plies at the start of each self-play game whose move is drawn from the search's "
+            "improved policy instead of its choice (gumbel_az); 0: none")
+    # Value targets and the replay buffer (gumbel_az).
+    value_target: str = field(
+        "lambda_return", choices=("lambda_return", "result"),
+        doc="lambda_return: the lambda-return over search values and rewards of each segment; "
+            "result: the game's result, blended with the search value by value_search_blend "
+            "(needs replay_size > 0: a position waits in the buffer for its game to end)")
+    value_search_blend: float = field(
+        0.0, lo=0.0, hi=1.0, doc="weight of the search value in a result target; 0: z alone")
+    replay_size: int = field(
+        0, lo=0, doc="positions kept in the replay buffer (a multiple of num_envs * "
+                     "rollout_len); 0: none, each iteration learns from its own data")
+    replay_reuse: float = field(
+        4.0, lo=0.0, lo_open=True, hi=64.0,
+        doc="positions sampled per iteration / positions added: how often a position is learned "
+            "on average during its stay in the buffer")
+    replay_warmup: int = field(
+        0, lo=0, doc="positions the buffer holds before the first update")
     # Reward shaping (training only), annealed to 0 over shaping_anneal_frac of the run.
     material_shaping: float = field(0.02, lo=0.0, doc="reward per pawn of material gained")
     check_bonus_pawns: float = field(
@@ -260,6 +294,55 @@ def parallel_layout(parallel: ParallelConfig, config: TrainConfig) -> tuple[int,
     return lanes, length
 
 
+# The gumbel_az fields a PPO config leaves at their defaults.
+_AZ_ONLY = ("search_full_fraction", "selfplay_sampled_plies", "value_target", "value_search_blend",
+            "replay_size")
+
+
+def replay_per_lane(config: TrainConfig) -> int:
+    """Positions of the replay buffer on each lane (0: no buffer)."""
+    return config.replay_size // config.num_envs
+
+
+def replay_samples(config: TrainConfig) -> int:
+    """Positions an iteration samples from the replay buffer: ``replay_reuse`` times those it
+    adds, in whole minibatches (at least one)."""
+    wanted = config.replay_reuse * config.steps_per_iteration
+    return max(1, int(wanted // config.minibatch_size)) * config.minibatch_size
+
+
+def updates_per_iteration(config: TrainConfig) -> int:
+    """Optimizer updates (minibatches) of one iteration."""
+    if config.replay_size:
+        return replay_samples(config) // config.minibatch_size
+    return config.num_epochs * (config.steps_per_iteration // config.minibatch_size)
+
+
+def _validate_replay(config: TrainConfig) -> None:
+    if config.algo != "gumbel_az":
+        defaults = TrainConfig()
+        for name in _AZ_ONLY:
+            if getattr(config, name) != getattr(defaults, name):
+                raise ConfigError(
+                    f"bad value {getattr(config, name)!r} for {name!r}: applies to algo "
+                    f"'gumbel_az' only; expected {getattr(defaults, name)!r} with algo "
+                    f"{config.algo!r}")
+        return
+    if config.value_target == "result" and not config.replay_size:
+        raise ConfigError("bad value 0 for 'replay_size': value_target 'result' needs a replay "
+                          "buffer (a position waits there for its game's result)")
+    if not config.replay_size:
+        return
+    if config.replay_size % config.steps_per_iteration:
+        raise ConfigError(
+            f"bad value {config.replay_size!r} for 'replay_size': expected a multiple of "
+            f"num_envs * rollout_len = {config.steps_per_iteration} (whole iterations)")
+    if config.num_epochs != 1:
+        raise ConfigError(
+            f"bad value {config.num_epochs!r} for 'num_epochs': with a replay buffer expected 1 "
+            "(replay_reuse sets how often a position is learned)")
+
+
 def validate(config: TrainConfig) -> TrainConfig:
     """Check every field and the relations between them; returns ``config`` or raises."""
     if not isinstance(config, TrainConfig):
@@ -276,6 +359,7 @@ def validate(config: TrainConfig) -> TrainConfig:
             f"bad value {config.minibatch_size!r} for 'minibatch_size': expected a divisor of "
             f"num_envs * rollout_len = {config.steps_per_iteration}"
         )
+    _validate_replay(config)
     if config.algo == "gumbel_az":
         for name in ("random_opponent_lanes", "target_kl"):
             if getattr(config, name):
@@ -358,12 +442,20 @@ _LEGACY_KEYS = {
 }
 
 
+def _with_absent(config: Any) -> Any:
+    """``config`` (a config dataclass) with each field that has an ``absent`` value (the value of
+    the runs saved before the field existed) set to it, nested configs included."""
+    values = {}
+    for f in dataclasses.fields(config):
+        value = f.metadata.get("absent", getattr(config, f.name))
+        values[f.name] = _with_absent(value) if dataclasses.is_dataclass(value) else value
+    return dataclasses.replace(config, **values)
+
+
 def _absent_defaults() -> TrainConfig:
-    """What the keys missing from a saved config stand for: each field's ``absent`` value (the
-    value of the runs saved before it existed) where it has one, else its default."""
-    values = {f.name: f.metadata["absent"] for f in dataclasses.fields(TrainConfig)
-              if "absent" in f.metadata}
-    return dataclasses.replace(TrainConfig(), **values)
+    """What the keys missing from a saved config stand for: each field's ``absent`` value where it
+    has one (nested fields included), else its default."""
+    return _with_absent(TrainConfig())
 
 
 def from_dict(values: dict[str, Any]) -> TrainConfig:

@@ -2,6 +2,7 @@
 guard that fails a test reading a file from outside the repository (``tests/paths.py``)."""
 
 import os
+import pathlib
 import sys
 
 import jax
@@ -15,13 +16,25 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 _OUTSIDE_READS: list[str] = []
+# The interpreter, its packages and the compile cache may live anywhere (a venv or conda env
+# beside the clone, a cache folder): they are the environment, not the project's files.
+_ENVIRONMENT = tuple(
+    str(pathlib.Path(p).resolve())
+    for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, _CACHE, *sys.path} if p)
+
+
+def _environment(path: str) -> bool:
+    resolved = str(pathlib.Path(path).resolve())
+    return any(resolved == e or resolved.startswith(e + os.sep) for e in _ENVIRONMENT
+               if e != str(ROOT) and not str(ROOT).startswith(e + os.sep))
 
 
 def _audit(event: str, args: tuple) -> None:
     if event != "open" or not args or not isinstance(args[0], (str, os.PathLike)):
         return
     mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
-    if "r" in mode and "+" not in mode and outside_repository(args[0]):
+    if ("r" in mode and "+" not in mode and outside_repository(args[0])
+            and not _environment(os.fspath(args[0]))):
         _OUTSIDE_READS.append(os.fspath(args[0]))
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from keisei_jax.shogi import exchange, king_safety
 from keisei_jax.shogi import tables as T
-from keisei_jax.shogi.observation import board_codes
+from keisei_jax.shogi.observation import board_codes, hand_counts
 
 # Opponent planes 14..27 of the observation are types P L N S G B R K, +P +L +N +S +B +R (1..14).
 _OPP_PLANE_VALUE = T.PIECE_VALUE[1:].astype(np.float32) / 10.0
@@ -71,8 +71,8 @@ class MaterialPrior(nn.Module):
         planes = obs.astype(jnp.float32)
         value = jnp.asarray(_OPP_PLANE_VALUE)  # the same table for both sides' planes
         board = planes[..., 0:14].sum((1, 2)) @ value - planes[..., 14:28].sum((1, 2)) @ value
-        hands = planes[:, 0, 0, 28:42] * 18.0  # counts, broadcast on every square
-        hand = hands[:, :7] @ jnp.asarray(_HAND_VALUE) - hands[:, 7:] @ jnp.asarray(_HAND_VALUE)
+        hands = hand_counts(obs).astype(jnp.float32) @ jnp.asarray(_HAND_VALUE)  # [B, 2]
+        hand = hands[:, 0] - hands[:, 1]
         return w * (board + hand)
 
 
@@ -102,6 +102,5 @@ class KingSafetyPrior(nn.Module):
     def __call__(self, obs: jax.Array) -> jax.Array:
         shape = (2, king_safety.NUM_FEATURES)
         w = WEIGHT_SCALE * self.param("weights", nn.initializers.zeros, shape)
-        hands = jnp.round(obs[:, 0, 0, 28:42].astype(jnp.float32) * 18.0).astype(jnp.int32)
-        danger = jax.vmap(king_safety.king_danger)(board_codes(obs), hands.reshape(-1, 2, 7))
+        danger = jax.vmap(king_safety.king_danger)(board_codes(obs), hand_counts(obs))
         return (danger * w).sum((1, 2))

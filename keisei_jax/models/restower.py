@@ -16,6 +16,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from keisei_jax import shogi
 from keisei_jax.config_field import field
@@ -27,6 +28,7 @@ from keisei_jax.models.action_prior import (
 )
 from keisei_jax.models.attack_planes import attack_planes
 from keisei_jax.models.conv import Conv3x3
+from keisei_jax.shogi.observation import HAND_MAX
 
 NUM_ACTIONS = shogi.NUM_ACTIONS
 NUM_PLANES = shogi.NUM_PLANES
@@ -43,7 +45,18 @@ class ModelConfig:
         or "local" (per-square weights from the tower's features; see ``LocalPolicyHead``).
       policy_channels: channels of the dense policy head's 1x1 conv.
       action_prior: add the learned per-action prior of ``action_prior.ActionPrior``.
-      value_channels: channels of the value head's 1x1 conv before the dense layer.
+      value_channels: channels of the value head's 1x1 conv.
+      heads: "pooled": the value head's 1x1 conv (ReLU) is pooled over the board (mean and max
+        of each channel, as KataGo's value head), then ``value_hidden`` ReLU units and the
+        output; the dense policy head's 1x1 conv goes through a ReLU. "keisei": Keisei's layout,
+        a LayerNorm over each square's head channels before the ReLU and the value read from
+        the flattened 81 x ``value_channels`` map. With Keisei's 2 channels that LayerNorm is
+        +-1 (the sign of their difference) times a learned scale, with ~0 gradient: the value
+        saw 81 sign bits and could not fit even material (README, "Value learning"). Kept so
+        that checkpoints saved before the fix load with the network they trained.
+      hand_planes: "per_kind": the observation's hand planes as ``shogi.observe`` writes them
+        (count / the kind's full set); "per_18": the network sees count / 18 for every kind,
+        as the checkpoints saved before the per-kind scaling were trained.
       material_prior: add a learned multiple of the material balance to the value before its
         tanh (``action_prior.MaterialPrior``).
       threat_prior: add learned multiples of what each side could win with one capture to the
@@ -61,8 +74,15 @@ class ModelConfig:
     se_ratio: float = field(0.0, lo=0.0, hi=1.0, doc="squeeze-excitation bottleneck; 0: no SE")
     policy_head: str = field("dense", choices=("dense", "local"), doc="policy head")
     action_prior: bool = field(False, doc="add the learned per-action prior to the logits")
-    policy_channels: int = field(2, lo=1, doc="channels of the dense policy head's 1x1 conv")
-    value_channels: int = field(2, lo=1, doc="channels of the value head's 1x1 conv")
+    policy_channels: int = field(4, lo=1, absent=2,
+                                 doc="channels of the dense policy head's 1x1 conv")
+    value_channels: int = field(32, lo=1, absent=2, doc="channels of the value head's 1x1 conv")
+    heads: str = field("pooled", choices=("pooled", "keisei"), absent="keisei",
+                       doc="pooled: value pooled over the board, no norm over head channels; "
+                           "keisei: the pre-2026-12 heads (LayerNorm over 2 channels)")
+    hand_planes: str = field("per_kind", choices=("per_kind", "per_18"), absent="per_18",
+                             doc="hand planes as observed (count / full set) or count / 18 "
+                                 "(checkpoints from before the per-kind scaling)")
     material_prior: bool = field(False, doc="add a learned multiple of the material balance "
                                  "to the value before its tanh")
     threat_prior: bool = field(False, doc="add learned multiples of each side's best capture "
@@ -71,7 +91,8 @@ class ModelConfig:
                                     "(shogi.king_safety) to the value before its tanh")
     attack_planes: bool = field(False, doc="append each side's attack counts per square to the "
                                 "input (models/attack_planes.py)")
-    value_hidden: int = field(0, lo=0, doc="hidden units of the value head; 0: linear head")
+    value_hidden: int = field(64, lo=0, absent=0,
+                              doc="hidden units of the value head; 0: linear head")
     dtype: str = field("float32", choices=("float32", "bfloat16"), doc="compute dtype")
 
 
@@ -86,7 +107,8 @@ PRESETS: dict[str, ModelConfig] = {
     # Keisei's accelerator tower.
     "keisei": ModelConfig(num_blocks=9, channels=256, se_ratio=0.25),
     # Tests.
-    "tiny": ModelConfig(num_blocks=1, channels=8, se_ratio=0.25, policy_head="local"),
+    "tiny": ModelConfig(num_blocks=1, channels=8, se_ratio=0.25, policy_head="local",
+                        value_channels=8, value_hidden=16),
 }
 
 
@@ -167,7 +189,12 @@ class ActorCriticResTower(nn.Module):
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
         cfg = self.config
         dtype = _dtype(cfg.dtype)
-        x = obs.astype(dtype)
+        x = obs
+        if cfg.hand_planes == "per_18":  # what the network was trained on: count / 18
+            scale = np.ones(NUM_PLANES, np.float32)
+            scale[28:42] = np.tile(HAND_MAX, 2) / 18.0
+            x = x * jnp.asarray(scale)
+        x = x.astype(dtype)
         if cfg.attack_planes:
             x = jnp.concatenate([x, attack_planes(obs).astype(dtype)], axis=-1)
         x = Conv3x3(cfg.channels, dtype)(x)
@@ -179,13 +206,18 @@ class ActorCriticResTower(nn.Module):
             logits = LocalPolicyHead(dtype)(x)
         else:
             p = nn.Dense(cfg.policy_channels, dtype=dtype)(x)
-            p = nn.relu(nn.LayerNorm(dtype=dtype)(p))
-            logits = nn.Dense(NUM_ACTIONS, dtype=dtype)(p.reshape(p.shape[0], -1))
+            if cfg.heads == "keisei":
+                p = nn.LayerNorm(dtype=dtype)(p)
+            logits = nn.Dense(NUM_ACTIONS, dtype=dtype)(nn.relu(p).reshape(p.shape[0], -1))
         if cfg.action_prior:
             logits = logits.astype(jnp.float32) + ActionPrior()(obs)
 
         v = nn.Dense(cfg.value_channels, dtype=dtype)(x)
-        v = nn.relu(nn.LayerNorm(dtype=dtype)(v)).reshape(v.shape[0], -1)
+        if cfg.heads == "keisei":
+            v = nn.relu(nn.LayerNorm(dtype=dtype)(v)).reshape(v.shape[0], -1)
+        else:  # [B, 2 * value_channels]: what each channel sees on average and at its peak
+            v = nn.relu(v)
+            v = jnp.concatenate([v.mean(axis=(1, 2)), v.max(axis=(1, 2))], axis=-1)
         if cfg.value_hidden:
             v = nn.relu(nn.Dense(cfg.value_hidden, dtype=dtype)(v))
         value = nn.Dense(1, dtype=dtype)(v)[:, 0].astype(jnp.float32)
