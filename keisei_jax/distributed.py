@@ -130,13 +130,14 @@ def data_sharded(mesh: Mesh, axis: int = 0) -> NamedSharding:
 
 
 def runner_shardings(mesh: Mesh, runner: Any) -> Any:
-    """Shardings shaped like ``runner`` (a ``Runner`` or its ``jax.eval_shape``): the games split
-    over ``"data"``, everything else replicated."""
+    """Shardings shaped like ``runner`` (a ``Runner`` or its ``jax.eval_shape``): the games and
+    the replay buffer (laid out by game lane) split over ``"data"``, everything else
+    replicated."""
     repl, data = replicated(mesh), data_sharded(mesh)
     everything = jax.tree_util.tree_map(lambda _: repl, runner)
-    return dataclasses.replace(
-        everything, env_state=jax.tree_util.tree_map(lambda _: data, runner.env_state)
-    )
+    lanes = lambda tree: jax.tree_util.tree_map(lambda _: data, tree)  # noqa: E731
+    return dataclasses.replace(everything, env_state=lanes(runner.env_state),
+                               replay=lanes(runner.replay))
 
 
 @dataclasses.dataclass(frozen=True)

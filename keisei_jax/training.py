@@ -17,6 +17,7 @@ process 0 writes files and prints, all of them save and restore checkpoints toge
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
 import time
@@ -152,6 +153,26 @@ def _check_workdir(workdir: Path, *, resume: bool) -> None:
 
 
 # Step 2: the runner.
+
+def lr_horizon(config: TrainConfig, checkpointer: Checkpointer, *, resume: bool,
+               resume_from: int | None) -> TrainConfig:
+    """``config`` with ``lr_decay_iterations`` fixed: as given, else the horizon of the run being
+    resumed (its saved ``lr_decay_iterations``, or its ``total_iterations`` for a run saved
+    before the field existed), else this run's ``total_iterations``. So a resume that extends a
+    run (``--total_iterations`` larger) continues the schedule where it was, at the final rate,
+    instead of restarting the decay mid-rate."""
+    if config.lr_decay_iterations:
+        return config
+    horizon = config.total_iterations
+    step = checkpointer.latest_step() if resume_from is None else resume_from
+    if resume and step is not None and step in checkpointer.all_steps():
+        try:
+            saved = checkpointer.saved_config(step)
+            horizon = saved.lr_decay_iterations or saved.total_iterations
+        except CheckpointError:
+            pass  # the restore below names what is wrong with it
+    return dataclasses.replace(config, lr_decay_iterations=horizon)
+
 
 def _start(sharded: Any, checkpointer: Checkpointer, config: TrainConfig, *, resume: bool,
            resume_from: int | None) -> tuple[Any, int]:
@@ -318,11 +339,12 @@ def train_and_evaluate(
         _barrier("keisei_jax.training.workdir_checked")
 
         # 2. Build or restore the runner; rewind the files to it.
+        checkpointer = Checkpointer(workdir / "checkpoints", keep=config.keep_checkpoints)
+        resources.callback(checkpointer.close)
+        config = lr_horizon(config, checkpointer, resume=resume, resume_from=resume_from)
         mesh = distributed.make_mesh() if mesh is None else mesh
         sharded = distributed.shard_trainer(config, mesh)
         trainer = sharded.trainer
-        checkpointer = Checkpointer(workdir / "checkpoints", keep=config.keep_checkpoints)
-        resources.callback(checkpointer.close)
         runner, iteration = _start(sharded, checkpointer, config, resume=resume,
                                    resume_from=resume_from)
         if resume:

@@ -1,12 +1,22 @@
-"""Gumbel AlphaZero on the CPU: the ``small`` tower with attack planes on its input and the
-material, threat and king-safety priors and a hidden layer on its value; every self-play move
-searched (16 simulations, 8 root candidates, mate-in-one detection at every node). Material
-shaping (0.03 a pawn, checks 1 pawn) stays on for the whole run, in the search's edges and the
-targets alike: annealed away, self-play collapsed into repetition draws (89% of games) and the
-value into 0; kept, the value learns a return that material and the game result both move, and
-a searching player scores 0.74 against the same network searched without the material term
-(README, "Search"). 850 iterations of 64 lanes x 16 plies (870k env steps) take under 60
-minutes on 2 idle cores, evaluations included."""
+"""Gumbel AlphaZero on the CPU, with knowledge aids (each named below; ``az_pure`` has none).
+
+The value learns the game's result: each position waits in a replay buffer (12 iterations of
+64 lanes x 16 plies) until its game ends, then learns ``0.75 z + 0.25 search value`` (the blend
+dlshogi uses to steady a result target); the update samples 4 times the positions an iteration
+adds, uniformly from the buffer. The search's utility is the game result alone: no material
+shaping and no check bonus on its edges (the previous ``az`` searched a return that material
+moved more than the result). Playout-cap randomisation: a quarter of the plies are searched with
+32 simulations and learned as policy targets, the rest with 8 (value only); the first 8 plies of
+each game are drawn from the search's improved policy, so the lanes play varied openings. The
+rate decays to a tenth of ``lr`` over the run; a resume that extends it trains at that rate.
+
+Knowledge aids (domain knowledge, switched off in ``az_pure``): the ``small`` tower's learned
+action prior; attack planes on the input; the material, threat and king-safety priors on the
+value (learned weights from 0); a mate in one looked for at every search node.
+
+This config has not yet been trained for its full 850 iterations; the previous ``az`` (lambda
+returns over material-shaped search values, no buffer) is ``az_lambda``.
+"""
 
 import dataclasses
 
@@ -19,22 +29,30 @@ def get_config():
         base,
         algo="gumbel_az",
         model=dataclasses.replace(base.model, material_prior=True, threat_prior=True,
-                                  king_safety_prior=True, attack_planes=True,
-                                  value_hidden=64),
+                                  king_safety_prior=True, attack_planes=True),
         num_envs=64,
         rollout_len=16,
-        search_simulations=16,
+        search_simulations=32,
+        search_cheap_simulations=8,
+        search_full_fraction=0.25,
         search_considered_actions=8,
         search_gumbel_scale=1.0,
         search_mate_candidates=8,
-        num_epochs=2,
+        selfplay_sampled_plies=8,
+        value_target="result",
+        value_search_blend=0.25,
+        replay_size=64 * 16 * 12,
+        replay_reuse=4.0,
+        replay_warmup=64 * 16 * 4,
+        num_epochs=1,
         minibatch_size=64,
         lr=1e-3,
+        lr_final_frac=0.1,
         gamma=1.0,
         gae_lambda=0.9,
         value_coef=1.0,
-        material_shaping=0.03,
-        check_bonus_pawns=1.0,
+        material_shaping=0.0,
+        check_bonus_pawns=0.0,
         shaping_anneal_frac=0.0,
         total_iterations=850,
         iterations_per_call=10,

@@ -1,8 +1,10 @@
 """Gumbel AlphaZero self-play: search-chosen moves, improved-policy and return targets, the
 same compiled loop, ``Runner`` and driver as PPO."""
 
+from keisei_jax.az import replay
 from keisei_jax.az.loss import Batch, az_loss
 from keisei_jax.az.rollout import SearchTransition, self_play
 from keisei_jax.az.train import make_train, targets
 
-__all__ = ["Batch", "SearchTransition", "az_loss", "make_train", "self_play", "targets"]
+__all__ = ["Batch", "SearchTransition", "az_loss", "make_train", "replay", "self_play",
+           "targets"]

@@ -22,12 +22,16 @@ class Batch:
       obs: float32[N, 9, 9, 46]. legal_bits: uint32[N, 507].
       policy_target: float32[N, S]. Improved policy by slot (sums to 1 over legal moves).
       value_target: float32[N]. Return of the position for its side to move.
+      policy_weight: float32[N]. 1 where the policy target is learned (a full search), else 0.
+      value_weight: float32[N]. 1 where the value target is known, else 0.
     """
 
     obs: jax.Array
     legal_bits: jax.Array
     policy_target: jax.Array
     value_target: jax.Array
+    policy_weight: jax.Array
+    value_weight: jax.Array
 
 
 def az_loss(apply_fn, params, batch: Batch, *, value_coef: float):
@@ -42,10 +46,13 @@ def az_loss(apply_fn, params, batch: Batch, *, value_coef: float):
     cross_entropy = -jnp.sum(jnp.where(valid, target * log_probs, 0.0), axis=-1)
     target_entropy = -jnp.sum(jnp.where(target > 0, target * jnp.log(target), 0.0), axis=-1)
     has_moves = count > 0  # a finished game's position has no policy to learn
-    weight = has_moves.astype(jnp.float32)
+    weight = has_moves.astype(jnp.float32) * batch.policy_weight
     mean = lambda x: jnp.sum(weight * x) / jnp.maximum(weight.sum(), 1.0)  # noqa: E731
     policy_loss = mean(cross_entropy)
-    value_loss = 0.5 * jnp.mean(jnp.square(value - batch.value_target))
+    # Means over the positions that have each target: a batch with few known values weighs them
+    # as a full one would (the replay buffer's first iterations).
+    value_error = batch.value_weight * jnp.square(value - batch.value_target)
+    value_loss = 0.5 * jnp.sum(value_error) / jnp.maximum(batch.value_weight.sum(), 1.0)
     probs = jnp.exp(log_probs)
     entropy = mean(-jnp.sum(jnp.where(valid, probs * log_probs, 0.0), axis=-1))
     aux = {

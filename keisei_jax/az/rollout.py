@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from keisei_jax import search, shogi
 from keisei_jax.selfplay import advance
@@ -26,7 +27,11 @@ class SearchTransition:
       search_value: float32[B]. The search's value of the position (mover's view).
       network_value: float32[B]. The network's value of it, before the search.
       action: int32[B]. Keisei action played.
-      reward: float32[B]. Mover's reward: game result +1/-1/0 plus shaping.
+      color: int8[B]. The side that moved (0 Black, 1 White).
+      full_search: bool[B]. The move had the full search (a policy target); False: the cheap
+        search of playout-cap randomisation, whose policy is not learned.
+      result: float32[B]. Mover's game result where the move ended the game (+1/-1/0), else 0.
+      reward: float32[B]. Mover's reward: the result plus shaping.
       terminated: bool[B]. The move ended the game by the rules.
       truncated: bool[B]. The move reached the ply cap.
       bootstrap_value: float32[B]. -V(cut position) where truncated (mover's view), else 0.
@@ -40,6 +45,9 @@ class SearchTransition:
     search_value: jax.Array
     network_value: jax.Array
     action: jax.Array
+    color: jax.Array
+    full_search: jax.Array
+    result: jax.Array
     reward: jax.Array
     terminated: jax.Array
     truncated: jax.Array
@@ -62,27 +70,55 @@ def self_play(
     shaping_coef: jax.Array,
     check_bonus_pawns: float = 0.0,
     mate_candidates: int = search.MATE_CANDIDATES,
+    full_search_fraction: float = 1.0,
+    cheap_simulations: int = 0,
+    sampled_plies: int = 0,
 ) -> tuple[State, SearchTransition]:
     """``num_steps`` batched plies with auto-reset, each move the search's; returns the new
     state and [T, B] data. Shaping (training only) adds ``shaping_coef * (material gain +
     check_bonus_pawns * gives check)`` to the mover's reward, in the search's edges and the targets
-    alike, so the search's values and the returns the value head learns stay one quantity."""
+    alike, so the search's values and the returns the value head learns stay one quantity.
 
-    def step(state, step_key):
-        out = search.search(
+    Playout-cap randomisation (KataGo): with ``full_search_fraction`` < 1 each ply is, for every
+    lane at once, fully searched (``num_simulations``) with that probability, else searched with
+    ``cheap_simulations`` and marked ``full_search`` False (its policy is not a target; its
+    position still learns the value). ``sampled_plies`` > 0: in a game's first plies the move is
+    drawn from the search's improved policy (AlphaZero's opening temperature 1) instead of the
+    search's choice, so the lanes do not replay a handful of openings."""
+
+    def searched(state, step_key, simulations):
+        return search.search(
             apply_fn=apply_fn, params=params, state=state, key=step_key,
-            num_simulations=num_simulations, max_num_considered_actions=considered_actions,
+            num_simulations=simulations, max_num_considered_actions=considered_actions,
             gumbel_scale=gumbel_scale, shaping_coef=shaping_coef,
             check_bonus_pawns=check_bonus_pawns, mate_candidates=mate_candidates,
         )
+
+    def step(state, step_key):
+        k_search, k_cap, k_sample = jax.random.split(step_key, 3)
+        if full_search_fraction < 1.0:
+            full = jax.random.uniform(k_cap) < full_search_fraction
+            out = jax.lax.cond(full, lambda: searched(state, k_search, num_simulations),
+                               lambda: searched(state, k_search, cheap_simulations))
+        else:
+            full = jnp.bool_(True)
+            out = searched(state, k_search, num_simulations)
+        action = out.action
+        if sampled_plies > 0:
+            logits = jnp.where(out.action_weights > 0, jnp.log(out.action_weights), -jnp.inf)
+            slot = jax.random.categorical(k_sample, logits)
+            sampled = jnp.take_along_axis(out.actions, slot[:, None], axis=-1)[:, 0]
+            early = (state.ply < sampled_plies) & (out.num_legal > 0)
+            action = jnp.where(early, sampled, action)
         reset, outcome, reward, bootstrap = advance(
-            apply_fn, params, state, out.action, start, shaping_coef=shaping_coef,
+            apply_fn, params, state, action, start, shaping_coef=shaping_coef,
             check_bonus_pawns=check_bonus_pawns)
         transition = SearchTransition(
             obs=shogi.observe(state), legal_bits=state.legal_bits,
             policy_target=out.action_weights, search_value=out.root_value,
-            network_value=out.network_value, action=out.action, reward=reward,
-            terminated=outcome.terminated, truncated=outcome.truncated,
+            network_value=out.network_value, action=action, color=state.color,
+            full_search=jnp.broadcast_to(full, action.shape), result=outcome.reward,
+            reward=reward, terminated=outcome.terminated, truncated=outcome.truncated,
             bootstrap_value=bootstrap, termination=outcome.termination,
             game_length=outcome.game_length,
         )

@@ -7,10 +7,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from keisei_jax import env, models, shogi
+from keisei_jax import env, models, search, shogi
+from keisei_jax.az import replay
 from keisei_jax.az.loss import Batch, az_loss
 from keisei_jax.az.rollout import SearchTransition, self_play
-from keisei_jax.config import TrainConfig
+from keisei_jax.config import TrainConfig, replay_per_lane, replay_samples
 from keisei_jax.minibatch import minibatch_epochs
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.train import (
@@ -44,7 +45,14 @@ def targets(traj: SearchTransition, last_values: jax.Array, *, gamma: float,
 
 
 def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) -> Trainer:
-    """The Gumbel AlphaZero trainer of ``config`` (see ``ppo.make_train`` for ``mesh``)."""
+    """The Gumbel AlphaZero trainer of ``config`` (see ``ppo.make_train`` for ``mesh``).
+
+    Without a replay buffer (``replay_size`` 0) an iteration learns ``num_epochs`` passes over
+    its own positions, with lambda-return targets. With one, its positions join the buffer
+    (``az.replay``), those whose game has ended take its result, and the update draws
+    ``replay_samples(config)`` positions uniformly from the buffer (once it holds
+    ``replay_warmup``): the policy learns from fully searched positions, the value from
+    positions with a known target."""
     cfg = config
     if cfg.algo != "gumbel_az":
         raise ValueError(f"az.make_train builds algo 'gumbel_az', not {cfg.algo!r}")
@@ -53,15 +61,77 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     start = shogi.init(max_plies=cfg.max_plies)
     minibatch_sharding = None if mesh is None else jax.sharding.NamedSharding(
         mesh, jax.sharding.PartitionSpec(None, mesh.axis_names[0]))
+    per_lane = replay_per_lane(cfg)
+    num_samples = replay_samples(cfg)
 
     apply_fn = models.apply_fn(model)
 
     def init(key: jax.Array) -> Runner:
         key, k_params = jax.random.split(key)
         params = models.init_params(model, k_params)
-        return Runner(params=params, opt_state=tx.init(params),
-                      env_state=env.init_batch(cfg.num_envs, max_plies=cfg.max_plies),
-                      key=key, iteration=jnp.int32(0))
+        env_state = env.init_batch(cfg.num_envs, max_plies=cfg.max_plies)
+        buffer = None
+        if per_lane:
+            buffer = replay.init(
+                cfg.num_envs, per_lane, num_slots=search.MAX_LEGAL_MOVES,
+                num_results=cfg.rollout_len + 1, obs_shape=(9, 9, shogi.NUM_PLANES),
+                legal_words=env_state.legal_bits.shape[-1])
+        return Runner(params=params, opt_state=tx.init(params), env_state=env_state,
+                      key=key, iteration=jnp.int32(0), replay=buffer)
+
+    def loss_fn(p, b):
+        return az_loss(apply_fn, p, b, value_coef=cfg.value_coef)
+
+    def learn(runner: Runner, traj: SearchTransition, last_values: jax.Array, key: jax.Array):
+        """(params, opt_state, buffer, metrics) after this iteration's update."""
+        flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
+        if not per_lane:
+            value_target = targets(traj, last_values, gamma=cfg.gamma,
+                                   gae_lambda=cfg.gae_lambda)
+            batch = Batch(obs=flat(traj.obs), legal_bits=flat(traj.legal_bits),
+                          policy_target=flat(traj.policy_target),
+                          value_target=flat(value_target),
+                          policy_weight=flat(traj.full_search.astype(jnp.float32)),
+                          value_weight=jnp.ones(value_target.size, jnp.float32))
+            params, opt_state, metrics = minibatch_epochs(
+                loss_fn, tx, runner.params, runner.opt_state, batch, key,
+                num_epochs=cfg.num_epochs, minibatch_size=cfg.minibatch_size,
+                minibatch_sharding=minibatch_sharding)
+            return params, opt_state, None, dict(metrics, updated=jnp.float32(1.0))
+
+        known = None
+        if cfg.value_target == "lambda_return":
+            known = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)
+        slot = (runner.iteration * cfg.rollout_len) % per_lane
+        buffer = replay.add(runner.replay, traj, slot, value_target=known)
+        buffer = replay.resolve(buffer, search_blend=cfg.value_search_blend)
+        filled = jnp.minimum((runner.iteration + 1) * cfg.rollout_len, per_lane)
+        k_sample, k_update = jax.random.split(key)
+        batch = Batch(**replay.sample(buffer, k_sample, num_samples, filled))
+
+        def update():
+            return minibatch_epochs(loss_fn, tx, runner.params, runner.opt_state, batch,
+                                    k_update, num_epochs=1, minibatch_size=cfg.minibatch_size,
+                                    minibatch_sharding=minibatch_sharding)
+
+        shapes = jax.eval_shape(update)[2]
+
+        def wait():
+            zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+            return runner.params, runner.opt_state, zeros
+
+        ready = filled * cfg.num_envs >= cfg.replay_warmup
+        params, opt_state, metrics = jax.lax.cond(ready, update, wait)
+        resolved = buffer.resolved.astype(jnp.float32)
+        metrics = dict(
+            metrics, updated=ready.astype(jnp.float32),
+            # The share of the buffer's positions whose value target is known, and their mean
+            # absolute target (~1: decisive results; ~0: draws or an undecided value).
+            replay_resolved=resolved.sum() / (filled * cfg.num_envs),
+            replay_abs_value_target=jnp.sum(jnp.abs(buffer.value_target) * resolved)
+            / jnp.maximum(resolved.sum(), 1.0),
+        )
+        return params, opt_state, buffer, metrics
 
     def iteration(runner: Runner, _):
         key, k_play, k_update = jax.random.split(runner.key, 3)
@@ -73,17 +143,12 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
             gumbel_scale=cfg.search_gumbel_scale, shaping_coef=coef,
             check_bonus_pawns=cfg.check_bonus_pawns,
             mate_candidates=cfg.search_mate_candidates,
+            full_search_fraction=cfg.search_full_fraction,
+            cheap_simulations=cfg.search_cheap_simulations,
+            sampled_plies=cfg.selfplay_sampled_plies,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
-        value_target = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)
-        flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
-        batch = Batch(obs=flat(traj.obs), legal_bits=flat(traj.legal_bits),
-                      policy_target=flat(traj.policy_target), value_target=flat(value_target))
-        params, opt_state, metrics = minibatch_epochs(
-            lambda p, b: az_loss(apply_fn, p, b, value_coef=cfg.value_coef), tx,
-            runner.params, runner.opt_state, batch, k_update, num_epochs=cfg.num_epochs,
-            minibatch_size=cfg.minibatch_size, minibatch_sharding=minibatch_sharding,
-        )
+        params, opt_state, buffer, metrics = learn(runner, traj, last_values, k_update)
         done = traj.terminated | traj.truncated
         metrics = dict(
             metrics,
@@ -95,13 +160,14 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
             shaping_coef=coef,
             mean_value=traj.search_value.mean(),
             mean_reward=traj.reward.mean(),
+            full_search=traj.full_search.astype(jnp.float32).mean(),
             # How much the search corrects the network's value: the target it learns from.
             search_value_gap=jnp.abs(traj.search_value - traj.network_value).mean(),
             learning_rate=learning_rate(cfg, opt_state),
             nonfinite=nonfinite_mask(metrics, params, opt_state, NONFINITE_CHECKS),
         )
         runner = Runner(params=params, opt_state=opt_state, env_state=env_state, key=key,
-                        iteration=runner.iteration + 1)
+                        iteration=runner.iteration + 1, replay=buffer)
         return runner, metrics
 
     def train_call(runner: Runner):

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import optax
 
 from keisei_jax import env, models, shogi
-from keisei_jax.config import TrainConfig
+from keisei_jax.config import TrainConfig, updates_per_iteration
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, update
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
@@ -34,6 +34,8 @@ class Runner:
       env_state: State with leading axis [num_envs]: the self-play games in progress.
       key: uint32[2] RNG key for the next iteration.
       iteration: int32[]. Iterations completed.
+      replay: the replay buffer (``az.replay.ReplayBuffer``, leading axis [num_envs] like the
+        games) of a gumbel_az run with ``replay_size`` > 0, else None.
     """
 
     params: Any
@@ -41,6 +43,7 @@ class Runner:
     env_state: State
     key: jax.Array
     iteration: jax.Array
+    replay: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,15 +61,18 @@ class Trainer:
 
 
 def lr_schedule(config: TrainConfig) -> optax.Schedule:
-    """Learning rate per optimizer update (one update per minibatch)."""
+    """Learning rate per optimizer update (one update per minibatch): ``lr`` decaying to ``lr *
+    lr_final_frac`` over ``lr_decay_iterations`` (0: ``total_iterations``; the driver fixes it
+    when a run starts, ``training.lr_horizon``), then constant."""
     cfg = config
-    num_minibatches = cfg.steps_per_iteration // cfg.minibatch_size
-    total_updates = cfg.total_iterations * cfg.num_epochs * num_minibatches
+    horizon = cfg.lr_decay_iterations or cfg.total_iterations
+    decay_updates = horizon * updates_per_iteration(cfg)
+    final = cfg.lr * cfg.lr_final_frac
     if cfg.lr_schedule == "constant":
         return optax.constant_schedule(cfg.lr)
     if cfg.lr_schedule == "linear":
-        return optax.linear_schedule(cfg.lr, 0.0, total_updates)
-    return optax.cosine_decay_schedule(cfg.lr, total_updates)
+        return optax.linear_schedule(cfg.lr, final, decay_updates)
+    return optax.cosine_decay_schedule(cfg.lr, decay_updates, alpha=cfg.lr_final_frac)
 
 
 def optimizer(config: TrainConfig) -> optax.GradientTransformation:

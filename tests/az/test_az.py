@@ -16,12 +16,18 @@ from keisei_jax.metrics import read_metrics
 from keisei_jax.models import ModelConfig
 from keisei_jax.training import train_and_evaluate
 
+# The az config's machinery at tiny shapes: result targets through a replay buffer,
+# playout-cap randomisation and sampled opening plies.
 CONFIG = TrainConfig(
-    algo="gumbel_az", model=ModelConfig(num_blocks=1, channels=8, policy_head="local"),
-    num_envs=4, rollout_len=4, max_plies=24, num_epochs=2, minibatch_size=8,
+    algo="gumbel_az",
+    model=ModelConfig(num_blocks=1, channels=8, policy_head="local", value_channels=8,
+                      value_hidden=16),
+    num_envs=4, rollout_len=4, max_plies=24, num_epochs=1, minibatch_size=8,
     search_simulations=4, search_considered_actions=4, gamma=1.0, gae_lambda=0.9,
-    material_shaping=0.01, shaping_anneal_frac=0.5, total_iterations=4, iterations_per_call=2,
-    eval_every=0, checkpoint_every=2, keep_checkpoints=3, tensorboard=False,
+    search_full_fraction=0.5, search_cheap_simulations=2, selfplay_sampled_plies=4,
+    value_target="result", value_search_blend=0.25, replay_size=64, replay_reuse=2.0,
+    replay_warmup=16, material_shaping=0.0, total_iterations=8, iterations_per_call=4,
+    eval_every=0, checkpoint_every=4, keep_checkpoints=3, tensorboard=False,
 )
 
 
@@ -35,6 +41,8 @@ def _traj(**fields):
         "game_length": jnp.zeros((t, 1), jnp.int32),
         "terminated": jnp.zeros((t, 1), bool), "truncated": jnp.zeros((t, 1), bool),
         "bootstrap_value": jnp.zeros((t, 1)), "search_value": jnp.zeros((t, 1)),
+        "color": (jnp.arange(t) % 2).astype(jnp.int8)[:, None],
+        "full_search": jnp.ones((t, 1), bool), "result": jnp.zeros((t, 1)),
     }
     given = {k: jnp.asarray(v)[:, None] for k, v in fields.items()}
     return az.SearchTransition(**{**zeros, **given})
@@ -91,6 +99,54 @@ def test_policy_targets_sum_to_one_over_legal_moves_only():
     assert bool(np.any(np.asarray(traj.truncated)))
 
 
+def test_replay_buffer_gives_positions_their_game_result_by_mover():
+    # Lane 0: Black, White, Black mates (Black's result +1), then a new game begins.
+    # Lane 1: a game that goes on.
+    t, b = 4, 2
+    traj = az.SearchTransition(
+        obs=jnp.zeros((t, b, 9, 9, shogi.NUM_PLANES)), legal_bits=jnp.zeros((t, b, 507), jnp.uint32),
+        policy_target=jnp.zeros((t, b, search.MAX_LEGAL_MOVES)),
+        search_value=jnp.array([[0.2, 0.1], [-0.4, 0.1], [0.6, 0.1], [0.0, 0.1]]),
+        network_value=jnp.zeros((t, b)), action=jnp.zeros((t, b), jnp.int32),
+        color=jnp.array([[0, 0], [1, 1], [0, 0], [1, 1]], jnp.int8),
+        full_search=jnp.ones((t, b), bool),
+        result=jnp.array([[0.0, 0], [0, 0], [1, 0], [0, 0]]), reward=jnp.zeros((t, b)),
+        terminated=jnp.array([[False, False], [False, False], [True, False], [False, False]]),
+        truncated=jnp.zeros((t, b), bool), bootstrap_value=jnp.zeros((t, b)),
+        termination=jnp.zeros((t, b), jnp.int8), game_length=jnp.zeros((t, b), jnp.int32))
+    buffer = az.replay.init(b, 8, num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
+                            obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
+    buffer = az.replay.add(buffer, traj, 4, value_target=None)
+    buffer = az.replay.resolve(buffer, search_blend=0.5)
+    np.testing.assert_array_equal(buffer.games_done, [1, 0])
+    np.testing.assert_array_equal(buffer.resolved[0], [0, 0, 0, 0, 1, 1, 1, 0])
+    assert not np.any(buffer.resolved[1])
+    # z = +1 for Black's plies, -1 for White's, blended half and half with the search value
+    np.testing.assert_allclose(buffer.value_target[0, 4:7], [0.6, -0.7, 0.8], atol=1e-6)
+    # the next iteration ends lane 0's second game, lost by Black (White mates)
+    traj2 = dataclasses.replace(
+        traj, result=jnp.array([[0.0, 0], [1, 0], [0, 0], [0, 0]]),
+        terminated=jnp.array([[False, False], [True, False], [False, False], [False, False]]))
+    buffer = az.replay.resolve(az.replay.add(buffer, traj2, 0, value_target=None),
+                               search_blend=0.0)
+    np.testing.assert_array_equal(buffer.resolved[0], [1, 1, 0, 0, 1, 1, 1, 1])
+    # slot 7 (White, game 1) and slots 0-1 (Black, White of game 1): White won
+    np.testing.assert_allclose(buffer.value_target[0, [7, 0, 1]], [1.0, -1.0, 1.0])
+    sampled = az.replay.sample(buffer, jax.random.PRNGKey(0), 64, jnp.int32(8))
+    assert sampled["obs"].dtype == jnp.float32 and sampled["value_weight"].shape == (64,)
+
+
+def test_result_targets_need_a_replay_buffer_and_az_fields_need_gumbel_az():
+    with pytest.raises(ConfigError, match="replay_size"):
+        validate(dataclasses.replace(CONFIG, replay_size=0))
+    with pytest.raises(ConfigError, match="multiple"):
+        validate(dataclasses.replace(CONFIG, replay_size=40))
+    with pytest.raises(ConfigError, match="num_epochs"):
+        validate(dataclasses.replace(CONFIG, num_epochs=2))
+    with pytest.raises(ConfigError, match="replay_size.*gumbel_az"):
+        validate(TrainConfig(replay_size=4096))
+
+
 def test_gumbel_az_refuses_ppo_only_settings():
     for field, value in (("random_opponent_lanes", 0.5), ("target_kl", 0.01),
                          ("parallel", dataclasses.replace(CONFIG.parallel, enabled=True))):
@@ -114,7 +170,7 @@ def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("az_runs")
     straight, split = base / "straight", base / "split"
     train_and_evaluate(CONFIG, straight, quiet=True)
-    train_and_evaluate(CONFIG, split, stop_at=2, quiet=True)
+    train_and_evaluate(CONFIG, split, stop_at=4, quiet=True)
     train_and_evaluate(CONFIG, split, resume=True, quiet=True)
     return straight, split
 
@@ -122,18 +178,22 @@ def runs(tmp_path_factory):
 def test_a_tiny_gumbel_az_run_trains_through_the_driver(runs):
     straight, _ = runs
     records = read_metrics(straight / "metrics.jsonl")
-    assert [r["iteration"] for r in records] == [2, 4]
+    assert [r["iteration"] for r in records] == [4, 8]
     last = records[-1]
     for name in ("train/policy_loss", "train/value_loss", "train/policy_kl",
                  "train/search_value_gap", "train/entropy"):
         assert np.isfinite(last[name]), name
-    assert last["train/epochs_run"] == CONFIG.num_epochs
+    assert last["train/epochs_run"] == 1 and last["train/updated"] == 1
+    # 24-ply games: each lane finished one by iteration 8, so positions have their result
+    assert last["games/finished"] > 0 and 0 < last["train/replay_resolved"] <= 1
+    assert 0 < last["train/full_search"] < 1  # playout-cap randomisation: both kinds of ply
     runner, step = _restore(straight)
     start = make_train(CONFIG).init(jax.random.PRNGKey(CONFIG.seed))
     moved = [not np.array_equal(a, b) for a, b in zip(
         jax.tree_util.tree_leaves(runner.params), jax.tree_util.tree_leaves(start.params),
         strict=True)]
-    assert step == 4 and all(moved)
+    assert step == 8 and all(moved)
+    assert runner.replay.obs.shape == (4, 16, 9, 9, shogi.NUM_PLANES)
 
 
 def test_gumbel_az_resume_is_bit_exact(runs):
