@@ -122,7 +122,7 @@ def test_forfeits_are_named_in_the_headline(run_dir, tmp_path, capsys):
     ])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "score 1.000 (2 of 2 wins by engine forfeit)" in printed
+    assert "score 1.000 [" in printed and "(2 of 2 wins by engine forfeit)" in printed
     results = json.loads((out / "results.json").read_text())["results"]
     assert results["eval/fake-engine/win_by_engine_crash"] == 2
 
