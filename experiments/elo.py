@@ -64,6 +64,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds an engine may take per answer before it forfeits")
     parser.add_argument("--games", type=int, default=20, help="games per pair (even)")
     parser.add_argument("--max-plies", type=int, default=512)
+    parser.add_argument("--openings", default=None, metavar="FILE",
+                        help="opening suite for every pair: one SFEN per line ('#' comments); "
+                        "games 2k and 2k+1 start from opening k with colours swapped")
     parser.add_argument("--simulations", type=int, default=0,
                         help="checkpoints search this many simulations a move (Gumbel-sampled "
                         "root choice, so games differ); 0 plays the raw policy")
@@ -108,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     from keisei_jax.eval import engine_specs, report
     from keisei_jax.eval.checkpoint import load_policy
 
+    openings = None
+    if args.openings:  # before anything else: a bad line stops the run here
+        try:
+            openings = ev.load_openings(args.openings)
+        except ValueError as err:
+            print(f"openings error: {err}", file=sys.stderr)
+            return 2
     try:
         engines = [engine_specs.make_engine(e["spec"], usi_options=e["usi_options"], go=e["go"],
                                             name=e["name"], timeout=args.timeout)
@@ -140,26 +150,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"anchor {args.anchor!r} is not a player ({names}); pass --anchor", file=sys.stderr)
         return 2
     t0 = time.monotonic()
-    records = []
+    records, statistics = [], []
 
     def on_pair(pair, summary):
-        print(f"{pair.a} vs {pair.b}: +{pair.wins} ={pair.draws} -{pair.losses}"
+        stats = ev.summary_statistics(summary)
+        print(f"{pair.a} vs {pair.b}: {stats.text()}"
               + (f" ({n} wins by engine forfeit)" if (n := ev.forfeit_wins(summary)) else ""),
               flush=True)
         records.append(ev.match_record(summary, pair.b))
+        statistics.append(stats.as_json())
 
     pairs = ev.round_robin(players, jax.random.PRNGKey(args.seed), games_per_pair=args.games,
-                           max_plies=args.max_plies, on_pair=on_pair)
+                           max_plies=args.max_plies, on_pair=on_pair, openings=openings)
     ratings = ev.fit_elo(pairs, anchor=args.anchor)
     print(ev.format_table(ratings))
     report.write_json(Path(args.out), {
         "anchor": args.anchor, "games_per_pair": args.games, "max_plies": args.max_plies,
         "temperature": args.temperature, "seconds": time.monotonic() - t0,
+        "openings": None if openings is None else {"file": args.openings,
+                                                   "count": len(openings)},
         "engines": [{**e, "label": engine.name} for e, engine in zip(args.engines, engines,
                                                                       strict=True)],
         "ratings": [r.__dict__ for r in ratings],
         # Each pair from a's side; results in the eval/<b>/<stat> schema of evaluate.py.
-        "pairs": [{**p.__dict__, "results": r} for p, r in zip(pairs, records, strict=True)],
+        "pairs": [{**p.__dict__, "results": r, "statistics": st}
+                  for p, r, st in zip(pairs, records, statistics, strict=True)],
     })
     print(f"wrote {args.out}")
     return 0

@@ -37,6 +37,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--opponent", required=True, help=f"one of {list(OPPONENTS)}")
     parser.add_argument("--games", type=int, default=20, help="games (even: colours alternate)")
     parser.add_argument("--max-plies", type=int, default=512, help="ply cap of a game (draw)")
+    parser.add_argument("--openings", default=None, metavar="FILE",
+                        help="opening suite: one SFEN per line ('#' comments); games 2k and "
+                        "2k+1 start from opening k (cycling) with colours swapped, e.g. "
+                        "experiments/openings/balanced.sfen (default: the start position)")
     parser.add_argument("--temperature", type=float, default=0.0,
                         help="0: the checkpoint plays its most probable move; > 0 samples")
     parser.add_argument("--opponent-temperature", type=float, default=0.0,
@@ -148,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     from keisei_jax.eval.checkpoint import load_policy
     from keisei_jax.eval.engine_match import PlayerMoves
 
+    openings = None
+    if args.openings:  # before anything else: a bad line stops the run here
+        try:
+            openings = ev.load_openings(args.openings)
+        except ValueError as err:
+            print(f"openings error: {err}", file=sys.stderr)
+            return 2
     engine = None
     if args.engine:  # before loading anything: a bad spec, option, limit or timeout stops here
         try:
@@ -184,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         moves = PlayerMoves(player)
         moves.warm_up()  # compile before the clock: seconds per move below are thinking time
         games = ev.play_engine_match(moves, engine, num_games=args.games, key=key,
-                                     max_plies=args.max_plies, on_game=progress)
+                                     max_plies=args.max_plies, on_game=progress,
+                                     openings=openings)
         seconds_per_move = moves.seconds / max(moves.moves, 1)
         summary = ev.summarise_games(games)
         game_records = [g.record for g in games]
@@ -203,10 +215,10 @@ def main(argv: list[str] | None = None) -> int:
                                     simulations=args.opponent_simulations, **search)
         opponent_name = opponent.name
         match = ev.play_match(player, opponent, key, num_games=args.games,
-                              max_plies=args.max_plies)
+                              max_plies=args.max_plies, openings=openings)
         summary = jax.device_get(ev.summarise(match))
         seconds_per_move = None
-        game_records = ev.match_records(match, player.name, opponent.name)
+        game_records = ev.match_records(match, player.name, opponent.name, openings)
 
     elapsed = time.monotonic() - t0
     print(report.wdl_table(f"{player.name} vs {opponent_name} ({elapsed:.0f} s)", summary))
@@ -226,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             "spec": engine_spec(args), "go": getattr(engine, "go", None),
             "options": getattr(engine, "options", None), "timeout": args.timeout},
         "seconds": elapsed, "results": ev.match_record(summary, opponent_name),
+        "statistics": ev.summary_statistics(summary).as_json(),
+        "openings": None if openings is None else {"file": args.openings,
+                                                   "count": len(openings)},
+        "games": report.games_json(game_records, openings),
     })
     print(f"wrote {out}/results.json and {len(game_records)} games (KIF, CSA, games.sfen)")
     return 0

@@ -83,8 +83,8 @@ class HumanMoves:
     write: Callable[[str], None]
     name: str = "human"
 
-    def new_game(self) -> None:
-        pass
+    def new_game(self, start: str) -> None:
+        del start
 
     def move(self, state: shogi.State, moves: Sequence[str], key: jax.Array) -> str:
         del key

@@ -37,6 +37,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="as evaluate.py takes it (default: the search player's)")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--max-plies", type=int, default=512)
+    parser.add_argument("--openings", default=None, metavar="FILE",
+                        help="opening suite for every match, as evaluate.py takes it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="directory for every match's files")
     args = parser.parse_args(argv)
@@ -51,8 +53,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    print("| opponent | games | distinct | W-D-L | score | mean plies | time per move |")
-    print("|---|---:|---:|---|---:|---:|---:|")
+    from keisei_jax.eval.results import INTERVAL_NOTE, match_statistics
+
+    print("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%] | mean plies | "
+          "time per move |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|")
     for n, (spec, games) in enumerate(args.matches):
         out = Path(args.out) / f"{n}-{re.sub(r'[^A-Za-z0-9=,.-]+', '_', spec)}"
         code = evaluate.main([
@@ -64,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
               else ["--mate-threat-moves", str(args.mate_threat_moves)]),
             *([] if args.mate_five_retries is None
               else ["--mate-five-retries", str(args.mate_five_retries)]),
+            *([] if args.openings is None else ["--openings", args.openings]),
         ])
         if code:
             return code
@@ -73,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         timing = "" if per_move is None else f"{1000 * per_move:.0f} ms"
         # Two deterministic players replay the same game: count the different move sequences.
         distinct = len(set((out / "games.sfen").read_text().splitlines()))
+        stats = match_statistics(r["wins"], r["draws"], r["losses"])
         print(f"| {spec} | {r['games']} | {distinct} | {r['wins']}-{r['draws']}-{r['losses']} | "
-              f"{r['score']:.3f} | {r['mean_length']:.0f} | {timing} |", flush=True)
+              f"{stats.score_text()} | {stats.elo_text()} | {r['mean_length']:.0f} | {timing} |",
+              flush=True)
+    print(f"\n[95%]: {INTERVAL_NOTE}")
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Evaluation: players and the vectorised arena, refereed games against engines, round robins
-and Elo fits, and the one result type and record schema they all report in."""
+"""Evaluation: players and the vectorised arena, refereed games against engines, opening
+suites, round robins and Elo fits, and the one result type, record schema and match statistics
+they all report in."""
 
 from keisei_jax.eval.arena import (
     MatchGames,
@@ -20,6 +21,7 @@ from keisei_jax.eval.engine_match import (
     play_game,
     summarise_games,
 )
+from keisei_jax.eval.openings import game_openings, load_openings, parse_openings
 from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.eval.players import (
     NetworkAct,
@@ -31,18 +33,24 @@ from keisei_jax.eval.players import (
 from keisei_jax.eval.results import (
     ENDINGS,
     FORFEITS,
+    MatchStatistics,
     MatchSummary,
+    elo_difference,
     forfeit_wins,
     match_record,
+    match_statistics,
     pair_result,
+    summary_statistics,
 )
 from keisei_jax.eval.tournament import play_pair, round_robin
 
 __all__ = [
-    "ENDINGS", "FORFEITS", "EngineGame", "GameInterrupted", "MatchGames", "MatchSummary",
-    "MoveSource", "NetworkAct", "PairResult", "Player", "PlayerMoves", "Rating", "engine_game",
-    "evaluate_training", "evaluate_vs", "fit_elo", "forfeit_wins", "format_table", "game_moves",
-    "greedy_player", "match_record", "match_records", "network_player", "pair_result",
-    "play_engine_match", "play_game", "play_match", "play_pair", "random_player",
-    "round_robin", "summarise", "summarise_games",
+    "ENDINGS", "FORFEITS", "EngineGame", "GameInterrupted", "MatchGames", "MatchStatistics",
+    "MatchSummary", "MoveSource", "NetworkAct", "PairResult", "Player", "PlayerMoves", "Rating",
+    "elo_difference", "engine_game", "evaluate_training", "evaluate_vs", "fit_elo",
+    "forfeit_wins", "format_table", "game_moves", "game_openings", "greedy_player",
+    "load_openings", "match_record", "match_records", "match_statistics", "network_player",
+    "pair_result", "parse_openings", "play_engine_match", "play_game", "play_match",
+    "play_pair", "random_player", "round_robin", "summarise", "summarise_games",
+    "summary_statistics",
 ]

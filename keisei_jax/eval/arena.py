@@ -1,21 +1,27 @@
 """Vectorised arena: many games between two players in one compiled loop.
 
-All games start together from the start position and a finished game stays frozen, so every
-unfinished game has the same side to move at each ply: Black at even plies. Player A is Black in
-the first half of the lanes and White in the second, so each ply runs each player on exactly
-half of the batch (no wasted forward passes). The loop stops when every game is over.
+Games ``2k`` and ``2k + 1`` start from opening ``k`` of a suite (``eval.openings``; the start
+position without one), player A Black in the even-numbered game and White in the odd one. A
+finished game stays frozen, so the side to move of an unfinished game alternates with the loop's
+ply. The lanes are laid out so that each ply runs each player on exactly half of the batch (no
+wasted forward passes): of each pair of games, the one where A moves first (A has the opening's
+side to move) sits in the first half of the lanes and the other in the second, so A moves in
+the first half at even plies and in the second half at odd plies, whichever side each opening
+has to move. Results come back in game order. The loop stops when every game is over.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from keisei_jax import env, shogi
+from keisei_jax.eval.openings import game_openings, opening_states
 from keisei_jax.eval.players import Player
 from keisei_jax.eval.results import ENDINGS, MatchSummary
 from keisei_jax.records import GameRecord
@@ -25,14 +31,17 @@ from keisei_jax.shogi.state import State, Termination
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class MatchGames:
-    """Per-game outcome of an arena match (leading axis ``N`` games).
+    """Per-game outcome of an arena match (leading axis ``N`` games, in game order).
 
-    a_color: int8[N]. Colour of player A (0 Black, 1 White): 0 in the first half of the lanes.
+    a_color: int8[N]. Colour of player A (0 Black, 1 White): ``game % 2``.
     result: int8[N]. Result for player A: +1 win, 0 draw, -1 loss.
     termination: int8[N]. ``Termination`` code of how the game ended.
-    length: int32[N]. Plies played.
-    actions: int32[max_plies, N]. Keisei action of each ply (canonical frame of the mover:
-      Black at even plies), -1 after the game ended.
+    length: int32[N]. Plies played from the opening.
+    actions: int32[max_plies, N]. Keisei action of each ply from the opening (canonical frame
+      of the mover: ``start_color`` at even plies), -1 after the game ended.
+    opening: int32[N]. Index of the game's opening in the suite, ``(game // 2) % K`` (0, the
+      start position, without a suite).
+    start_color: int8[N]. Side to move at the opening (0 Black, 1 White).
     """
 
     a_color: jax.Array
@@ -40,6 +49,46 @@ class MatchGames:
     termination: jax.Array
     length: jax.Array
     actions: jax.Array
+    opening: jax.Array
+    start_color: jax.Array
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class _Lanes:
+    """Host-side layout of a match: ``start`` State[N] of each lane, ``game`` int32[N] the game
+    each lane plays, ``opening`` int32[N] its opening, and ``lane`` int32[N] the inverse of
+    ``game`` (the lane of each game)."""
+
+    start: State
+    game: np.ndarray
+    opening: np.ndarray
+    lane: np.ndarray
+
+
+def _lanes(num_games: int, max_plies: int, openings: Sequence[str] | None) -> _Lanes:
+    if num_games < 2 or num_games % 2:
+        raise ValueError(
+            f"num_games must be even and >= 2 (half with each colour), got {num_games}"
+        )
+    if openings is None:
+        # The start position, Black to move: A moves first in the even-numbered games.
+        game = np.concatenate([np.arange(0, num_games, 2), np.arange(1, num_games, 2)])
+        opening = np.zeros(num_games, np.int32)
+        start = env.init_batch(num_games, max_plies=max_plies)
+    else:
+        if not openings:
+            raise ValueError("openings must hold at least one SFEN (None: the start position)")
+        states = opening_states(openings, max_plies=max_plies)
+        by_game = game_openings(num_games, len(openings))
+        a_first = (np.arange(num_games) % 2) == np.asarray(states.color)[by_game]
+        # One game of each pair has A moving first, so each half holds num_games / 2 lanes.
+        game = np.concatenate([np.flatnonzero(a_first), np.flatnonzero(~a_first)])
+        opening = by_game[game]
+        start = jax.tree_util.tree_map(lambda x: x[opening], states)
+    game = game.astype(np.int32)
+    return _Lanes(start=start, game=game, opening=opening.astype(np.int32),
+                  lane=np.argsort(game).astype(np.int32))
 
 
 def _take(state: State, lanes: slice) -> State:
@@ -52,31 +101,31 @@ def _anonymous(player: Player) -> Player:
 
 
 def play_match(
-    player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512
+    player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512,
+    openings: Sequence[str] | None = None,
 ) -> MatchGames:
-    """Play ``num_games`` (even) games of A against B, A Black in the first half (jitted)."""
-    return _play_match(_anonymous(player_a), _anonymous(player_b), key, num_games=num_games,
-                       max_plies=max_plies)
+    """Play ``num_games`` (even) games of A against B from ``openings`` (SFENs, normalised as
+    ``eval.openings`` loads them; None: the start position), colours swapped in each pair
+    (jitted; another suite of the same size does not recompile)."""
+    lanes = _lanes(num_games, max_plies, openings)
+    return _play_match(_anonymous(player_a), _anonymous(player_b), key, lanes,
+                       num_games=num_games, max_plies=max_plies)
 
 
 @functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
 def _play_match(
-    player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int
+    player_a: Player, player_b: Player, key: jax.Array, lanes: _Lanes, *, num_games: int,
+    max_plies: int
 ) -> MatchGames:
-    if num_games < 2 or num_games % 2:
-        raise ValueError(
-            f"num_games must be even and >= 2 (half with each colour), got {num_games}"
-        )
     half = num_games // 2
-    state = env.init_batch(num_games, max_plies=max_plies)
 
-    def ply(state: State, key: jax.Array, black_to_move: bool) -> tuple[State, jax.Array]:
+    def ply(state: State, key: jax.Array, a_in_first_half: bool) -> tuple[State, jax.Array]:
         k_a, k_b = jax.random.split(key)
         first, second = slice(0, half), slice(half, num_games)
-        a_lanes, b_lanes = (first, second) if black_to_move else (second, first)
+        a_lanes, b_lanes = (first, second) if a_in_first_half else (second, first)
         a = player_a.act(player_a.params, _take(state, a_lanes), k_a)
         b = player_b.act(player_b.params, _take(state, b_lanes), k_b)
-        action = jnp.concatenate([a, b] if black_to_move else [b, a]).astype(jnp.int32)
+        action = jnp.concatenate([a, b] if a_in_first_half else [b, a]).astype(jnp.int32)
         done = state.terminated | state.truncated
         nxt = env.step_batch(state, action)
         return env.select_lanes(done, state, nxt), jnp.where(done, -1, action)
@@ -87,25 +136,30 @@ def _play_match(
 
     def body(carry):
         state, actions, ply_index, key = carry
-        key, k_black, k_white = jax.random.split(key, 3)
-        state, a_black = ply(state, k_black, True)
-        actions = actions.at[ply_index].set(a_black)
-        state, a_white = ply(state, k_white, False)
-        actions = actions.at[ply_index + 1].set(a_white)
+        key, k_even, k_odd = jax.random.split(key, 3)
+        state, a_even = ply(state, k_even, True)
+        actions = actions.at[ply_index].set(a_even)
+        state, a_odd = ply(state, k_odd, False)
+        actions = actions.at[ply_index + 1].set(a_odd)
         return state, actions, ply_index + 2, key
 
     # One spare row: with an odd ply cap the last loop turn writes ply ``max_plies`` (all -1).
     actions = jnp.full((max_plies + 1, num_games), -1, jnp.int32)
-    state, actions, _, _ = jax.lax.while_loop(cond, body, (state, actions, jnp.int32(0), key))
-    a_color = (jnp.arange(num_games) >= half).astype(jnp.int8)
+    start = lanes.start
+    state, actions, _, _ = jax.lax.while_loop(cond, body, (start, actions, jnp.int32(0), key))
+    a_color = (lanes.game % 2).astype(jnp.int8)
     result = jnp.take_along_axis(state.rewards, a_color[:, None].astype(jnp.int32), 1)[:, 0]
-    return MatchGames(
+    games = MatchGames(
         a_color=a_color,
         result=jnp.sign(result).astype(jnp.int8),
         termination=state.termination,
-        length=state.ply,
-        actions=actions[:max_plies],
+        length=state.ply - start.ply,
+        actions=actions[:max_plies].T,
+        opening=lanes.opening,
+        start_color=start.color.astype(jnp.int8),
     )
+    games = jax.tree_util.tree_map(lambda x: x[lanes.lane], games)  # lanes -> game order
+    return dataclasses.replace(games, actions=games.actions.T)
 
 
 def summarise(games: MatchGames) -> MatchSummary:
@@ -125,33 +179,40 @@ def summarise(games: MatchGames) -> MatchSummary:
 
 
 def evaluate_vs(
-    player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512
+    player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512,
+    openings: Sequence[str] | None = None,
 ) -> MatchSummary:
     """Jitted W/D/L of A against B (``play_match`` then ``summarise`` in one program).
 
     Swap ``params`` of the players (``dataclasses.replace``) between calls: same act functions
     and shapes mean no recompilation.
     """
-    return _evaluate_vs(_anonymous(player_a), _anonymous(player_b), key, num_games=num_games,
-                        max_plies=max_plies)
+    lanes = _lanes(num_games, max_plies, openings)
+    return _evaluate_vs(_anonymous(player_a), _anonymous(player_b), key, lanes,
+                        num_games=num_games, max_plies=max_plies)
 
 
 @functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
-def _evaluate_vs(player_a, player_b, key, *, num_games: int, max_plies: int) -> MatchSummary:
+def _evaluate_vs(player_a, player_b, key, lanes: _Lanes, *, num_games: int,
+                 max_plies: int) -> MatchSummary:
     return summarise(
-        _play_match(player_a, player_b, key, num_games=num_games, max_plies=max_plies)
+        _play_match(player_a, player_b, key, lanes, num_games=num_games, max_plies=max_plies)
     )
 
 
 def game_moves(games: MatchGames, index: int) -> list[str]:
-    """USI moves of game ``index`` of a match (host side)."""
+    """USI moves of game ``index`` of a match from its opening (host side)."""
     actions = np.asarray(games.actions[:, index])
-    length = int(games.length[index])
-    return [shogi.action_to_usi(int(a), ply % 2) for ply, a in enumerate(actions[:length])]
+    length, first = int(games.length[index]), int(games.start_color[index])
+    return [shogi.action_to_usi(int(a), (first + ply) % 2)
+            for ply, a in enumerate(actions[:length])]
 
 
-def match_records(games: MatchGames, name_a: str, name_b: str) -> list[GameRecord]:
-    """``GameRecord`` of every game of a match (host side), for KIF/CSA/SFEN files."""
+def match_records(
+    games: MatchGames, name_a: str, name_b: str, openings: Sequence[str] | None = None
+) -> list[GameRecord]:
+    """``GameRecord`` of every game of a match (host side), for KIF/CSA/SFEN files; each
+    starts from its opening (``openings`` as the match was played from)."""
     g = jax.device_get(games)
     out = []
     for i in range(len(g.result)):
@@ -161,5 +222,6 @@ def match_records(games: MatchGames, name_a: str, name_b: str) -> list[GameRecor
         out.append(GameRecord(
             moves=tuple(game_moves(games, i)), black=black, white=white,
             ending=Termination.NAMES[int(g.termination[i])], winner=winner,
+            start="startpos" if openings is None else openings[int(g.opening[i])],
         ))
     return out

@@ -23,6 +23,7 @@ import numpy as np
 
 from keisei_jax import shogi
 from keisei_jax.eval.engines import EngineError
+from keisei_jax.eval.openings import opening_of_game, opening_states
 from keisei_jax.eval.players import Player
 from keisei_jax.eval.results import MatchSummary, summary_of_games
 from keisei_jax.records import GameRecord
@@ -33,17 +34,19 @@ class MoveSource(Protocol):
     """One side of a refereed game.
 
     name: its label in records.
-    new_game(): before each game (an engine starts its process here).
-    move(state, moves, key) -> str: for the side to move of ``state`` (the start position
-      after ``moves``, USI strings): a USI move or "resign"; engines may also claim "win" or
-      "draw". Raises ``EngineError`` when it fails, ``GameInterrupted`` to stop the game.
+    new_game(start): before each game from ``start`` ("startpos" or an SFEN; an engine starts
+      its process here).
+    move(state, moves, key) -> str: for the side to move of ``state`` (the game's start
+      position after ``moves``, USI strings): a USI move or "resign"; engines may also claim
+      "win" or "draw". Raises ``EngineError`` when it fails, ``GameInterrupted`` to stop the
+      game.
     game_over(result): after each game, "win", "lose" or "draw" from its side.
     close(): release what it holds (at the end of a match, and after it failed).
     """
 
     name: str
 
-    def new_game(self) -> None: ...
+    def new_game(self, start: str) -> None: ...
     def move(self, state: State, moves: Sequence[str], key: jax.Array) -> str: ...
     def game_over(self, result: str) -> None: ...
     def close(self) -> None: ...
@@ -72,8 +75,8 @@ class PlayerMoves:
     def name(self) -> str:
         return self.player.name
 
-    def new_game(self) -> None:
-        pass
+    def new_game(self, start: str) -> None:
+        del start
 
     def move(self, state: State, moves: Sequence[str], key: jax.Array) -> str:
         del moves
@@ -101,12 +104,14 @@ def move_source(side: Player | MoveSource) -> MoveSource:
 
 @dataclasses.dataclass(frozen=True)
 class EngineGame:
-    """One game of side A against side B: ``record`` (moves, ending, winner), A's colour
-    ``a_color`` (0 Black, 1 White) and ``result`` for A (+1, 0, -1)."""
+    """One game of side A against side B: ``record`` (start position, moves, ending, winner),
+    A's colour ``a_color`` (0 Black, 1 White), ``result`` for A (+1, 0, -1) and ``opening``, the
+    index of its start position in the match's suite (None: no suite, the start position)."""
 
     record: GameRecord
     a_color: int
     result: int
+    opening: int | None = None
 
 
 _step = jax.jit(shogi.step)
@@ -123,16 +128,19 @@ def play_game(
     key: jax.Array,
     max_plies: int = 512,
     on_move: OnMove | None = None,
+    start: str = "startpos",
 ) -> GameRecord:
-    """Play one refereed game from the start position (see the module docstring)."""
+    """Play one refereed game from ``start`` ("startpos" or an SFEN; see the module
+    docstring)."""
     sides = (move_source(black), move_source(white))
     started = datetime.datetime.now(datetime.UTC)
-    state = shogi.init(max_plies=max_plies)
+    state = (shogi.init(max_plies=max_plies) if start == "startpos"
+             else shogi.from_sfen(start, max_plies=max_plies))
     moves: list[str] = []
     ending, winner, comment = None, None, ""
     for color, side in enumerate(sides):
         try:
-            side.new_game()
+            side.new_game(start)
         except EngineError as err:
             ending, winner, comment = _engine_failure(err), 1 - color, f"{side.name}: {err}"
             break
@@ -171,7 +179,7 @@ def play_game(
             side.close()
     return GameRecord(
         moves=tuple(moves), black=sides[0].name, white=sides[1].name, ending=ending,
-        winner=winner, started=started, comment=comment,
+        winner=winner, start=start, started=started, comment=comment,
     )
 
 
@@ -207,15 +215,17 @@ def _engine_failure(err: EngineError) -> str:
 
 def engine_game(
     a: Player | MoveSource, b: Player | MoveSource, *, a_color: int, key: jax.Array,
-    max_plies: int = 512, on_move: OnMove | None = None,
+    max_plies: int = 512, on_move: OnMove | None = None, start: str = "startpos",
+    opening: int | None = None,
 ) -> EngineGame:
-    """One game of A against B with A playing ``a_color``."""
+    """One game of A against B from ``start`` with A playing ``a_color``; ``opening`` is the
+    index of ``start`` in the match's suite, if any."""
     if a_color not in (0, 1):
         raise ValueError(f"a_color must be 0 (Black) or 1 (White), got {a_color!r}")
     black, white = (a, b) if a_color == 0 else (b, a)
-    record = play_game(black, white, key=key, max_plies=max_plies, on_move=on_move)
+    record = play_game(black, white, key=key, max_plies=max_plies, on_move=on_move, start=start)
     result = 0 if record.winner is None else (1 if record.winner == a_color else -1)
-    return EngineGame(record=record, a_color=a_color, result=result)
+    return EngineGame(record=record, a_color=a_color, result=result, opening=opening)
 
 
 def play_engine_match(
@@ -226,17 +236,23 @@ def play_engine_match(
     key: jax.Array,
     max_plies: int = 512,
     on_game: Callable[[int, EngineGame], None] | None = None,
+    openings: Sequence[str] | None = None,
 ) -> list[EngineGame]:
-    """``num_games`` games of A against B, A Black in even-numbered games; both sides are
-    closed at the end whatever happens."""
+    """``num_games`` games of A against B, A Black in even-numbered games; games ``2k`` and
+    ``2k + 1`` start from ``openings[k]`` (cycling; ``eval.openings``; None: the start
+    position). Both sides are closed at the end whatever happens."""
     if num_games < 1:
         raise ValueError(f"num_games must be >= 1, got {num_games}")
+    if openings is not None:
+        opening_states(openings, max_plies=max_plies)  # a bad opening stops the match here
     a, b = move_source(a), move_source(b)
     games = []
     try:
         for i in range(num_games):
             key, k = jax.random.split(key)
-            game = engine_game(a, b, a_color=i % 2, key=k, max_plies=max_plies)
+            opening, sfen = opening_of_game(i, openings)
+            game = engine_game(a, b, a_color=i % 2, key=k, max_plies=max_plies,
+                               start="startpos" if opening is None else sfen, opening=opening)
             games.append(game)
             if on_game:
                 on_game(i, game)

@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
+from keisei_jax import records
+
 # Debian installs game engines in /usr/games, which is not on root's PATH.
 _EXTRA_PATHS = ("/usr/games", "/usr/local/games")
 # Below this no engine answers a move in time (a process switch and a pipe round trip): every
@@ -206,6 +208,7 @@ class _EngineAdapter:
     by ``close`` or at the end of a ``with`` block."""
 
     _process: EngineProcess | None
+    _game_start: str = "startpos"  # the current game's start position (``new_game``)
 
     def close(self) -> None:
         if self._process is not None:
@@ -220,9 +223,10 @@ class _EngineAdapter:
 
     def move(self, state: object, moves: Sequence[str], key: object) -> str:
         """The ``MoveSource`` answer (``eval.engine_match``): the adapter's ``best_move`` from
-        the start position after ``moves``; the referee's ``state`` and ``key`` are not needed."""
+        the game's start position (``new_game``) after ``moves``; the referee's ``state`` and
+        ``key`` are not needed."""
         del state, key
-        return self.best_move("startpos", list(moves))
+        return self.best_move(self._game_start, list(moves))
 
 
 class UsiEngine(_EngineAdapter):
@@ -259,14 +263,17 @@ class UsiEngine(_EngineAdapter):
             raise
         return process
 
-    def new_game(self) -> None:
+    def new_game(self, start: str = "startpos") -> None:
+        """Start the process if needed and a new game from ``start`` ("startpos" or an SFEN)."""
         if self._process is None:
             self._process = self._start()
         self._process.send("usinewgame")
+        self._game_start = start
 
     def best_move(self, start: str, moves: Sequence[str]) -> str:
+        """The engine's answer to ``position startpos|sfen START moves ...``."""
         if self._process is None:
-            self.new_game()
+            self.new_game(start)
         position = "startpos" if start == "startpos" else f"sfen {start}"
         self._process.send(f"position {position}" + (" moves " + " ".join(moves) if moves else ""))
         self._process.send(self.go)
@@ -290,7 +297,9 @@ class GnuShogiEngine(_EngineAdapter):
     the side to move; it answers ``N. ... <move>``, ``Resigns`` or ``Drawn game!``.
 
     Each move replays the game from ``new`` so the engine and the rules engine cannot drift
-    apart. ``best_move`` returns a USI move, "resign" or "draw".
+    apart; a game from another position is loaded with ``get FILE`` instead, from a file in
+    gnushogi's save format (``gnushogi_position``). ``best_move`` returns a USI move, "resign"
+    or "draw".
     """
 
     def __init__(self, *, depth: int = 1, binary: str = "gnushogi", timeout: float = 30.0):
@@ -301,8 +310,12 @@ class GnuShogiEngine(_EngineAdapter):
         self.timeout = check_timeout(timeout)
         self.name = f"gnushogi-d{depth}"
         self._process = None
+        self._position_dir: tempfile.TemporaryDirectory | None = None
+        self._position_files: dict[str, str] = {}
 
-    def new_game(self) -> None:
+    def new_game(self, start: str = "startpos") -> None:
+        """Start the process if needed; the next game starts from ``start``."""
+        self._game_start = start
         if self._process is None:
             process = EngineProcess([self.binary], name=self.name)
             try:
@@ -313,11 +326,12 @@ class GnuShogiEngine(_EngineAdapter):
             self._process = process
 
     def best_move(self, start: str, moves: Sequence[str]) -> str:
-        if start != "startpos":
-            raise ValueError(f"the gnushogi adapter plays from the start position, not {start!r}")
-        self.new_game()
+        """gnushogi's answer after ``moves`` from ``start`` ("startpos" or an SFEN)."""
+        if self._process is None:
+            self.new_game(start)
+        setup = ["new"] if start == "startpos" else ["get", self._position_file(start)]
         p = self._process
-        for line in ("new", "depth", str(self.depth), "force", *moves, "go"):
+        for line in (*setup, "depth", str(self.depth), "force", *moves, "go"):
             p.send(line)
 
         def answer(line: str) -> bool:
@@ -335,6 +349,53 @@ class GnuShogiEngine(_EngineAdapter):
 
     def game_over(self, result: str) -> None:
         del result
+
+    def _position_file(self, sfen: str) -> str:
+        """A save file of ``sfen`` for ``get`` (written once per position, removed by
+        ``close``)."""
+        if sfen not in self._position_files:
+            if self._position_dir is None:
+                self._position_dir = tempfile.TemporaryDirectory(prefix="keisei-gnushogi-")
+            path = Path(self._position_dir.name) / f"start{len(self._position_files)}.txt"
+            if any(c.isspace() for c in str(path)):  # gnushogi reads the name with scanf %s
+                raise ValueError(f"gnushogi cannot read a file name with spaces: {str(path)!r}")
+            path.write_text(gnushogi_position(sfen), encoding="ascii")
+            self._position_files[sfen] = str(path)
+        return self._position_files[sfen]
+
+    def close(self) -> None:
+        super().close()
+        if self._position_dir is not None:
+            self._position_dir.cleanup()
+            self._position_dir, self._position_files = None, {}
+
+
+def gnushogi_position(sfen: str) -> str:
+    """``sfen`` in gnushogi's save-file format (what its ``save`` writes and ``get`` reads).
+
+    Ranks a..i top to bottom, files 9..1 left to right, two characters a square (``+`` for a
+    promoted piece, then the letter: lowercase Black, uppercase White, the reverse of SFEN; ``-``
+    empty) and the squares' move counts (0: they only tune gnushogi's evaluation); then each
+    side's hand (p l n s g b r k). gnushogi gives the move to the side its first line does not
+    call "computer" (it has no side-to-move field).
+    """
+    board = records.parse_sfen(sfen)
+    lines = [("White Human    Black computer" if board.color else "White computer Black Human")
+             + "    1 ", "", "TimeControl 0 Operator Time 0", "Black Clock 0 Moves 0",
+             "White Clock 0 Moves 0", ""]
+    for rank in "abcdefghi":
+        squares = []
+        for file in range(9, 0, -1):
+            symbol = board.piece(f"{file}{rank}")
+            squares.append(("+" if symbol.startswith("+") else " ")
+                           + (symbol[-1].swapcase() if symbol else "-"))
+        lines.append(f"{rank} {''.join(squares)}  " + " 0" * 9)
+    lines += ["", "   9 8 7 6 5 4 3 2 1", "", "   p  l  n  s  g  b  r  k"]
+    for color, name in enumerate("BW"):
+        counts = [board.hand_count(color, letter) for letter in "PLNSGBR"] + [0]
+        lines.append(name + "".join(f" {c:2d}" for c in counts))
+    lines += ["", "  move   score depth   nodes   time flags                         capture"]
+    return "\n".join(lines) + "\n"
 
 
 def fairy_stockfish(*, skill: int = -20, go: str = "go depth 1", timeout: float = 30.0,

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from keisei_jax import records
-from keisei_jax.eval.results import ENDINGS, MatchSummary, forfeit_wins
+from keisei_jax.eval.openings import opening_of_game
+from keisei_jax.eval.results import (
+    ENDINGS,
+    INTERVAL_NOTE,
+    MatchSummary,
+    forfeit_wins,
+    summary_statistics,
+)
 from keisei_jax.records import GameRecord
 
 
 def wdl_table(title: str, summary: MatchSummary) -> str:
-    """Plain-text W/D/L table of a match: totals (saying how many wins were engine forfeits),
-    then games per ending and result."""
+    """Plain-text W/D/L table of a match: the headline (W-D-L, score and Elo difference with
+    95% intervals, how many wins were engine forfeits, mean length), then games per ending and
+    result."""
     wins, draws, losses = int(summary.wins), int(summary.draws), int(summary.losses)
     n = wins + draws + losses
-    score = (wins + 0.5 * draws) / n if n else 0.0
     forfeits = forfeit_wins(summary)
-    headline = (f"  games {n}   W {wins}  D {draws}  L {losses}   score {score:.3f}"
+    stats = summary_statistics(summary).text() if n else "W-D-L 0-0-0"
+    headline = (f"  games {n}   {stats}"
                 + (f" ({forfeits} of {wins} wins by engine forfeit)" if forfeits else "")
                 + f"   mean length {int(summary.plies) / n if n else 0.0:.1f} plies")
     lines = [title, headline, f"  {'ending':<18}{'win':>5}{'draw':>6}{'loss':>6}"]
@@ -29,6 +38,7 @@ def wdl_table(title: str, summary: MatchSummary) -> str:
         if table[row].any():
             win, draw, loss = (int(c) for c in table[row])
             lines.append(f"  {ending:<18}{win:>5}{draw:>6}{loss:>6}")
+    lines.append(f"  [ ]: {INTERVAL_NOTE}")
     return "\n".join(lines)
 
 
@@ -42,6 +52,20 @@ def write_games(out_dir: Path, games: list[GameRecord]) -> None:
     (out_dir / "games.sfen").write_text(
         "".join(records.to_usi_position(g) + "\n" for g in games), encoding="utf-8"
     )
+
+
+def games_json(games: Sequence[GameRecord],
+               openings: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Per game of a match (in game order): ``opening``, its index in the suite ``openings``
+    (None without one), the ``sfen`` it started from, the players, ending, winner (0 Black, 1
+    White, None) and plies."""
+    out = []
+    for i, game in enumerate(games):
+        opening, _ = opening_of_game(i, openings)
+        out.append({"opening": opening, "sfen": records.to_sfen(records.parse_sfen(game.start)),
+                    "black": game.black, "white": game.white, "ending": game.ending,
+                    "winner": game.winner, "plies": len(game.moves)})
+    return out
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

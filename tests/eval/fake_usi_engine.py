@@ -5,7 +5,8 @@ N-th ``go`` does MODE: ``crash`` (exits), ``hang`` (never answers), ``illegal`` 
 but illegal move), ``garbage`` (not a move), ``resign``, ``draw`` (a false draw claim),
 ``child_hang`` (starts a child process that sleeps, writes the child's pid to PIDFILE, and
 hangs), ``silent_start`` (never says usiok); any other MODE (or N = 0) just plays. With
-``FAKE_USI_LOG`` set, every command received is appended to that file.
+``FAKE_USI_LOG`` set, every command received is appended to that file. It follows
+``position startpos|sfen SFEN [moves ...]``.
 """
 
 import os
@@ -37,7 +38,8 @@ def main() -> None:
         elif cmd[0] == "isready":
             print("readyok", flush=True)
         elif cmd[0] == "position":
-            board = cshogi.Board()
+            end = cmd.index("moves") if "moves" in cmd else len(cmd)
+            board = cshogi.Board() if cmd[1] == "startpos" else cshogi.Board(" ".join(cmd[2:end]))
             if "moves" in cmd:
                 for m in cmd[cmd.index("moves") + 1:]:
                     board.push_usi(m)

@@ -12,6 +12,8 @@ from keisei_jax import eval as ev
 from keisei_jax import shogi
 from keisei_jax.models import apply_fn, init_params, make_model
 from keisei_jax.shogi.state import Termination
+from keisei_jax.shogi.tables import START_SFEN
+from tests.eval.opening_helpers import OPENINGS, WHITE_TO_MOVE
 
 NUM_GAMES, MAX_PLIES = 8, 160
 
@@ -48,7 +50,8 @@ def greedy_vs_random():
 
 def test_match_bookkeeping(greedy_vs_random):
     g = jax.device_get(greedy_vs_random)
-    assert g.a_color.tolist() == [0] * (NUM_GAMES // 2) + [1] * (NUM_GAMES // 2)
+    assert g.a_color.tolist() == [0, 1] * (NUM_GAMES // 2)  # A Black in even games
+    assert g.opening.tolist() == [0] * NUM_GAMES and g.start_color.tolist() == [0] * NUM_GAMES
     assert np.all((g.length > 0) & (g.length <= MAX_PLIES))
     assert np.all(g.termination != Termination.NONE)
     assert np.all(g.termination != Termination.ILLEGAL_ACTION)
@@ -68,6 +71,33 @@ def test_recorded_moves_replay_to_the_same_result(greedy_vs_random):
         assert int(state.ply) == g.length[i]
         assert int(state.termination) == g.termination[i]
         assert np.sign(float(state.rewards[g.a_color[i]])) == g.result[i]
+
+
+def test_games_2k_and_2k_plus_1_start_from_opening_k_with_colours_swapped():
+    # Openings with either side to move, cycled over 8 games; the shapes of the fixture above
+    # (the openings are data: no new compile).
+    openings = (*OPENINGS, START_SFEN)
+    games = ev.play_match(ev.greedy_player(), ev.random_player(), jax.random.PRNGKey(1),
+                          num_games=NUM_GAMES, max_plies=MAX_PLIES, openings=openings)
+    g = jax.device_get(games)
+    assert g.opening.tolist() == [0, 0, 1, 1, 2, 2, 0, 0]
+    assert g.a_color.tolist() == [0, 1] * (NUM_GAMES // 2)
+    assert g.start_color.tolist() == [0, 0, 1, 1, 0, 0, 0, 0]
+    records = ev.match_records(games, "A", "B", openings)
+    step = jax.jit(shogi.step)
+    for i, record in enumerate(records):
+        assert record.start == openings[(i // 2) % 3]
+        assert (record.black, record.white) == (("A", "B") if i % 2 == 0 else ("B", "A"))
+        state = shogi.from_sfen(record.start, max_plies=MAX_PLIES)
+        start_ply = int(state.ply)
+        for usi in record.moves:  # legal from the opening, each for the side to move there
+            assert bool(shogi.is_legal(state, shogi.usi_to_action(usi, int(state.color))))
+            state = step(state, shogi.usi_to_action(usi, int(state.color)))
+        assert int(state.ply) - start_ply == g.length[i] == len(record.moves)
+        assert int(state.termination) == g.termination[i]
+        assert np.sign(float(state.rewards[g.a_color[i]])) == g.result[i]
+    assert all(g.length[i] <= MAX_PLIES - int(shogi.from_sfen(records[i].start).ply)
+               for i in range(NUM_GAMES))
 
 
 def test_match_record(greedy_vs_random):
@@ -95,6 +125,15 @@ def test_evaluate_vs_plays_the_same_games_as_play_match():
     assert (summary.wins, summary.draws, summary.losses) == (
         expected.wins, expected.draws, expected.losses)
     np.testing.assert_array_equal(summary.endings, expected.endings)
+    # From an opening (White to move): the same two programs, the games from the opening.
+    games = ev.play_match(player, ev.random_player(), key, num_games=2, max_plies=12,
+                          openings=(WHITE_TO_MOVE,))
+    summary = jax.device_get(ev.evaluate_vs(player, ev.random_player(), key, num_games=2,
+                                            max_plies=12, openings=(WHITE_TO_MOVE,)))
+    assert games.length.tolist() == [11, 11]  # the opening is at ply 1 of the cap 12
+    assert games.start_color.tolist() == [1, 1] and games.a_color.tolist() == [0, 1]
+    assert int(summary.plies) == 22
+    assert ev.game_moves(games, 1)[0] in shogi.legal_usi_moves(shogi.from_sfen(WHITE_TO_MOVE))
 
 
 def test_odd_game_count_is_refused():

@@ -10,12 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import cshogi
 import jax
 import pytest
 
 from keisei_jax import eval as ev
 from keisei_jax.eval import engine_match as em
 from keisei_jax.eval import engines
+from tests.eval.opening_helpers import OPENINGS
 
 FAKE = str(Path(__file__).with_name("fake_usi_engine.py"))
 
@@ -102,6 +104,47 @@ def test_an_engine_that_cannot_start_loses_the_game(random_policy, tmp_path):
 def test_missing_binary_names_the_install_command():
     with pytest.raises(FileNotFoundError, match="make engines"):
         engines.find_engine("no-such-shogi-engine")
+
+
+def test_engine_games_2k_and_2k_plus_1_start_from_opening_k(random_policy, tmp_path,
+                                                            monkeypatch):
+    log = tmp_path / "commands.log"
+    monkeypatch.setenv("FAKE_USI_LOG", str(log))
+    games = em.play_engine_match(random_policy, _fake("play", 0), num_games=5,
+                                 key=jax.random.PRNGKey(2), max_plies=8, openings=OPENINGS)
+    assert [g.opening for g in games] == [0, 0, 1, 1, 0]
+    assert [g.a_color for g in games] == [0, 1, 0, 1, 0]
+    assert [g.record.start for g in games] == [OPENINGS[i // 2 % 2] for i in range(5)]
+    assert [g.record.black for g in games] == ["random", "fake-play"] * 2 + ["random"]
+    for g in games:  # legal from the opening (cshogi's rules), up to the ply cap 8
+        board = cshogi.Board(g.record.start)
+        for m in g.record.moves:
+            assert board.is_legal(board.move_from_usi(m)), (g.record.start, m)
+            board.push_usi(m)
+        ply = int(g.record.start.split()[3]) - 1
+        assert g.record.ending == "ply_cap" and len(g.record.moves) == 8 - ply
+    # The engine was told each game's start position: ``position sfen ... moves ...``.
+    positions = [line for line in log.read_text().splitlines() if line.startswith("position")]
+    assert positions and all(line.startswith("position sfen ") for line in positions)
+    last = games[-1].record  # Black to move: the engine (White) answered after our move
+    assert f"position sfen {OPENINGS[0]} moves {last.moves[0]}" in positions
+
+
+@pytest.mark.parametrize("opening", OPENINGS)
+@pytest.mark.parametrize("kind", ["gnushogi", "fairy-stockfish"])
+def test_real_engines_play_from_an_opening(random_policy, kind, opening):
+    # Either side to move: gnushogi loads the position from its save format, fairy-stockfish
+    # gets ``position sfen``; an answer our rules reject would end the game engine_illegal.
+    engine = (engines.GnuShogiEngine(depth=1, timeout=20) if kind == "gnushogi"
+              else engines.fairy_stockfish(go="go depth 1", timeout=20))
+    try:
+        for color in (0, 1):
+            game = em.engine_game(random_policy, engine, a_color=color,
+                                  key=jax.random.PRNGKey(color), max_plies=9, start=opening)
+            assert not game.record.ending.startswith("engine"), game.record.comment
+            assert game.record.start == opening and len(game.record.moves) > 2
+    finally:
+        engine.close()
 
 
 def test_records_of_engine_games_are_valid(random_policy):

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 
 import cshogi
 import pytest
@@ -11,6 +12,7 @@ from experiments import elo as elo_script
 from experiments import evaluate as evaluate_script
 from experiments import play as play_script
 from tests.eval.checkpoint_helpers import write_tiny_checkpoint
+from tests.eval.opening_helpers import OPENINGS, write_suite
 
 
 @pytest.fixture(scope="module")
@@ -56,16 +58,53 @@ def test_evaluate_checkpoint_opponent_and_bad_arguments(run_dir, tmp_path, capsy
     assert code == 2 and "nope" in capsys.readouterr().err
 
 
+def test_evaluate_from_an_opening_suite(run_dir, tmp_path, capsys):
+    suite = write_suite(tmp_path / "suite.sfen")
+    out = tmp_path / "out"
+    code = evaluate_script.main([
+        "--checkpoint", str(run_dir), "--opponent", "random", "--games", "2", "--max-plies", "12",
+        "--openings", str(suite), "--out", str(out),
+    ])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["openings"] == {"file": str(suite), "count": 2}
+    assert [(g["opening"], g["sfen"]) for g in results["games"]] == [(0, OPENINGS[0])] * 2
+    assert [g["black"] for g in results["games"]] == [results["player"], "random"]
+    stats = results["statistics"]
+    assert stats["games"] == 2 and stats["score"] == results["results"]["eval/random/score"]
+    assert "Wilson" in stats["interval"] and len(stats["score_95"]) == 2
+    printed = capsys.readouterr().out
+    assert "W-D-L " in printed and " Elo " in printed and "95% intervals" in printed
+    lines = (out / "games.sfen").read_text().splitlines()
+    assert all(line.startswith(f"position sfen {OPENINGS[0]} moves ") for line in lines)
+    for i in range(2):  # the records start from the opening
+        csa = CSA.Parser.parse_file(str(out / f"game_{i:03d}.csa"))[0]
+        assert csa.sfen.split()[:3] == OPENINGS[0].split()[:3]
+        kif = (out / f"game_{i:03d}.kif").read_text(encoding="shift_jis")
+        assert KIF.board_to_bod(cshogi.Board(OPENINGS[0])) in kif
+    # A bad line stops the run before any game, naming the file and the line.
+    (tmp_path / "bad.sfen").write_text(f"{OPENINGS[0]}\nnot an sfen\n", encoding="utf-8")
+    code = evaluate_script.main([
+        "--checkpoint", str(run_dir), "--opponent", "random", "--games", "2",
+        "--openings", str(tmp_path / "bad.sfen"), "--out", str(tmp_path / "never"),
+    ])
+    assert code == 2 and f"{tmp_path / 'bad.sfen'}:2: bad SFEN" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+
+
 def test_elo_ladder_over_a_run_and_a_baseline(run_dir, tmp_path, capsys):
     out = tmp_path / "elo.json"
     code = elo_script.main(["--checkpoints", str(run_dir), "--baselines", "random",
-                            "--games", "2", "--max-plies", "12", "--out", str(out)])
+                            "--games", "2", "--max-plies", "12", "--out", str(out),
+                            "--openings", str(write_suite(tmp_path / "suite.sfen"))])
     assert code == 0
     data = json.loads(out.read_text())
     names = {r["name"] for r in data["ratings"]}
     assert names == {"random", f"{run_dir.name}@2", f"{run_dir.name}@4"}
-    assert len(data["pairs"]) == 3
-    assert "+-95%" in capsys.readouterr().out
+    assert len(data["pairs"]) == 3 and data["openings"]["count"] == 2
+    assert all(p["statistics"]["games"] == 2 for p in data["pairs"])
+    printed = capsys.readouterr().out
+    assert "+-95%" in printed and printed.count(" Elo ") >= 3  # every pair's headline
 
 
 def test_play_in_the_terminal(tmp_path):
@@ -135,15 +174,19 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     code = strength.main(["--checkpoint", str(run_dir), "--simulations", "4",
                           "--opponent", "random:2", "--opponent", "gnushogi:depth=1:2",
                           "--max-plies", "8", "--mate-threat-moves", "0",
-                          "--mate-five-retries", "0", "--out", str(tmp_path)])
+                          "--mate-five-retries", "0", "--out", str(tmp_path / "out"),
+                          "--openings", str(write_suite(tmp_path / "suite.sfen"))])
     assert code == 0
     for match in ("0-random", "1-gnushogi_depth=1"):  # the flags reach every match
-        result = json.loads((tmp_path / match / "results.json").read_text())
+        result = json.loads((tmp_path / "out" / match / "results.json").read_text())
         assert result["mate_threat_moves"] == 0 and result["mate_five_retries"] == 0
+        assert result["openings"]["count"] == 2
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
-    assert rows[0].startswith("| opponent | games | distinct | W-D-L")
+    assert rows[0].startswith("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%]")
     random_row, engine_row = rows[1].split(" | "), rows[2].split(" | ")
     assert random_row[0] == "| random" and random_row[1] == "2" and engine_row[1] == "2"
+    assert re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", random_row[4])
+    assert re.fullmatch(r"[+-](\d+|inf) \[[+-](\d+|inf), [+-](\d+|inf)\]", random_row[5])
     assert engine_row[-1].endswith("ms |")  # thinking time, measured in the engine games
     with pytest.raises(SystemExit):
         strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])

@@ -15,6 +15,7 @@ from experiments import evaluate as evaluate_script
 from keisei_jax import eval as ev
 from keisei_jax.eval import engine_specs, engines
 from tests.eval.checkpoint_helpers import write_tiny_checkpoint
+from tests.eval.opening_helpers import OPENINGS, write_suite
 
 FAKE = str(Path(__file__).with_name("fake_usi_engine.py"))
 
@@ -113,6 +114,24 @@ def test_evaluate_against_a_usi_engine_sends_its_options_and_limit(run_dir, tmp_
     assert sent.count("go nodes 50") >= 2 and sent.count("usinewgame") == 2
 
 
+def test_evaluate_against_a_usi_engine_from_an_opening_suite(run_dir, tmp_path, monkeypatch):
+    log = tmp_path / "commands.log"
+    monkeypatch.setenv("FAKE_USI_LOG", str(log))
+    out = tmp_path / "out"
+    code = evaluate_script.main([
+        "--checkpoint", str(run_dir), "--opponent", f"usi:{_engine_script(tmp_path)}",
+        "--games", "4", "--max-plies", "12", "--out", str(out), "--timeout", "20",
+        "--openings", str(write_suite(tmp_path / "suite.sfen")),
+    ])
+    assert code == 0
+    games = json.loads((out / "results.json").read_text())["games"]
+    assert [(g["opening"], g["sfen"]) for g in games] == [
+        (0, OPENINGS[0]), (0, OPENINGS[0]), (1, OPENINGS[1]), (1, OPENINGS[1])]
+    assert [g["white"] for g in games] == ["fake-engine", games[0]["black"]] * 2
+    sent = [line for line in log.read_text().splitlines() if line.startswith("position")]
+    assert {line.split(" moves ")[0] for line in sent} == {f"position sfen {s}" for s in OPENINGS}
+
+
 def test_forfeits_are_named_in_the_headline(run_dir, tmp_path, capsys):
     out = tmp_path / "out"
     code = evaluate_script.main([
@@ -122,7 +141,7 @@ def test_forfeits_are_named_in_the_headline(run_dir, tmp_path, capsys):
     ])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "score 1.000 (2 of 2 wins by engine forfeit)" in printed
+    assert "score 1.000 [" in printed and "(2 of 2 wins by engine forfeit)" in printed
     results = json.loads((out / "results.json").read_text())["results"]
     assert results["eval/fake-engine/win_by_engine_crash"] == 2
 
