@@ -20,6 +20,11 @@ with ``--coordinator_address HOST:PORT --num_processes N --process_id I``.
 (the CPU fallback for many-core hosts without an accelerator); ``--parallel.num_workers 4`` and
 the other ``parallel.*`` fields shape it. They are part of the config like the model's: saved in
 ``config.json`` and the checkpoints, and free to change on resume.
+
+Compiled programs persist in ``$JAX_COMPILATION_CACHE_DIR`` (default ``~/.cache/keisei_jax/jax``);
+steps/s leave compiling out, which is reported on its own line. ``--wandb [PROJECT]`` also sends
+every metrics record to Weights & Biases (``pip install wandb``; ``WANDB_MODE=offline`` without a
+network). ``python experiments/plot.py WORKDIR`` draws the records to ``WORKDIR/curves.png``.
 """
 
 from __future__ import annotations
