@@ -12,7 +12,7 @@ export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax_cache
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev,tensorboard]'
+	$(PY) -m pip install --quiet -e '.[test,dev,tensorboard,plot]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -41,9 +41,11 @@ bench: $(STAMP)
 	$(PY) experiments/bench_env.py --compare-pgx
 
 # Trains the default CPU config into runs/default/ (a previous run there is moved aside, not
-# deleted) and prints a summary: env steps, steps/s, final evaluation against a random player.
+# deleted), prints a summary (env steps, steps/s, compile time, final evaluation against a random
+# player) and draws the run's curves to runs/default/curves.png.
 train: $(STAMP)
 	$(PY) experiments/train.py --config default --workdir runs/default --fresh
+	$(PY) experiments/plot.py runs/default
 
 bench-train: $(STAMP)
 	$(PY) experiments/bench_train.py

@@ -106,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import jax
 
+    from keisei_jax import compile_cache
+
+    compile_cache.enable_persistent_cache()
+
     from keisei_jax import eval as ev
     from keisei_jax.checkpoints import CheckpointError
     from keisei_jax.eval import engine_specs, report

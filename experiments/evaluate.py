@@ -30,9 +30,21 @@ OPPONENTS = ("random", "greedy", "checkpoint:DIR", "fairy-stockfish[:skill=S,dep
 ENGINE_KINDS = ("fairy-stockfish", "gnushogi", "usi")
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The module docstring as written, and each flag's default after its help (unless the help
+    says it, or there is none to say)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text or not action.option_strings
+                or any(action.default is v for v in (None, False, argparse.SUPPRESS))
+                or action.default == []):
+            return text
+        return f"{text} (default: %(default)s)".lstrip()
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="run workdir or checkpoint directory")
     parser.add_argument("--opponent", required=True, help=f"one of {list(OPPONENTS)}")
     parser.add_argument("--games", type=int, default=20, help="games (even: colours alternate)")
@@ -83,8 +95,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="setoption for a USI engine (repeatable)")
     group.add_argument("--timeout", type=float, default=30.0,
                        help="seconds an engine may take per answer before it forfeits")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="output directory")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the games' randomness")
+    parser.add_argument("--out", default=None,
+                        help="output directory (default: <run>/eval/<opponent>-<time>)")
     args = parser.parse_args(argv)
     kind = args.opponent.split(":", 1)[0]
     valid = args.opponent in ("random", "greedy") or kind in ENGINE_KINDS or (
@@ -141,10 +154,22 @@ def engine_spec(args: argparse.Namespace) -> str:
     return args.opponent
 
 
+def player_settings(simulations: int, temperature: float, args: argparse.Namespace) -> str:
+    """How a checkpoint side plays, for the headline: its search or its raw policy."""
+    if not simulations:
+        return f"raw policy, temperature {temperature:g}"
+    return (f"{simulations} simulations, {args.considered_actions} considered actions, "
+            f"gumbel scale {args.gumbel_scale:g}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
 
     import jax  # after argument checks
+
+    from keisei_jax import compile_cache
+
+    compile_cache.enable_persistent_cache()
 
     from keisei_jax import eval as ev
     from keisei_jax.checkpoints import CheckpointError
@@ -186,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if engine is not None:
         opponent_name = engine.name
+        opponent_settings = engine_specs.engine_settings(engine)
 
         def progress(i, game):
             print(f"game {i + 1}/{args.games}: {'LDW'[game.result + 1]} "
@@ -214,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
             opponent = other.player(temperature=args.opponent_temperature,
                                     simulations=args.opponent_simulations, **search)
         opponent_name = opponent.name
+        opponent_settings = (player_settings(args.opponent_simulations,
+                                             args.opponent_temperature, args)
+                             if args.opponent.startswith("checkpoint:") else "")
         match = ev.play_match(player, opponent, key, num_games=args.games,
                               max_plies=args.max_plies, openings=openings)
         summary = jax.device_get(ev.summarise(match))
@@ -221,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         game_records = ev.match_records(match, player.name, opponent.name, openings)
 
     elapsed = time.monotonic() - t0
-    print(report.wdl_table(f"{player.name} vs {opponent_name} ({elapsed:.0f} s)", summary))
+    print(report.wdl_table(
+        f"{player.name} ({player_settings(args.simulations, args.temperature, args)}) vs "
+        f"{opponent_name}{f' ({opponent_settings})' if opponent_settings else ''}, "
+        f"{args.max_plies}-ply cap, {elapsed:.0f} s", summary))
     if seconds_per_move is not None:
         print(f"  {player.name}: {1000 * seconds_per_move:.0f} ms per move")
     report.write_games(out, game_records)

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
+from keisei_jax import compile_cache, records, shogi  # noqa: E402
 from keisei_jax import eval as ev  # noqa: E402
-from keisei_jax import records, shogi  # noqa: E402
 from keisei_jax.checkpoints import CheckpointError  # noqa: E402
 from keisei_jax.eval.checkpoint import load_policy  # noqa: E402
 
@@ -135,6 +135,29 @@ def choose_sides(args: argparse.Namespace, human: HumanMoves):
     return agent, {"random": ev.random_player, "greedy": ev.greedy_player}[args.opponent]()
 
 
+def compile_label(player: ev.Player) -> str:
+    """What compiling ``player``'s moves compiles, in words."""
+    simulations = getattr(player.act, "num_simulations", 0)
+    if simulations:
+        return f"the {simulations}-simulation search"
+    if isinstance(player.act, ev.NetworkAct):
+        return "the network's forward pass"
+    return f"the {player.name} player"
+
+
+def warm_up(sides, say: Callable[[str], None]) -> None:
+    """Compile every program side's moves before the game, saying so: a search compiles for a
+    minute or more on a CPU the first time (the persistent cache makes it seconds after)."""
+    warmed = set()
+    for side in sides:
+        if isinstance(side, ev.Player) and side.act not in warmed:
+            warmed.add(side.act)
+            say(f"compiling {compile_label(side)} (first time only, up to minutes on a CPU) ...")
+            t0 = time.perf_counter()
+            ev.PlayerMoves(side).warm_up()
+            say(f"compiled in {time.perf_counter() - t0:.1f} s")
+
+
 def save_game(args: argparse.Namespace, game: records.GameRecord,
               say: Callable[[str], None]) -> None:
     """``--record`` (by suffix: KIF Shift_JIS, KIFU UTF-8, CSA, else a USI move list) and
@@ -160,6 +183,7 @@ def save_game(args: argparse.Namespace, game: records.GameRecord,
 
 def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    compile_cache.enable_persistent_cache()
     out = stdout or sys.stdout
 
     def write(text: str) -> None:
@@ -174,6 +198,7 @@ def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
     if sides is None:
         return 2
     names = [side.name for side in sides]
+    warm_up(sides, say)
     say(f"{names[0]} (Black) vs {names[1]} (White)")
     say(records.position_text(shogi.to_sfen(shogi.init(max_plies=args.max_plies))))
 

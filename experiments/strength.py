@@ -9,6 +9,7 @@ Each ``--opponent`` is ``SPEC:GAMES`` with SPEC as ``evaluate.py --opponent`` ta
 match is an ``evaluate.py`` run whose files go to ``--out/<n>-<spec>/``. Time per move is the
 checkpoint's thinking time in the engine games (one position at a time, compiled beforehand);
 "distinct" counts the different games (two deterministic players replay one game per colour).
+The whole table is printed at the end and written to ``--out/table.md`` and ``table.json``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from experiments import evaluate  # noqa: E402
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=evaluate.HelpFormatter)
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--opponent", action="append", required=True, metavar="SPEC:GAMES")
     parser.add_argument("--simulations", type=int, default=0)
@@ -51,13 +51,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+HEADER = ("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%] | mean plies | "
+          "time per move |\n|---|---:|---:|---|---:|---:|---:|---:|")
+
+
+def markdown_row(row: dict) -> str:
+    """One opponent's line of the table."""
+    from keisei_jax.eval.results import match_statistics
+
+    stats = match_statistics(row["wins"], row["draws"], row["losses"])
+    timing = "" if row["ms_per_move"] is None else f"{row['ms_per_move']:.0f} ms"
+    return (f"| {row['opponent']} | {row['games']} | {row['distinct']} | "
+            f"{row['wins']}-{row['draws']}-{row['losses']} | {stats.score_text()} | "
+            f"{stats.elo_text()} | {row['mean_plies']:.0f} | {timing} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from keisei_jax.eval.results import INTERVAL_NOTE, match_statistics
+    from keisei_jax.eval.results import INTERVAL_NOTE
+    from keisei_jax import compile_cache
 
-    print("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%] | mean plies | "
-          "time per move |")
-    print("|---|---:|---:|---|---:|---:|---:|---:|")
+    compile_cache.enable_persistent_cache()
+    rows = []
     for n, (spec, games) in enumerate(args.matches):
         out = Path(args.out) / f"{n}-{re.sub(r'[^A-Za-z0-9=,.-]+', '_', spec)}"
         code = evaluate.main([
@@ -76,14 +91,25 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads((out / "results.json").read_text())
         r = {k.rsplit("/", 1)[1]: v for k, v in result["results"].items()}
         per_move = result.get("seconds_per_move")
-        timing = "" if per_move is None else f"{1000 * per_move:.0f} ms"
         # Two deterministic players replay the same game: count the different move sequences.
         distinct = len(set((out / "games.sfen").read_text().splitlines()))
-        stats = match_statistics(r["wins"], r["draws"], r["losses"])
-        print(f"| {spec} | {r['games']} | {distinct} | {r['wins']}-{r['draws']}-{r['losses']} | "
-              f"{stats.score_text()} | {stats.elo_text()} | {r['mean_length']:.0f} | {timing} |",
-              flush=True)
-    print(f"\n[95%]: {INTERVAL_NOTE}")
+        rows.append({
+            "opponent": spec, "games": r["games"], "distinct": distinct, "wins": r["wins"],
+            "draws": r["draws"], "losses": r["losses"], "score": r["score"],
+            "mean_plies": r["mean_length"],
+            "ms_per_move": None if per_move is None else 1000 * per_move,
+            "player": result["player"], "results": str(out / "results.json"),
+        })
+    table = "\n".join([HEADER, *map(markdown_row, rows)])
+    Path(args.out, "table.md").write_text(table + "\n")
+    Path(args.out, "table.json").write_text(json.dumps({
+        "checkpoint": args.checkpoint, "simulations": args.simulations,
+        "gumbel_scale": args.gumbel_scale, "temperature": args.temperature,
+        "max_plies": args.max_plies, "seed": args.seed,
+        "mate_threat_moves": args.mate_threat_moves,
+        "mate_five_retries": args.mate_five_retries, "rows": rows}, indent=2) + "\n")
+    print(f"\n{table}\n\n[95%]: {INTERVAL_NOTE}\nwrote {Path(args.out, 'table.md')} and "
+          "table.json", flush=True)
     return 0
 
 

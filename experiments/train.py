@@ -20,6 +20,11 @@ with ``--coordinator_address HOST:PORT --num_processes N --process_id I``.
 (the CPU fallback for many-core hosts without an accelerator); ``--parallel.num_workers 4`` and
 the other ``parallel.*`` fields shape it. They are part of the config like the model's: saved in
 ``config.json`` and the checkpoints, and free to change on resume.
+
+Compiled programs persist in ``$JAX_COMPILATION_CACHE_DIR`` (default ``~/.cache/keisei_jax/jax``);
+steps/s leave compiling out, which is reported on its own line. ``--wandb [PROJECT]`` also sends
+every metrics record to Weights & Biases (``pip install wandb``; ``WANDB_MODE=offline`` without a
+network). ``python experiments/plot.py WORKDIR`` draws the records to ``WORKDIR/curves.png``.
 """
 
 from __future__ import annotations
@@ -40,31 +45,49 @@ from keisei_jax.config import (  # noqa: E402
     ConfigError,
     TrainConfig,
     apply_overrides,
+    closest_field,
     describe,
     field_value,
 )
 from keisei_jax.models import PRESETS  # noqa: E402
 from keisei_jax.workdir import WorkdirError, locked  # noqa: E402
 
+_FLAGS = {"--config", "--workdir", "--resume", "--fresh", "--quiet", "--help", "--stop_at",
+          "--distributed", "--coordinator_address", "--num_processes", "--process_id",
+          "--parallel", "--model", "--resume_from", "--wandb"}
+
+
+def closest_flag(flag: str) -> str | None:
+    """The flag ``flag`` most likely means: a config field (``--learning_rate`` -> ``--lr``,
+    ``config.closest_field``) or one of the other flags (``--fersh`` -> ``--fresh``)."""
+    field = closest_field(flag)
+    if field is not None:
+        return f"--{field}"
+    close = difflib.get_close_matches(flag, _FLAGS, n=1)
+    return close[0] if close else None
+
 
 class _Parser(argparse.ArgumentParser):
+    argv: list[str] = []
+
     def error(self, message: str):
-        unknown = [a for a in sys.argv[1:] if a.startswith("--")]
-        known = {f"--{n}" for n in FIELDS} | {"--config", "--workdir", "--resume", "--fresh",
-                                               "--quiet", "--help", "--stop_at", "--distributed",
-                                               "--coordinator_address", "--num_processes",
-                                               "--process_id", "--parallel", "--model",
-                                               "--resume_from"}
-        bad = [a.split("=")[0] for a in unknown if a.split("=")[0] not in known]
-        if bad:
-            hints = {b: difflib.get_close_matches(b, known, n=2) for b in bad}
-            message += f"; unknown config keys {bad} (close matches: {hints}); see --help"
+        known = {f"--{n}" for n in FIELDS} | _FLAGS
+        flags = [a.split("=")[0] for a in self.argv if a.startswith("--")]
+        bad = [f for f in flags if f not in known]
+        if bad:  # one line, not the usage: the flags number in the dozens
+            lines = []
+            for flag in bad:
+                hint = closest_flag(flag)
+                lines.append(f"unknown config key {flag}"
+                             + (f": did you mean {hint}?" if hint else ""))
+            self.exit(2, f"{self.prog}: error: {'; '.join(lines)} (see --help)\n")
         super().error(message)
 
 
 def parse_args(argv: list[str]):
     parser = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                      allow_abbrev=False)
+    parser.argv = argv
     parser.add_argument("--config", default="default", help=f"one of {configs.names()}")
     parser.add_argument("--workdir", required=True, help="directory for everything the run writes")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
@@ -77,6 +100,10 @@ def parse_args(argv: list[str]):
     parser.add_argument("--stop_at", type=int, default=None,
                         help="stop after this many iterations with a checkpoint (resume later)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--wandb", nargs="?", const="keisei_jax", default=None, metavar="PROJECT",
+                        help="also log every metrics record to Weights & Biases, project PROJECT "
+                        "(default keisei_jax; needs `pip install wandb`; WANDB_MODE=offline "
+                        "logs without a network)")
     multi = parser.add_argument_group("multi-host (jax.distributed)")
     multi.add_argument("--distributed", action="store_true",
                        help="join a multi-process run found by JAX (TPU pod slice, SLURM, MPI)")
@@ -122,6 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     if (args.resume or args.resume_from is not None) and args.fresh:
         print("--resume / --resume_from and --fresh exclude each other", file=sys.stderr)
         return 2
+    wandb = None
+    if args.wandb is not None:
+        from keisei_jax.metrics import WandbLogger
+
+        try:
+            wandb = WandbLogger(args.workdir, project=args.wandb, config=config.to_dict())
+        except ImportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     workdir = Path(args.workdir)
     if args.fresh and workdir.exists():
         aside = workdir.with_name(f"{workdir.name}.prev-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -133,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"moved the previous run to {aside}")
 
-    from keisei_jax import distributed  # imports jax: after argument checks
+    from keisei_jax import compile_cache, distributed  # imports jax: after argument checks
+
+    compile_cache.enable_persistent_cache()
 
     try:
         distributed.initialize(
@@ -148,19 +186,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         record = train_and_evaluate(config, workdir, resume=args.resume,
                                     resume_from=args.resume_from, stop_at=args.stop_at,
-                                    quiet=args.quiet)
+                                    quiet=args.quiet, on_record=wandb)
     except (CheckpointError, ConfigError, WorkdirError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    finally:
+        if wandb is not None:
+            wandb.close()
     if not distributed.is_main_process():
         return 0
     print(
         f"summary: {record['env_steps']} env steps, {record.get('time/wall_seconds', 0):.0f} s, "
-        f"{record.get('env_steps_per_sec', 0):.0f} steps/s (last call), "
+        f"{record.get('env_steps_per_sec', 0):.0f} steps/s (last call, compiling excluded), "
         f"eval/random/win_rate {record.get('eval/random/win_rate', float('nan')):.3f} "
         f"draw_rate {record.get('eval/random/draw_rate', float('nan')):.3f} over "
         f"{record.get('eval/random/games', 0)} games"
     )
+    print(f"compiling: {record.get('time/compile_seconds_total', 0):.0f} s of it (training "
+          "calls and evaluations; the persistent cache shortens the next run's)")
     return 0
 
 

@@ -67,6 +67,45 @@ class MetricsWriter:
             self._tb.close()
 
 
+WANDB_MISSING = "--wandb needs the wandb package, which is not installed: pip install wandb"
+
+
+class WandbLogger:
+    """Sends each metrics record to a Weights & Biases run (it owns the run): the numbers of the
+    record, at step ``env_steps``. wandb is imported when this is made (ImportError naming the
+    package when it is missing), never by the package otherwise; the run starts with the first
+    record, once the workdir has passed its checks. Offline use is wandb's own
+    ``WANDB_MODE=offline``. The run's id is kept in ``WORKDIR/wandb_run_id``, so a resumed
+    training continues the same run."""
+
+    def __init__(self, workdir: str | Path, *, project: str, config: dict[str, Any]):
+        try:
+            import wandb
+        except ImportError:
+            raise ImportError(WANDB_MISSING) from None
+        self._wandb, self._workdir = wandb, Path(workdir)
+        self._project, self._config = project, config
+        self._run = None
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        if self._run is None:
+            id_file = self._workdir / "wandb_run_id"
+            run_id = (id_file.read_text().strip() if id_file.is_file()
+                      else self._wandb.util.generate_id())
+            self._run = self._wandb.init(project=self._project, id=run_id, resume="allow",
+                                         config=self._config, name=self._workdir.name,
+                                         dir=str(self._workdir))
+            id_file.write_text(run_id + "\n")
+        numbers = {name: value for name, value in record.items()
+                   if isinstance(value, (int, float)) and not isinstance(value, bool)
+                   and name != "env_steps"}
+        self._run.log(numbers, step=int(record["env_steps"]))
+
+    def close(self) -> None:
+        if self._run is not None:
+            self._run.finish()
+
+
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     with Path(path).open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from jax.sharding import Mesh
 from keisei_jax import distributed
 from keisei_jax import workdir as workdirs
 from keisei_jax.checkpoints import CheckpointDamaged, Checkpointer, CheckpointError
+from keisei_jax.compile_cache import compile_timer
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.metrics import MetricsWriter, Progress, truncate_metrics
@@ -48,6 +50,7 @@ ENTROPY_COLLAPSE = 0.01
 ENTROPY_COLLAPSE_CALLS = 3
 # Files of an earlier run that a fresh run refuses to append to or overwrite.
 _RUN_FILES = ("config.json", "metrics.jsonl", "tensorboard")
+_COMPILE_NOTE_S = 0.5  # a call that compiled this long says so on its own line
 
 
 class TrainingDiverged(RuntimeError):
@@ -93,17 +96,20 @@ def periodic_evaluation(
     evaluation compares against (None without the ladder)."""
     key = jax.random.fold_in(jax.random.PRNGKey(config.seed ^ _EVAL_KEY_SALT), iteration)
     t_eval = time.monotonic()
-    record = evaluate_training(
-        model, params, earlier_params, key, random_games=config.eval_games,
-        ladder_games=config.eval_ladder_games, max_plies=config.eval_max_plies,
-        # Sampled unless eval_greedy: two argmax players repeat one game per colour, so the
-        # ladder's games would be copies of each other.
-        temperature=0.0 if config.eval_greedy else 1.0,
-        simulations=config.eval_simulations, considered_actions=config.search_considered_actions,
-        mate_candidates=config.search_mate_candidates,
-        material_coef=float(shaping_coef(config, iteration)),
-    )
+    with compile_timer() as compiling:
+        record = evaluate_training(
+            model, params, earlier_params, key, random_games=config.eval_games,
+            ladder_games=config.eval_ladder_games, max_plies=config.eval_max_plies,
+            # Sampled unless eval_greedy: two argmax players repeat one game per colour, so the
+            # ladder's games would be copies of each other.
+            temperature=0.0 if config.eval_greedy else 1.0,
+            simulations=config.eval_simulations,
+            considered_actions=config.search_considered_actions,
+            mate_candidates=config.search_mate_candidates,
+            material_coef=float(shaping_coef(config, iteration)),
+        )
     record["time/eval_seconds"] = time.monotonic() - t_eval
+    record["time/eval_compile_seconds"] = compiling.seconds
     if not config.eval_ladder_games:
         return record, None
     # A copy: the next train call donates (frees) the runner's buffers.
@@ -140,8 +146,8 @@ def _check_workdir(workdir: Path, *, resume: bool) -> None:
         return
     if ckpt_dir.is_dir() and any(ckpt_dir.iterdir()):
         raise CheckpointError(
-            f"{ckpt_dir} already holds checkpoints; pass --resume to continue that run or choose "
-            "another --workdir (nothing was changed)"
+            f"{ckpt_dir} already holds checkpoints; pass --resume to continue that run, --fresh "
+            "to move it aside, or choose another --workdir (nothing was changed)"
         )
     for name in _RUN_FILES:
         path = workdir / name
@@ -237,13 +243,17 @@ def _one_call(train_call: Any, runner: Any, config: TrainConfig,
               iteration: int) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]:
     """Run ``iterations_per_call`` iterations from ``iteration``; ``(runner, metrics, record)``."""
     t0 = time.monotonic()
-    runner, metrics = train_call(runner)
-    metrics = jax.device_get(metrics)
+    with compile_timer() as compiling:
+        runner, metrics = train_call(runner)
+        metrics = jax.device_get(metrics)
     elapsed = time.monotonic() - t0
     record: dict[str, Any] = summarise(metrics, config)
     record["iteration"] = iteration + config.iterations_per_call
-    record["env_steps_per_sec"] = config.iterations_per_call * config.steps_per_iteration / elapsed
+    # The rate of the compiled program: the first call's compile is reported on its own.
+    running = max(elapsed - compiling.seconds, 1e-6)
+    record["env_steps_per_sec"] = config.iterations_per_call * config.steps_per_iteration / running
     record["time/call_seconds"] = elapsed
+    record["time/compile_seconds"] = compiling.seconds
     return runner, metrics, record
 
 
@@ -282,6 +292,15 @@ def _watch_entropy(record: dict[str, Any], streak: int, main: bool) -> int:
 # Step 4: evaluation: ``periodic_evaluation`` above.
 
 
+def _compile_text(record: dict[str, Any]) -> str | None:
+    """The compile line of a call (None: it hardly compiled): the training call's and the
+    evaluation's compile, apart from the rate (the persistent cache shortens the next run's)."""
+    parts = [f"{record[key]:.1f} s ({what})" for key, what in (
+        ("time/compile_seconds", "the training call"),
+        ("time/eval_compile_seconds", "the evaluation")) if record.get(key, 0.0) >= _COMPILE_NOTE_S]
+    return f"compiling took {', '.join(parts)}; not counted in steps/s" if parts else None
+
+
 def _progress_text(record: dict[str, Any]) -> str:
     """The losses first: a run going wrong shows there before the win rate moves."""
     text = (f"pi {record['train/policy_loss']:+.3f} v {record['train/value_loss']:.3f} "
@@ -300,6 +319,7 @@ def train_and_evaluate(
     stop_at: int | None = None,
     quiet: bool = False,
     mesh: Mesh | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) into ``workdir``; returns the last metrics record.
 
@@ -322,6 +342,9 @@ def train_and_evaluate(
 
     ``config.parallel.enabled`` plays self-play in worker processes (``keisei_jax.parallel``,
     the CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
+
+    ``on_record`` receives every record process 0 writes to ``metrics.jsonl`` (with its
+    ``env_steps``), e.g. to log it elsewhere (``metrics.WandbLogger``).
     """
     config = validate(config)
     stop_at = _check_stop_at(config, stop_at)
@@ -363,6 +386,7 @@ def train_and_evaluate(
         record: dict[str, Any] = {}
         earlier_params = None  # the learner at the previous evaluation, its "earlier checkpoint"
         collapsed_calls = 0
+        compile_total = 0.0
         t_start = time.monotonic()
         while iteration < stop_at:
             # 3. One compiled call and its record; stop before anything non-finite is used.
@@ -376,6 +400,8 @@ def train_and_evaluate(
             if diverged is not None:
                 if writer is not None:
                     writer.write(iteration * config.steps_per_iteration, record)
+                    if on_record is not None:
+                        on_record({"env_steps": iteration * config.steps_per_iteration, **record})
                 raise diverged
             collapsed_calls = _watch_entropy(record, collapsed_calls, main)
             # 4. Evaluate.
@@ -385,13 +411,20 @@ def train_and_evaluate(
                 record.update(evaluation)
             if writer is not None:
                 writer.write(iteration * config.steps_per_iteration, record)
+                if on_record is not None:
+                    on_record({"env_steps": iteration * config.steps_per_iteration, **record})
             # 5. Checkpoint: every checkpoint_every iterations and at the end (0: only then).
             if last or (config.checkpoint_every and iteration % config.checkpoint_every == 0):
                 checkpointer.save(iteration, runner, config)
+            compile_total += (record["time/compile_seconds"]
+                              + record.get("time/eval_compile_seconds", 0.0))
+            if not quiet and (note := _compile_text(record)):
+                out.message(note)
             if not quiet:
                 out.update(iteration, record["env_steps_per_sec"], _progress_text(record))
     # 6. Finish.
     if not quiet:
         out.message("done")
     record["env_steps"] = iteration * config.steps_per_iteration
+    record["time/compile_seconds_total"] = compile_total
     return record

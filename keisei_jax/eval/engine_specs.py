@@ -104,3 +104,14 @@ def make_engine(
     if name:
         engine.name = name
     return engine
+
+
+def engine_settings(engine: UsiEngine | GnuShogiEngine) -> str:
+    """Everything that sets an engine's strength, for a headline: its USI options and search
+    command, or gnushogi's depth, and the answer timeout (``"Skill Level -20, Threads 1, go
+    depth 1, timeout 30 s"``)."""
+    if isinstance(engine, GnuShogiEngine):
+        parts = [f"depth {engine.depth}"]
+    else:
+        parts = [f"{name} {value}" for name, value in engine.options.items()] + [engine.go]
+    return ", ".join([*parts, f"timeout {engine.timeout:g} s"])

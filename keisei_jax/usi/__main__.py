@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         if not lo <= value <= hi:
             parser.error(f"{_flag(option)} must be in [{lo}, {hi}], got {value}")
 
-    from keisei_jax.usi.engine import run  # imports jax: after argument checks
+    from keisei_jax import compile_cache  # imports jax: after argument checks
+
+    compile_cache.enable_persistent_cache()
+    from keisei_jax.usi.engine import run
 
     def write(line: str) -> None:
         sys.stdout.write(line + "\n")

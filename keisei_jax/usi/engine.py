@@ -285,6 +285,9 @@ def _load_policy(session: Session) -> None:
         session.info("no checkpoint set: playing the greedy baseline")
     session.loaded = session.checkpoint
     # Compile now, not during the first move's clock.
+    session.info("preparing the network's forward pass (compiled the first time)"
+                 if session.network is not None else "preparing the greedy player (compiled the "
+                 "first time)")
     session.analyse(shogi.init(max_plies=_GAME_MAX_PLIES), session.rng)
 
 
@@ -301,7 +304,8 @@ def _searcher(session: Session, *, checked: bool = False) -> Searcher | None:
         apply_fn, params, obs_max_plies, material_coef = session.network
         searcher = session.searcher = Searcher(
             apply_fn, params, obs_max_plies=obs_max_plies,
-            considered_actions=session.considered_actions, material_coef=material_coef)
+            considered_actions=session.considered_actions, material_coef=material_coef,
+            on_compile=session.info)
     default = min(session.simulations, session.max_simulations)
     sizes = sorted({MIN_SIMULATIONS, default})
     try:

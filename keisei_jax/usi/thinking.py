@@ -255,17 +255,21 @@ class Searcher:
     sims_per_s: estimated simulations per second (``INITIAL_SIMS_PER_S`` until a search is
     timed, then ``updated_rate``). compile_s: the longest compile timed
     (``INITIAL_COMPILE_S`` until one is), the estimate for a size not compiled yet.
+    on_compile: told in words before and after each compile (the engine's ``info string``: a
+    GUI shows that the engine is compiling, not hung).
     """
 
     def __init__(self, apply_fn: Callable, params: Any, *, obs_max_plies: int | None,
                  considered_actions: int, material_coef: float = 0.0,
-                 clock: Callable[[], float] = time.perf_counter):
+                 clock: Callable[[], float] = time.perf_counter,
+                 on_compile: Callable[[str], None] | None = None):
         if considered_actions < 1:
             raise ValueError(f"considered_actions must be >= 1, got {considered_actions!r}")
         self.apply_fn, self.params = apply_fn, params
         self.obs_max_plies, self.considered_actions = obs_max_plies, considered_actions
         self.material_coef = float(material_coef)
         self.clock = clock
+        self.on_compile = on_compile
         self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
         self._rate_timed = self._compile_timed = False
         self._prepared: set[tuple[int, bool]] = set()
@@ -290,12 +294,19 @@ class Searcher:
                 _think, apply_fn=self.apply_fn, obs_max_plies=self.obs_max_plies,
                 considered=self.considered_actions, num_simulations=num_simulations,
                 material_coef=self.material_coef, mate_checks=mate_checks))
+            what = f"the {num_simulations}-simulation search" + (
+                " with mate checks" if mate_checks else "")
+            if self.on_compile is not None:
+                self.on_compile(f"compiling {what} (first time only, up to minutes on a CPU)")
             _cache_hit.seconds = 0.0
             start = self.clock()
             program = think.lower(self.params, _host(shogi.init()), _host(jax.random.PRNGKey(0)),
                                   np.float32(0)).compile()
-            seconds = max(self.clock() - start, _cache_hit.seconds)
+            wall = self.clock() - start
+            seconds = max(wall, _cache_hit.seconds)
             _PROGRAMS[key] = program
+            if self.on_compile is not None:
+                self.on_compile(f"compiled {what} in {wall:.1f} s")
         if not mate_checks:  # plain sizes' estimate; checked ones compile late only without a clock
             self.compile_s = max(self.compile_s, seconds) if self._compile_timed else seconds
             self._compile_timed = True

@@ -48,6 +48,23 @@ def test_evaluate_writes_table_json_and_records(run_dir, tmp_path, capsys, oppon
     assert "games 2" in printed and "ending" in printed
     results = _check_outputs(out, 2)
     assert results["iteration"] == 4 and results["opponent_spec"] == opponent
+    # The headline says how each side played: every setting of the opponent, depth included.
+    settings = {"random": "random,",
+                "gnushogi": "gnushogi-d1 (depth 1, timeout 20 s),",
+                "fairy-stockfish": "fairy-stockfish-s-20 (Skill Level -20, Threads 1, go depth 1, "
+                                   "timeout 20 s),"}[opponent]
+    assert f"@4 (raw policy, temperature 0) vs {settings} 12-ply cap, " in printed
+
+
+def test_evaluate_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        evaluate_script.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(even: colours alternate) (default: 20)", "(draw) (default: 512)",
+                  "raw policy (default: 0)", "(default: 30.0)", "(default -20)",
+                  "<run>/eval/<opponent>-<time>"):
+        assert shown in text
+    assert "(default: None)" not in text and "(default: [])" not in text
 
 
 def test_evaluate_checkpoint_opponent_and_bad_arguments(run_dir, tmp_path, capsys):
@@ -181,12 +198,22 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
         result = json.loads((tmp_path / "out" / match / "results.json").read_text())
         assert result["mate_threat_moves"] == 0 and result["mate_five_retries"] == 0
         assert result["openings"]["count"] == 2
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    printed = capsys.readouterr().out.splitlines()
+    rows = [line for line in printed if line.startswith("| ")]
     assert rows[0].startswith("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%]")
     random_row, engine_row = rows[1].split(" | "), rows[2].split(" | ")
     assert random_row[0] == "| random" and random_row[1] == "2" and engine_row[1] == "2"
     assert re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", random_row[4])
     assert re.fullmatch(r"[+-](\d+|inf) \[[+-](\d+|inf), [+-](\d+|inf)\]", random_row[5])
     assert engine_row[-1].endswith("ms |")  # thinking time, measured in the engine games
+    # The whole table at the end, after the matches' output, and in table.md and table.json.
+    table_lines = rows[:1] + ["|---|---:|---:|---|---:|---:|---:|---:|"] + rows[1:]
+    assert printed[-len(table_lines) - 3:-3] == table_lines and "table.md" in printed[-1]
+    assert printed[-2].startswith("[95%]")
+    assert (tmp_path / "table.md").read_text().splitlines() == table_lines
+    table = json.loads((tmp_path / "table.json").read_text())
+    assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
+        "random", "gnushogi:depth=1"]
+    assert table["rows"][1]["ms_per_move"] > 0 and table["rows"][0]["ms_per_move"] is None
     with pytest.raises(SystemExit):
         strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])

@@ -82,7 +82,7 @@ def test_from_dict_round_trip_and_unknown_keys():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--lrr", "3"], "unknown config keys ['--lrr']"),
+        (["--lrr", "3"], "unknown config key --lrr: did you mean --lr?"),
         (["--gamma", "3"], "bad value 3.0 for 'gamma'"),
         (["--config", "nope"], "unknown config 'nope'"),
         (["--model.se_ratio", "2"], "bad value 2.0 for 'model.se_ratio'"),

@@ -36,7 +36,7 @@ def test_a_fresh_run_refuses_an_earlier_runs_files(tmp_path, leftover):
         train_and_evaluate(CONFIG, tmp_path, quiet=True)
     assert _listing(tmp_path) == before
     (tmp_path / "checkpoints" / "2").mkdir(parents=True)
-    with pytest.raises(CheckpointError, match="already holds checkpoints"):
+    with pytest.raises(CheckpointError, match="already holds checkpoints.*--resume.*--fresh"):
         train_and_evaluate(CONFIG, tmp_path, quiet=True)
 
 
