@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
+from keisei_jax.config_field import seed_error  # noqa: E402  (no JAX: before argument checks)
+
 
 class _EngineArg(argparse.Action):
     """``--engine SPEC`` starts an engine entry; ``--usi-option``/``--go``/``--name`` set the
@@ -82,6 +84,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"unknown baselines {bad}: expected names from random, greedy")
     if args.games < 2 or args.games % 2:
         parser.error(f"--games must be even and >= 2, got {args.games}")
+    if error := seed_error("--seed", args.seed):
+        parser.error(error)
     args.baselines = baselines
     return args
 

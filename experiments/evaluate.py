@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
+from keisei_jax.config_field import seed_error  # noqa: E402  (no JAX: before argument checks)
+
 OPPONENTS = ("random", "greedy", "checkpoint:DIR", "fairy-stockfish[:skill=S,depth=N|nodes=N|"
              "movetime=MS|byoyomi=MS]", "gnushogi[:depth=N]", "usi:PATH")
 ENGINE_KINDS = ("fairy-stockfish", "gnushogi", "usi")
@@ -120,6 +122,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"{given} do not apply to --opponent {args.opponent!r}: they set the bare "
                      "fairy-stockfish (--skill, --depth, --nodes, --movetime) and gnushogi "
                      "(--depth); use --go for a USI engine or a spec's parameters")
+    if error := seed_error("--seed", args.seed):
+        parser.error(error)
     if (args.go or args.usi_option) and not args.engine:
         parser.error(f"--go and --usi-option are for engine opponents, not {args.opponent!r}")
     return args
