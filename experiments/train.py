@@ -44,7 +44,7 @@ from keisei_jax.config import (  # noqa: E402
     field_value,
 )
 from keisei_jax.models import PRESETS  # noqa: E402
-from keisei_jax.workdir import WorkdirError, locked  # noqa: E402
+from keisei_jax.workdir import WorkdirError, check_directory, locked  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):
@@ -122,7 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     if (args.resume or args.resume_from is not None) and args.fresh:
         print("--resume / --resume_from and --fresh exclude each other", file=sys.stderr)
         return 2
+    if not args.workdir.strip():  # Path("") would be the current directory
+        print("error: --workdir is empty: name the run's folder, e.g. --workdir runs/my_run",
+              file=sys.stderr)
+        return 2
     workdir = Path(args.workdir)
+    try:
+        check_directory(workdir)
+    except WorkdirError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if args.fresh and workdir.exists():
         aside = workdir.with_name(f"{workdir.name}.prev-{time.strftime('%Y%m%d-%H%M%S')}")
         try:

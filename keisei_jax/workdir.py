@@ -22,8 +22,22 @@ class WorkdirError(RuntimeError):
 
 
 def check_directory(workdir: Path) -> None:
-    """Raise ``WorkdirError`` if ``workdir`` (or a parent) exists and is not a directory."""
+    """Raise ``WorkdirError`` if ``workdir`` cannot be a run's own folder: it names none (``""``,
+    ``.``, ``..``, ``/``: a fresh run would move the current, parent or root directory aside),
+    it or a parent is a symbolic link to nothing, or it or a parent exists and is not a
+    directory."""
+    if workdir.name in ("", ".."):  # Path("") is Path("."); "/" has no name either
+        raise WorkdirError(
+            f"workdir {str(workdir)!r} is the current, parent or root directory, not a run's own "
+            "folder: name one, e.g. --workdir runs/my_run"
+        )
     for path in (workdir, *workdir.parents):
+        if path.is_symlink() and not path.exists():
+            raise WorkdirError(
+                f"workdir {str(workdir)!r}: {str(path)!r} is a symbolic link to "
+                f"{os.readlink(path)!r}, which does not exist: create that directory or remove "
+                "the link"
+            )
         if path.exists() and not path.is_dir():
             raise WorkdirError(f"workdir {str(workdir)!r}: {str(path)!r} is a file, expected a "
                                "directory (or a path that does not exist yet)")
