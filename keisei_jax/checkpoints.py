@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from keisei_jax.config import (
@@ -209,8 +210,24 @@ def _orbax_quiet() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def stored_iteration(runner: Any) -> int | None:
+    """The iteration count a runner holds (``Runner.iteration``; None for a tree without one),
+    read from this process's first shard, so also from an array spread over several hosts."""
+    iteration = getattr(runner, "iteration", None)
+    if iteration is None:
+        return None
+    if isinstance(iteration, jax.Array):
+        iteration = iteration.addressable_data(0)
+    return int(np.asarray(iteration))
+
+
 class Checkpointer:
-    """Owns the orbax manager of ``WORKDIR/checkpoints``."""
+    """Owns the orbax manager of ``WORKDIR/checkpoints``.
+
+    A checkpoint's directory is named by its step, and the runner inside holds the same
+    iteration count: on restore the runner's own count is the truth, and a directory renamed to
+    another step is an error naming both (resuming would run the schedules from the wrong step).
+    """
 
     def __init__(self, directory: str | Path, *, keep: int):
         self.directory = Path(directory).absolute()
@@ -232,6 +249,10 @@ class Checkpointer:
 
     def save(self, step: int, runner: Any, config: TrainConfig) -> None:
         """Save ``runner`` and ``config`` as ``step`` and its checksum file (process 0)."""
+        held = stored_iteration(runner)
+        if held is not None and held != step:
+            raise ValueError(f"cannot save a runner at iteration {held} as checkpoint {step}: "
+                             "a checkpoint's step is its runner's iteration")
         with _signals_deferred():
             self._manager.save(
                 step,
@@ -291,7 +312,14 @@ class Checkpointer:
                 f"checkpoint {step} in {self.directory} is damaged or does not match the "
                 f"model/optimizer structure: {type(err).__name__}: {first}"
             ) from err
-        return restored["runner"], step
+        runner = restored["runner"]
+        held = stored_iteration(runner)
+        if held is not None and held != step:
+            raise CheckpointError(
+                f"checkpoint directory {self.step_dir(step)} is named {step} but holds the run at "
+                f"iteration {held}: was it renamed? Rename it back to {held} (nothing was changed)"
+            )
+        return runner, step
 
     def saved_config(self, step: int) -> TrainConfig:
         """The config saved with ``step``, after verifying the checkpoint's checksums."""
