@@ -1,8 +1,9 @@
 """The run directory's lock: one run writes a workdir at a time.
 
-``locked(workdir)`` holds ``fcntl.flock`` on ``WORKDIR/.lock`` (which records the holder's pid)
-for as long as the run lives; the kernel releases it when the process ends, however it ends, so a
-lock file left behind by a killed run blocks nothing. No JAX import: ``experiments/train.py``
+``locked(workdir)`` holds ``fcntl.flock`` on ``WORKDIR/.lock`` (which records the holder's pid,
+emptied when it lets go) for as long as the run lives; the kernel releases it when the process
+ends, however it ends, so a lock file left behind by a killed run blocks nothing. ``holder``
+names the live run writing a workdir, for readers of its checkpoints. No JAX import: ``experiments/train.py``
 takes the lock before moving an old workdir aside.
 """
 
@@ -43,6 +44,26 @@ def check_directory(workdir: Path) -> None:
                                "directory (or a path that does not exist yet)")
 
 
+def holder(workdir: Path) -> int | None:
+    """The pid of the run holding ``workdir``'s lock, or None: the pid in the lock file (emptied
+    when a run ends, left by a killed one) if that process is alive (unless the pid was reused
+    since). Reads the file only: taking even a shared lock here could make a run starting at
+    that moment think the workdir is in use."""
+    try:
+        pid = int((workdir / LOCK_FILE).read_text().strip())
+    except (OSError, ValueError):  # no lock file, or no pid in it
+        return None
+    if pid <= 0:  # kill(0, ...) would address our own process group
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, and another user's
+        return pid
+    return pid
+
+
 @contextlib.contextmanager
 def locked(workdir: str | Path) -> Iterator[Path]:
     """Create ``workdir`` if needed and hold its lock; raises ``WorkdirError`` naming the pid of
@@ -66,6 +87,9 @@ def locked(workdir: str | Path) -> Iterator[Path]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield workdir
+        try:
+            yield workdir
+        finally:
+            os.ftruncate(fd, 0)  # still held: a pid in the file means a run (or a killed one)
     finally:
         os.close(fd)  # releases the lock; the file stays (removing it would race a new holder)

@@ -26,3 +26,24 @@ def write_tiny_checkpoint(workdir: Path, *, steps=(2, 4), seed: int = 0) -> Path
     finally:
         checkpointer.close()
     return workdir
+
+
+def write_nan_copy(run_dir: Path, out_dir: Path) -> Path:
+    """``out_dir``: a run whose one checkpoint is ``run_dir``'s latest with every parameter NaN
+    (valid checksums: a diverged network, not a damaged file), restored and saved by the
+    project's own ``Checkpointer``."""
+    source = Checkpointer(run_dir / "checkpoints", keep=10)
+    try:
+        step = source.latest_step()
+        config = source.saved_config(step)
+        template = jax.eval_shape(make_train(config).init, jax.random.PRNGKey(0))
+        runner, step = source.restore(template, config, step)
+    finally:
+        source.close()
+    nan_params = jax.tree_util.tree_map(lambda x: jnp.full_like(x, jnp.nan), runner.params)
+    target = Checkpointer(out_dir / "checkpoints", keep=10)
+    try:
+        target.save(step, dataclasses.replace(runner, params=nan_params), config)
+    finally:
+        target.close()
+    return out_dir
