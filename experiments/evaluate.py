@@ -13,7 +13,9 @@ games at once); engines play game by game in their own process, refereed by the 
 (``make engines`` installs fairy-stockfish and gnushogi). Engine opponents are also written as
 specs: ``fairy-stockfish:skill=0,nodes=500``, ``gnushogi:depth=2``. Writes ``results.json``
 (``eval/<opponent>/<stat>`` keys, as in training metrics), ``game_NNN.kif``/``.csa`` and
-``games.sfen`` to ``--out`` (default ``<run>/eval/<opponent>-<time>``).
+``games.sfen`` to ``--out`` (default ``<run>/eval/<opponent>-<time>``), which is made (or found
+unwritable) before the first game; each game's record is written as it finishes, so a match cut
+short (Ctrl-C: one line saying how many) keeps its games.
 """
 
 from __future__ import annotations
@@ -170,29 +172,7 @@ def main(argv: list[str] | None = None) -> int:
               "mate_threat_moves": args.mate_threat_moves,
               "mate_five_retries": args.mate_five_retries}
     player = policy.player(temperature=args.temperature, simulations=args.simulations, **search)
-    key = jax.random.PRNGKey(args.seed)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    label = args.opponent.split(":", 1)[0]
-    run_dir = policy.path.parent.parent
-    out = Path(args.out) if args.out else run_dir / "eval" / f"{label}-{stamp}"
-    t0 = time.monotonic()
-
-    if engine is not None:
-        opponent_name = engine.name
-
-        def progress(i, game):
-            print(f"game {i + 1}/{args.games}: {'LDW'[game.result + 1]} "
-                  f"({game.record.ending}, {len(game.record.moves)} plies)"
-                  + (f" [{game.record.comment}]" if game.record.comment else ""), flush=True)
-
-        moves = PlayerMoves(player)
-        moves.warm_up()  # compile before the clock: seconds per move below are thinking time
-        games = ev.play_engine_match(moves, engine, num_games=args.games, key=key,
-                                     max_plies=args.max_plies, on_game=progress)
-        seconds_per_move = moves.seconds / max(moves.moves, 1)
-        summary = ev.summarise_games(games)
-        game_records = [g.record for g in games]
-    else:
+    if engine is None:
         if args.opponent == "random":
             opponent = ev.random_player()
         elif args.opponent == "greedy":
@@ -205,19 +185,58 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             opponent = other.player(temperature=args.opponent_temperature,
                                     simulations=args.opponent_simulations, **search)
-        opponent_name = opponent.name
-        match = ev.play_match(player, opponent, key, num_games=args.games,
-                              max_plies=args.max_plies)
-        summary = jax.device_get(ev.summarise(match))
-        seconds_per_move = None
-        game_records = ev.match_records(match, player.name, opponent.name)
+    key = jax.random.PRNGKey(args.seed)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    label = args.opponent.split(":", 1)[0]
+    run_dir = policy.path.parent.parent
+    out = Path(args.out) if args.out else run_dir / "eval" / f"{label}-{stamp}"
+    try:  # before the first game: a long match must not end in a folder it cannot write
+        files = report.GameFiles(out)
+    except OSError as err:
+        print(f"output error: cannot write the match's records to {str(out)!r}: {err}; choose "
+              "another --out", file=sys.stderr)
+        return 2
+    t0 = time.monotonic()
+
+    try:
+        if engine is not None:
+            opponent_name = engine.name
+
+            def progress(i, game):
+                files.write(game.record)  # each game as it finishes
+                print(f"game {i + 1}/{args.games}: {'LDW'[game.result + 1]} "
+                      f"({game.record.ending}, {len(game.record.moves)} plies)"
+                      + (f" [{game.record.comment}]" if game.record.comment else ""),
+                      flush=True)
+
+            moves = PlayerMoves(player)
+            moves.warm_up()  # compile before the clock: seconds per move below are thinking time
+            games = ev.play_engine_match(moves, engine, num_games=args.games, key=key,
+                                         max_plies=args.max_plies, on_game=progress)
+            seconds_per_move = moves.seconds / max(moves.moves, 1)
+            summary = ev.summarise_games(games)
+        else:
+            opponent_name = opponent.name
+            match = ev.play_match(player, opponent, key, num_games=args.games,
+                                  max_plies=args.max_plies)
+            summary = jax.device_get(ev.summarise(match))
+            seconds_per_move = None
+            for record in ev.match_records(match, player.name, opponent.name):
+                files.write(record)
+    except KeyboardInterrupt:
+        print(f"interrupted: {files.count} of {args.games} games finished; their records are in "
+              f"{out}", file=sys.stderr)
+        return 130
+    except OSError as err:  # e.g. the disk filled up during the match
+        print(f"output error: writing game {files.count + 1}'s record in {str(out)!r}: {err}; "
+              f"the {files.count} games before it are there", file=sys.stderr)
+        return 1
 
     elapsed = time.monotonic() - t0
     print(report.wdl_table(f"{player.name} vs {opponent_name} ({elapsed:.0f} s)", summary))
     if seconds_per_move is not None:
         print(f"  {player.name}: {1000 * seconds_per_move:.0f} ms per move")
-    report.write_games(out, game_records)
-    report.write_json(out / "results.json", {
+    results = {
         "checkpoint": str(policy.path), "iteration": policy.step, "player": player.name,
         "opponent": opponent_name, "opponent_spec": args.opponent,
         "temperature": args.temperature, "max_plies": args.max_plies, "seed": args.seed,
@@ -230,8 +249,14 @@ def main(argv: list[str] | None = None) -> int:
             "spec": engine_spec(args), "go": getattr(engine, "go", None),
             "options": getattr(engine, "options", None), "timeout": args.timeout},
         "seconds": elapsed, "results": ev.match_record(summary, opponent_name),
-    })
-    print(f"wrote {out}/results.json and {len(game_records)} games (KIF, CSA, games.sfen)")
+    }
+    try:
+        report.write_json(out / "results.json", results)
+    except OSError as err:
+        print(f"output error: writing {out / 'results.json'}: {err}; the {files.count} games' "
+              "records are there", file=sys.stderr)
+        return 1
+    print(f"wrote {out}/results.json and {files.count} games (KIF, CSA, games.sfen)")
     return 0
 
 
