@@ -3,8 +3,8 @@
 ``locked(workdir)`` holds ``fcntl.flock`` on ``WORKDIR/.lock`` (which records the holder's pid,
 emptied when it lets go) for as long as the run lives; the kernel releases it when the process
 ends, however it ends, so a lock file left behind by a killed run blocks nothing. ``holder``
-names the live run writing a workdir, for readers of its checkpoints. No JAX import: ``experiments/train.py``
-takes the lock before moving an old workdir aside.
+names the live run writing a workdir, for readers of its checkpoints. No JAX import:
+``experiments/train.py`` takes the lock before moving an old workdir aside.
 """
 
 from __future__ import annotations
