@@ -52,8 +52,12 @@ class MetricsWriter:
 
     def write(self, env_steps: int, values: dict[str, Any]) -> None:
         record = {"env_steps": env_steps, **values}
-        self._file.write(json.dumps(record, sort_keys=True) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(record, sort_keys=True) + "\n")
+            self._file.flush()
+        except OSError as err:
+            err.filename = err.filename or str(self.path)  # a failed write names no file
+            raise
         if self._tb is not None:
             for name, value in values.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,7 +30,12 @@ from jax.sharding import Mesh
 
 from keisei_jax import distributed
 from keisei_jax import workdir as workdirs
-from keisei_jax.checkpoints import CheckpointDamaged, Checkpointer, CheckpointError
+from keisei_jax.checkpoints import (
+    CheckpointDamaged,
+    Checkpointer,
+    CheckpointError,
+    kept_checkpoint,
+)
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.metrics import MetricsWriter, Progress, truncate_metrics
@@ -191,7 +197,14 @@ def _rewind_files(workdir: Path, checkpointer: Checkpointer, start: int, main: b
 def _open_outputs(workdir: Path, config: TrainConfig,
                   resources: contextlib.ExitStack) -> MetricsWriter:
     """Process 0's files: ``config.json`` (this run's config) and the metrics writer."""
-    (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    path, tmp = workdir / "config.json", workdir / ".config.json.tmp"
+    try:  # renamed into place: a full disk leaves the previous one whole
+        tmp.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        err.filename = err.filename or str(path)  # a failed write names no file
+        raise
+    os.replace(tmp, path)
     writer = MetricsWriter(workdir, tensorboard=config.tensorboard)
     resources.callback(writer.close)
     return writer
@@ -270,46 +283,9 @@ def _progress_text(record: dict[str, Any]) -> str:
     return text
 
 
-def train_and_evaluate(
-    config: TrainConfig,
-    workdir: str | Path,
-    *,
-    resume: bool = False,
-    resume_from: int | None = None,
-    stop_at: int | None = None,
-    quiet: bool = False,
-    mesh: Mesh | None = None,
-) -> dict[str, Any]:
-    """Train (or resume) into ``workdir``; returns the last metrics record.
-
-    ``stop_at`` ends this invocation after that many iterations (a multiple of
-    ``iterations_per_call``) with a checkpoint, as if interrupted; ``resume`` continues it.
-    Checkpoints are saved every ``checkpoint_every`` iterations and always at the end (0: only
-    at the end).
-
-    A fresh run refuses a workdir holding an earlier run's checkpoints, ``config.json``,
-    ``metrics.jsonl`` or TensorBoard files (nothing is overwritten); a second run on a workdir
-    in use fails naming the first's pid (``WorkdirError``). ``resume`` restores the latest
-    checkpoint, ``resume_from`` (implies ``resume``) an earlier one, verified by its checksums,
-    and continues exactly where it stopped, on any mesh: a run saved on four devices resumes on
-    one and the other way round. ``metrics.jsonl`` records past the resumed iteration are
-    dropped, and checkpoints past it moved to ``WORKDIR/abandoned-<time>/``.
-
-    A NaN or infinity in a loss, the gradient norm, the parameters or the optimizer state stops
-    the run with ``TrainingDiverged`` naming the iteration and the first such metric; that
-    call's runner is never saved, so the kept checkpoints stay finite.
-
-    ``config.parallel.enabled`` plays self-play in worker processes (``keisei_jax.parallel``,
-    the CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
-    """
-    config = validate(config)
-    stop_at = _check_stop_at(config, stop_at)
-    resume = resume or resume_from is not None
-    workdir = Path(workdir)
-    main = distributed.is_main_process()
-    quiet = quiet or not main
-    workdirs.check_directory(workdir)
-    _check_workdir(workdir, resume=resume)  # before the lock too: a refusal creates nothing
+def _run(config: TrainConfig, workdir: Path, *, resume: bool, resume_from: int | None,
+         stop_at: int, quiet: bool, main: bool, mesh: Mesh | None) -> tuple[dict[str, Any], int]:
+    """Steps 1-5 of ``train_and_evaluate``: ``(the last record, the iteration reached)``."""
     with contextlib.ExitStack() as resources:
         # 1. Open the workdir: one run at a time; a fresh run starts on no earlier run's files.
         if main:
@@ -368,8 +344,59 @@ def train_and_evaluate(
                 checkpointer.save(iteration, runner, config)
             if not quiet:
                 out.update(iteration, record["env_steps_per_sec"], _progress_text(record))
-    # 6. Finish.
     if not quiet:
         out.message("done")
+    return record, iteration
+
+
+def train_and_evaluate(
+    config: TrainConfig,
+    workdir: str | Path,
+    *,
+    resume: bool = False,
+    resume_from: int | None = None,
+    stop_at: int | None = None,
+    quiet: bool = False,
+    mesh: Mesh | None = None,
+) -> dict[str, Any]:
+    """Train (or resume) into ``workdir``; returns the last metrics record.
+
+    ``stop_at`` ends this invocation after that many iterations (a multiple of
+    ``iterations_per_call``) with a checkpoint, as if interrupted; ``resume`` continues it.
+    Checkpoints are saved every ``checkpoint_every`` iterations and always at the end (0: only
+    at the end).
+
+    A fresh run refuses a workdir holding an earlier run's checkpoints, ``config.json``,
+    ``metrics.jsonl`` or TensorBoard files (nothing is overwritten); a second run on a workdir
+    in use fails naming the first's pid (``WorkdirError``). ``resume`` restores the latest
+    checkpoint, ``resume_from`` (implies ``resume``) an earlier one, verified by its checksums,
+    and continues exactly where it stopped, on any mesh: a run saved on four devices resumes on
+    one and the other way round. ``metrics.jsonl`` records past the resumed iteration are
+    dropped, and checkpoints past it moved to ``WORKDIR/abandoned-<time>/``.
+
+    A NaN or infinity in a loss, the gradient norm, the parameters or the optimizer state stops
+    the run with ``TrainingDiverged`` naming the iteration and the first such metric; that
+    call's runner is never saved, so the kept checkpoints stay finite.
+
+    ``config.parallel.enabled`` plays self-play in worker processes (``keisei_jax.parallel``,
+    the CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
+    """
+    config = validate(config)
+    stop_at = _check_stop_at(config, stop_at)
+    resume = resume or resume_from is not None
+    workdir = Path(workdir)
+    main = distributed.is_main_process()
+    quiet = quiet or not main
+    workdirs.check_directory(workdir)
+    _check_workdir(workdir, resume=resume)  # before the lock too: a refusal creates nothing
+    try:
+        record, iteration = _run(config, workdir, resume=resume, resume_from=resume_from,
+                                 stop_at=stop_at, quiet=quiet, main=main, mesh=mesh)
+    except OSError as err:  # metrics.jsonl, config.json: a full disk is one line
+        if not workdirs.is_disk_full(err):
+            raise
+        raise workdirs.disk_full(err, workdir, f"writing the run's files in {workdir}",
+                                 kept_checkpoint(workdir / "checkpoints")) from None
+    # 6. Finish.
     record["env_steps"] = iteration * config.steps_per_iteration
     return record

@@ -10,8 +10,11 @@ names the live run writing a workdir, for readers of its checkpoints. No JAX imp
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +23,38 @@ LOCK_FILE = ".lock"
 
 class WorkdirError(RuntimeError):
     """The workdir cannot be used: not a directory, held by another run, or an earlier run's."""
+
+
+class DiskFull(WorkdirError):
+    """The disk of the workdir filled up while the run wrote to it."""
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """Whether ``err`` is a full disk: ``OSError`` ENOSPC, or the ``ValueError`` orbax's
+    tensorstore writer raises for it (``RESOURCE_EXHAUSTED ... [os_error_code='28']``)."""
+    if isinstance(err, OSError):
+        return err.errno == errno.ENOSPC
+    text = str(err)
+    return isinstance(err, ValueError) and (
+        "No space left on device" in text or f"os_error_code='{errno.ENOSPC}'" in text)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def disk_full(err: BaseException, directory: Path, doing: str, kept: str) -> DiskFull:
+    """The one line for a full disk: which file, the space left there, what to do. ``doing``:
+    what the run was writing; ``kept``: what is safe on disk."""
+    quoted = re.search(r'Failed writing: "([^"]+)"', str(err))
+    path = getattr(err, "filename", None) or (quoted.group(1) if quoted else directory)
+    where = next((p for p in (Path(path), *Path(path).parents) if p.exists()), Path("/"))
+    free = shutil.disk_usage(where).free
+    return DiskFull(
+        f"no space left on device {doing}: writing {str(path)!r} failed with "
+        f"{_megabytes(free)} free there; {kept}. Free some space (or move the workdir to a "
+        "larger disk) and continue with --resume"
+    )
 
 
 def check_directory(workdir: Path) -> None:
@@ -86,7 +121,11 @@ def locked(workdir: str | Path) -> Iterator[Path]:
                 "wait for it to end or choose another --workdir"
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as err:  # a full disk: name the file
+            err.filename = str(path)
+            raise
         try:
             yield workdir
         finally:
