@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 from experiments import configs  # noqa: E402
-from keisei_jax.checkpoints import CheckpointError  # noqa: E402
+from keisei_jax.checkpoints import CheckpointError, kept_checkpoint  # noqa: E402
 from keisei_jax.config import (  # noqa: E402
     FIELDS,
     NESTED,
@@ -142,6 +142,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"moved the previous run to {aside}")
 
+    try:
+        return _train(args, config, workdir)
+    except KeyboardInterrupt:  # one line: what is safe on disk, not a traceback
+        kept = kept_checkpoint(workdir / "checkpoints")
+        then = "; --resume continues from it" if kept.startswith("the last") else ""
+        print(f"interrupted: {kept}{then}", file=sys.stderr)
+        return 130
+
+
+def _train(args: argparse.Namespace, config: TrainConfig, workdir: Path) -> int:
     from keisei_jax import distributed  # imports jax: after argument checks
 
     try:
@@ -163,12 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not distributed.is_main_process():
         return 0
+    if "eval/random/games" in record:
+        evaluation = (f"eval/random/win_rate {record['eval/random/win_rate']:.3f} draw_rate "
+                      f"{record['eval/random/draw_rate']:.3f} over {record['eval/random/games']} "
+                      "games")
+    else:
+        evaluation = "no evaluation (eval_every 0)"
     print(
         f"summary: {record['env_steps']} env steps, {record.get('time/wall_seconds', 0):.0f} s, "
-        f"{record.get('env_steps_per_sec', 0):.0f} steps/s (last call), "
-        f"eval/random/win_rate {record.get('eval/random/win_rate', float('nan')):.3f} "
-        f"draw_rate {record.get('eval/random/draw_rate', float('nan')):.3f} over "
-        f"{record.get('eval/random/games', 0)} games"
+        f"{record.get('env_steps_per_sec', 0):.0f} steps/s (last call), {evaluation}"
     )
     return 0
 

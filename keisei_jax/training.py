@@ -301,6 +301,13 @@ def _run(config: TrainConfig, workdir: Path, *, resume: bool, resume_from: int |
         resources.callback(checkpointer.close)
         runner, iteration = _start(sharded, checkpointer, config, resume=resume,
                                    resume_from=resume_from)
+        if iteration >= stop_at:  # a resume past the end: say so, change nothing
+            limit = ("total_iterations" if stop_at == config.total_iterations else "stop_at")
+            raise ConfigError(
+                f"nothing to train: the checkpoint in {checkpointer.directory} is at iteration "
+                f"{iteration} and {limit} is {stop_at}; pass a larger --total_iterations to "
+                "train on (nothing was changed)"
+            )
         if resume:
             _rewind_files(workdir, checkpointer, iteration, main)
         writer = _open_outputs(workdir, config, resources) if main else None

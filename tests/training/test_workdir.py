@@ -78,9 +78,12 @@ def test_truncate_metrics_keeps_the_records_up_to_the_iteration(tmp_path):
     path = tmp_path / "metrics.jsonl"
     lines = [json.dumps({"iteration": i, "x": i}) + "\n" for i in (2, 4, 6, 8)]
     path.write_text("".join(lines) + '{"iteration": 1')  # the last line cut by a killed run
-    dropped = truncate_metrics(path, 4)
+    warnings = []
+    dropped = truncate_metrics(path, 4, warn=warnings.append)
     assert [r["iteration"] for r in read_metrics(path)] == [2, 4]
     assert dropped == lines[2:] + ['{"iteration": 1\n']
+    assert warnings == [f"{path} line 5 is not a whole JSON record (15 characters, cut short "
+                        "when a run was killed?): dropped on resume"]
     assert truncate_metrics(path, 4) == [] and truncate_metrics(tmp_path / "none", 4) == []
 
 
