@@ -10,7 +10,9 @@ Each ``--checkpoints`` path is a run's workdir (every checkpoint it kept) or one
 directory. Checkpoints and baselines play each other in the jitted arena; every pair with an
 engine plays game by game through the refereed engine-match loop (engines play each other
 too). ``--usi-option``, ``--go`` and ``--name`` apply to the ``--engine`` before them.
-``random`` is the anchor at 0 unless ``--anchor`` says otherwise.
+``random`` is the anchor at 0 unless ``--anchor`` says otherwise. ``--out`` is written before the
+first game and again as each pair finishes (``"finished": false`` and no ratings until the
+last), so a round robin cut short keeps the pairs it played.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
+
+from keisei_jax.config_field import seed_error  # noqa: E402  (no JAX: before argument checks)
 
 
 class _EngineArg(argparse.Action):
@@ -85,6 +89,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"unknown baselines {bad}: expected names from random, greedy")
     if args.games < 2 or args.games % 2:
         parser.error(f"--games must be even and >= 2, got {args.games}")
+    if error := seed_error("--seed", args.seed):
+        parser.error(error)
     args.baselines = baselines
     return args
 
@@ -153,34 +159,57 @@ def main(argv: list[str] | None = None) -> int:
     if args.anchor not in names:
         print(f"anchor {args.anchor!r} is not a player ({names}); pass --anchor", file=sys.stderr)
         return 2
+    out = Path(args.out)
     t0 = time.monotonic()
-    records, statistics = [], []
+    pairs, records = [], []
+    total = len(players) * (len(players) - 1) // 2
+
+    def results(ratings: list | None) -> dict:
+        """elo.json: the pairs played so far, and the ratings once every pair has played."""
+        return {
+            "anchor": args.anchor, "games_per_pair": args.games, "max_plies": args.max_plies,
+            "temperature": args.temperature, "seconds": time.monotonic() - t0,
+            "finished": ratings is not None, "pairs_total": total,
+            "openings": None if openings is None else {"file": args.openings,
+                                                       "count": len(openings)},
+            "engines": [{**e, "label": engine.name}
+                        for e, engine in zip(args.engines, engines, strict=True)],
+            "ratings": [r.__dict__ for r in ratings or []],
+            # Each pair from a's side; results in the eval/<b>/<stat> schema of evaluate.py.
+            "pairs": [{**p.__dict__, "results": r,
+                       "statistics": ev.summary_statistics(p).as_json()}
+                      for p, r in zip(pairs, records, strict=True)],
+        }
 
     def on_pair(pair, summary):
         stats = ev.summary_statistics(summary)
         print(f"{pair.a} vs {pair.b}: {stats.text()}"
               + (f" ({n} wins by engine forfeit)" if (n := ev.forfeit_wins(summary)) else ""),
               flush=True)
+        pairs.append(pair)
         records.append(ev.match_record(summary, pair.b))
-        statistics.append(stats.as_json())
+        report.write_json(out, results(None))  # each pair as it finishes
 
-    pairs = ev.round_robin(players, jax.random.PRNGKey(args.seed), games_per_pair=args.games,
-                           max_plies=args.max_plies, on_pair=on_pair, openings=openings)
-    ratings = ev.fit_elo(pairs, anchor=args.anchor)
-    print(ev.format_table(ratings))
-    report.write_json(Path(args.out), {
-        "anchor": args.anchor, "games_per_pair": args.games, "max_plies": args.max_plies,
-        "temperature": args.temperature, "seconds": time.monotonic() - t0,
-        "openings": None if openings is None else {"file": args.openings,
-                                                   "count": len(openings)},
-        "engines": [{**e, "label": engine.name} for e, engine in zip(args.engines, engines,
-                                                                      strict=True)],
-        "ratings": [r.__dict__ for r in ratings],
-        # Each pair from a's side; results in the eval/<b>/<stat> schema of evaluate.py.
-        "pairs": [{**p.__dict__, "results": r, "statistics": st}
-                  for p, r, st in zip(pairs, records, statistics, strict=True)],
-    })
-    print(f"wrote {args.out}")
+    try:  # before the first game: a round robin must not end in a file it cannot write
+        report.write_json(out, results(None))
+    except OSError as err:
+        print(f"output error: cannot write {str(out)!r}: {err}; choose another --out",
+              file=sys.stderr)
+        return 2
+    try:
+        ev.round_robin(players, jax.random.PRNGKey(args.seed), games_per_pair=args.games,
+                       max_plies=args.max_plies, on_pair=on_pair, openings=openings)
+        ratings = ev.fit_elo(pairs, anchor=args.anchor)
+        print(ev.format_table(ratings))
+        report.write_json(out, results(ratings))
+    except KeyboardInterrupt:
+        print(f"interrupted: {len(pairs)} of {total} pairs finished; their results are in {out}",
+              file=sys.stderr)
+        return 130
+    except OSError as err:  # e.g. the disk filled up during the round robin
+        print(f"output error: writing {str(out)!r}: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}")
     return 0
 
 

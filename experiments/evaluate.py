@@ -13,7 +13,9 @@ games at once); engines play game by game in their own process, refereed by the 
 (``make engines`` installs fairy-stockfish and gnushogi). Engine opponents are also written as
 specs: ``fairy-stockfish:skill=0,nodes=500``, ``gnushogi:depth=2``. Writes ``results.json``
 (``eval/<opponent>/<stat>`` keys, as in training metrics), ``game_NNN.kif``/``.csa`` and
-``games.sfen`` to ``--out`` (default ``<run>/eval/<opponent>-<time>``).
+``games.sfen`` to ``--out`` (default ``<run>/eval/<opponent>-<time>``), which is made (or found
+unwritable) before the first game; each game's record is written as it finishes, so a match cut
+short (Ctrl-C: one line saying how many) keeps its games.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
+
+from keisei_jax.config_field import seed_error  # noqa: E402  (no JAX: before argument checks)
 
 OPPONENTS = ("random", "greedy", "checkpoint:DIR", "fairy-stockfish[:skill=S,depth=N|nodes=N|"
              "movetime=MS|byoyomi=MS]", "gnushogi[:depth=N]", "usi:PATH")
@@ -137,6 +141,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"{given} do not apply to --opponent {args.opponent!r}: they set the bare "
                      "fairy-stockfish (--skill, --depth, --nodes, --movetime) and gnushogi "
                      "(--depth); use --go for a USI engine or a spec's parameters")
+    if error := seed_error("--seed", args.seed):
+        parser.error(error)
     if (args.go or args.usi_option) and not args.engine:
         parser.error(f"--go and --usi-option are for engine opponents, not {args.opponent!r}")
     return args
@@ -202,31 +208,7 @@ def main(argv: list[str] | None = None) -> int:
               "mate_threat_moves": args.mate_threat_moves,
               "mate_five_retries": args.mate_five_retries}
     player = policy.player(temperature=args.temperature, simulations=args.simulations, **search)
-    key = jax.random.PRNGKey(args.seed)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    label = args.opponent.split(":", 1)[0]
-    run_dir = policy.path.parent.parent
-    out = Path(args.out) if args.out else run_dir / "eval" / f"{label}-{stamp}"
-    t0 = time.monotonic()
-
-    if engine is not None:
-        opponent_name = engine.name
-        opponent_settings = engine_specs.engine_settings(engine)
-
-        def progress(i, game):
-            print(f"game {i + 1}/{args.games}: {'LDW'[game.result + 1]} "
-                  f"({game.record.ending}, {len(game.record.moves)} plies)"
-                  + (f" [{game.record.comment}]" if game.record.comment else ""), flush=True)
-
-        moves = PlayerMoves(player)
-        moves.warm_up()  # compile before the clock: seconds per move below are thinking time
-        games = ev.play_engine_match(moves, engine, num_games=args.games, key=key,
-                                     max_plies=args.max_plies, on_game=progress,
-                                     openings=openings)
-        seconds_per_move = moves.seconds / max(moves.moves, 1)
-        summary = ev.summarise_games(games)
-        game_records = [g.record for g in games]
-    else:
+    if engine is None:
         if args.opponent == "random":
             opponent = ev.random_player()
         elif args.opponent == "greedy":
@@ -239,15 +221,59 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             opponent = other.player(temperature=args.opponent_temperature,
                                     simulations=args.opponent_simulations, **search)
-        opponent_name = opponent.name
-        opponent_settings = (player_settings(args.opponent_simulations,
-                                             args.opponent_temperature, args)
-                             if args.opponent.startswith("checkpoint:") else "")
-        match = ev.play_match(player, opponent, key, num_games=args.games,
-                              max_plies=args.max_plies, openings=openings)
-        summary = jax.device_get(ev.summarise(match))
-        seconds_per_move = None
-        game_records = ev.match_records(match, player.name, opponent.name, openings)
+    key = jax.random.PRNGKey(args.seed)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    label = args.opponent.split(":", 1)[0]
+    run_dir = policy.path.parent.parent
+    out = Path(args.out) if args.out else run_dir / "eval" / f"{label}-{stamp}"
+    try:  # before the first game: a long match must not end in a folder it cannot write
+        files = report.GameFiles(out)
+    except OSError as err:
+        print(f"output error: cannot write the match's records to {str(out)!r}: {err}; choose "
+              "another --out", file=sys.stderr)
+        return 2
+    t0 = time.monotonic()
+
+    try:
+        if engine is not None:
+            opponent_name = engine.name
+            opponent_settings = engine_specs.engine_settings(engine)
+
+            def progress(i, game):
+                files.write(game.record)  # each game as it finishes
+                print(f"game {i + 1}/{args.games}: {'LDW'[game.result + 1]} "
+                      f"({game.record.ending}, {len(game.record.moves)} plies)"
+                      + (f" [{game.record.comment}]" if game.record.comment else ""),
+                      flush=True)
+
+            moves = PlayerMoves(player)
+            moves.warm_up()  # compile before the clock: seconds per move below are thinking time
+            games = ev.play_engine_match(moves, engine, num_games=args.games, key=key,
+                                         max_plies=args.max_plies, on_game=progress,
+                                         openings=openings)
+            seconds_per_move = moves.seconds / max(moves.moves, 1)
+            summary = ev.summarise_games(games)
+            game_records = [g.record for g in games]
+        else:
+            opponent_name = opponent.name
+            opponent_settings = (player_settings(args.opponent_simulations,
+                                                 args.opponent_temperature, args)
+                                 if args.opponent.startswith("checkpoint:") else "")
+            match = ev.play_match(player, opponent, key, num_games=args.games,
+                                  max_plies=args.max_plies, openings=openings)
+            summary = jax.device_get(ev.summarise(match))
+            seconds_per_move = None
+            game_records = ev.match_records(match, player.name, opponent.name, openings)
+            for record in game_records:
+                files.write(record)
+    except KeyboardInterrupt:
+        print(f"interrupted: {files.count} of {args.games} games finished; their records are in "
+              f"{out}", file=sys.stderr)
+        return 130
+    except OSError as err:  # e.g. the disk filled up during the match
+        print(f"output error: writing game {files.count + 1}'s record in {str(out)!r}: {err}; "
+              f"the {files.count} games before it are there", file=sys.stderr)
+        return 1
 
     elapsed = time.monotonic() - t0
     print(report.wdl_table(
@@ -256,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.max_plies}-ply cap, {elapsed:.0f} s", summary))
     if seconds_per_move is not None:
         print(f"  {player.name}: {1000 * seconds_per_move:.0f} ms per move")
-    report.write_games(out, game_records)
-    report.write_json(out / "results.json", {
+    results = {
         "checkpoint": str(policy.path), "iteration": policy.step, "player": player.name,
         "opponent": opponent_name, "opponent_spec": args.opponent,
         "temperature": args.temperature, "max_plies": args.max_plies, "seed": args.seed,
@@ -274,8 +299,14 @@ def main(argv: list[str] | None = None) -> int:
         "openings": None if openings is None else {"file": args.openings,
                                                    "count": len(openings)},
         "games": report.games_json(game_records, openings),
-    })
-    print(f"wrote {out}/results.json and {len(game_records)} games (KIF, CSA, games.sfen)")
+    }
+    try:
+        report.write_json(out / "results.json", results)
+    except OSError as err:
+        print(f"output error: writing {out / 'results.json'}: {err}; the {files.count} games' "
+              "records are there", file=sys.stderr)
+        return 1
+    print(f"wrote {out}/results.json and {files.count} games (KIF, CSA, games.sfen)")
     return 0
 
 

@@ -29,6 +29,7 @@ import jax.numpy as jnp  # noqa: E402
 from keisei_jax import compile_cache, records, shogi  # noqa: E402
 from keisei_jax import eval as ev  # noqa: E402
 from keisei_jax.checkpoints import CheckpointError  # noqa: E402
+from keisei_jax.config_field import seed_error  # noqa: E402
 from keisei_jax.eval.checkpoint import load_policy  # noqa: E402
 
 HELP = "type a USI move (7g7f, 8h2b+, P*5e), or: moves, sfen, resign, quit, help"
@@ -56,6 +57,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--temperature must be >= 0, got {args.temperature}")
     if args.simulations < 0:
         parser.error(f"--simulations must be >= 0 (0: the raw policy), got {args.simulations}")
+    if error := seed_error("--seed", args.seed):
+        parser.error(error)
     return args
 
 

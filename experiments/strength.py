@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 from experiments import evaluate  # noqa: E402
+from keisei_jax.config_field import seed_error  # noqa: E402
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -42,6 +43,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="directory for every match's files")
     args = parser.parse_args(argv)
+    if error := seed_error("--seed", args.seed):
+        parser.error(error)
     args.matches = []
     for text in args.opponent:
         spec, _, games = text.rpartition(":")

@@ -34,11 +34,12 @@ import difflib
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 from experiments import configs  # noqa: E402
-from keisei_jax.checkpoints import CheckpointError  # noqa: E402
+from keisei_jax.checkpoints import CheckpointError, kept_checkpoint  # noqa: E402
 from keisei_jax.config import (  # noqa: E402
     FIELDS,
     NESTED,
@@ -50,7 +51,7 @@ from keisei_jax.config import (  # noqa: E402
     field_value,
 )
 from keisei_jax.models import PRESETS  # noqa: E402
-from keisei_jax.workdir import WorkdirError, locked  # noqa: E402
+from keisei_jax.workdir import WorkdirError, check_directory, locked  # noqa: E402
 
 _FLAGS = {"--config", "--workdir", "--resume", "--fresh", "--quiet", "--help", "--stop_at",
           "--distributed", "--coordinator_address", "--num_processes", "--process_id",
@@ -149,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     if (args.resume or args.resume_from is not None) and args.fresh:
         print("--resume / --resume_from and --fresh exclude each other", file=sys.stderr)
         return 2
+    if not args.workdir.strip():  # Path("") would be the current directory
+        print("error: --workdir is empty: name the run's folder, e.g. --workdir runs/my_run",
+              file=sys.stderr)
+        return 2
+    workdir = Path(args.workdir)
+    try:
+        check_directory(workdir)
+    except WorkdirError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     wandb = None
     if args.wandb is not None:
         from keisei_jax.metrics import WandbLogger
@@ -158,7 +169,6 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-    workdir = Path(args.workdir)
     if args.fresh and workdir.exists():
         aside = workdir.with_name(f"{workdir.name}.prev-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
@@ -169,10 +179,22 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"moved the previous run to {aside}")
 
+    try:
+        return _train(args, config, workdir, wandb)
+    except KeyboardInterrupt:  # one line: what is safe on disk, not a traceback
+        kept = kept_checkpoint(workdir / "checkpoints")
+        then = "; --resume continues from it" if kept.startswith("the last") else ""
+        print(f"interrupted: {kept}{then}", file=sys.stderr)
+        return 130
+    finally:
+        if wandb is not None:
+            wandb.close()
+
+
+def _train(args: argparse.Namespace, config: TrainConfig, workdir: Path, wandb: Any) -> int:
     from keisei_jax import compile_cache, distributed  # imports jax: after argument checks
 
     compile_cache.enable_persistent_cache()
-
     try:
         distributed.initialize(
             coordinator_address=args.coordinator_address, num_processes=args.num_processes,
@@ -190,17 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, ConfigError, WorkdirError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    finally:
-        if wandb is not None:
-            wandb.close()
     if not distributed.is_main_process():
         return 0
+    if "eval/random/games" in record:
+        evaluation = (f"eval/random/win_rate {record['eval/random/win_rate']:.3f} draw_rate "
+                      f"{record['eval/random/draw_rate']:.3f} over {record['eval/random/games']} "
+                      "games")
+    else:
+        evaluation = "no evaluation (eval_every 0)"
     print(
         f"summary: {record['env_steps']} env steps, {record.get('time/wall_seconds', 0):.0f} s, "
         f"{record.get('env_steps_per_sec', 0):.0f} steps/s (last call, compiling excluded), "
-        f"eval/random/win_rate {record.get('eval/random/win_rate', float('nan')):.3f} "
-        f"draw_rate {record.get('eval/random/draw_rate', float('nan')):.3f} over "
-        f"{record.get('eval/random/games', 0)} games"
+        f"{evaluation}"
     )
     print(f"compiling: {record.get('time/compile_seconds_total', 0):.0f} s of it (training "
           "calls and evaluations; the persistent cache shortens the next run's)")

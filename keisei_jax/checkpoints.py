@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from keisei_jax.config import (
@@ -45,6 +46,7 @@ from keisei_jax.config import (
     field_value,
     from_dict,
 )
+from keisei_jax.workdir import disk_full, is_disk_full
 
 # Fields that may differ on resume (``resumable=True`` beside each field in keisei_jax.config):
 # the driver's schedule and the parallel layout, not what is learnt.
@@ -91,7 +93,12 @@ def write_checksums(step_dir: Path) -> None:
         for rel in _checkpoint_files(step_dir)
     }
     tmp = step_dir / f".{CHECKSUM_FILE}.tmp"
-    tmp.write_text(json.dumps({"format": 1, "algorithm": "sha256", "files": files}, indent=1))
+    try:
+        tmp.write_text(json.dumps({"format": 1, "algorithm": "sha256", "files": files},
+                                  indent=1))
+    except OSError as err:
+        err.filename = err.filename or str(tmp)  # a failed write (not open) names no file
+        raise
     os.replace(tmp, step_dir / CHECKSUM_FILE)
 
 
@@ -192,6 +199,20 @@ def _drop_orbax_aftermath() -> None:
     sys.unraisablehook = hook
 
 
+class _DiskFullFutures(logging.Filter):
+    """Drops asyncio's "Future exception was never retrieved" for the ENOSPC of orbax's other
+    writes in flight when one failed: the ``DiskFull`` line already says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        return err is None or not is_disk_full(err)
+
+
+@functools.cache
+def _drop_disk_full_futures() -> None:
+    logging.getLogger("asyncio").addFilter(_DiskFullFutures())
+
+
 @functools.cache
 def _collect_at_exit() -> None:
     atexit.register(gc.collect)
@@ -209,8 +230,34 @@ def _orbax_quiet() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def kept_checkpoint(directory: Path, but: int | None = None) -> str:
+    """The checkpoint in ``directory`` a run can go back to, in words: the latest whose checksum
+    file is written (the last thing a save writes), other than ``but``."""
+    steps = [int(p.name) for p in directory.glob("*")
+             if p.name.isdigit() and int(p.name) != but and (p / CHECKSUM_FILE).is_file()]
+    if not steps:
+        return f"no complete checkpoint is in {directory} yet"
+    return f"the last complete checkpoint is iteration {max(steps)} in {directory}"
+
+
+def stored_iteration(runner: Any) -> int | None:
+    """The iteration count a runner holds (``Runner.iteration``; None for a tree without one),
+    read from this process's first shard, so also from an array spread over several hosts."""
+    iteration = getattr(runner, "iteration", None)
+    if iteration is None:
+        return None
+    if isinstance(iteration, jax.Array):
+        iteration = iteration.addressable_data(0)
+    return int(np.asarray(iteration))
+
+
 class Checkpointer:
-    """Owns the orbax manager of ``WORKDIR/checkpoints``."""
+    """Owns the orbax manager of ``WORKDIR/checkpoints``.
+
+    A checkpoint's directory is named by its step, and the runner inside holds the same
+    iteration count: on restore the runner's own count is the truth, and a directory renamed to
+    another step is an error naming both (resuming would run the schedules from the wrong step).
+    """
 
     def __init__(self, directory: str | Path, *, keep: int):
         self.directory = Path(directory).absolute()
@@ -232,18 +279,54 @@ class Checkpointer:
 
     def save(self, step: int, runner: Any, config: TrainConfig) -> None:
         """Save ``runner`` and ``config`` as ``step`` and its checksum file (process 0)."""
+        held = stored_iteration(runner)
+        if held is not None and held != step:
+            raise ValueError(f"cannot save a runner at iteration {held} as checkpoint {step}: "
+                             "a checkpoint's step is its runner's iteration")
         with _signals_deferred():
-            self._manager.save(
-                step,
-                args=ocp.args.Composite(
-                    runner=ocp.args.StandardSave(runner),
-                    config=ocp.args.JsonSave(config.to_dict()),
-                ),
-                custom_metadata={_CHECKSUM_MARKER: CHECKSUM_FILE},
-            )
-            self._manager.wait_until_finished()
-            if jax.process_index() == 0:
-                write_checksums(self.step_dir(step))
+            try:
+                with _orbax_quiet():  # a full disk is one line below, not orbax's log
+                    self._manager.save(
+                        step,
+                        args=ocp.args.Composite(
+                            runner=ocp.args.StandardSave(runner),
+                            config=ocp.args.JsonSave(config.to_dict()),
+                        ),
+                        custom_metadata={_CHECKSUM_MARKER: CHECKSUM_FILE},
+                    )
+                    self._manager.wait_until_finished()
+                if jax.process_index() == 0:
+                    write_checksums(self.step_dir(step))
+            except (OSError, ValueError) as err:  # orbax's writer reports ENOSPC as ValueError
+                if not is_disk_full(err):
+                    raise
+                _drop_disk_full_futures()
+                self._drain()
+                self._discard(step)
+                raise disk_full(err, self.directory, f"saving checkpoint {step}",
+                                kept_checkpoint(self.directory, but=step)) from None
+
+    def _drain(self) -> None:
+        """After a failed save: let orbax's writes still in flight fail now, quietly, rather
+        than log their tracebacks at the interpreter's exit."""
+        with _orbax_quiet():
+            try:
+                self._manager.wait_until_finished()
+            except (OSError, ValueError) as err:
+                if not is_disk_full(err):
+                    raise
+
+    def _discard(self, step: int) -> None:
+        """Remove what a failed save of ``step`` wrote (orbax's temporary directory, or the step
+        without its checksum file, which a resume would call damaged): it only takes space, and
+        the resume then starts from the last complete checkpoint."""
+        if jax.process_index() == 0:
+            partial = list(self.directory.glob(f"{step}.orbax-checkpoint-tmp*"))
+            if not (self.step_dir(step) / CHECKSUM_FILE).exists():
+                partial.append(self.step_dir(step))
+            for path in partial:
+                shutil.rmtree(path, ignore_errors=True)
+        self._manager.reload()
 
     def verify(self, step: int) -> None:
         """Check ``step``'s checksums once per ``Checkpointer`` (see ``verify_checksums``)."""
@@ -291,7 +374,14 @@ class Checkpointer:
                 f"checkpoint {step} in {self.directory} is damaged or does not match the "
                 f"model/optimizer structure: {type(err).__name__}: {first}"
             ) from err
-        return restored["runner"], step
+        runner = restored["runner"]
+        held = stored_iteration(runner)
+        if held is not None and held != step:
+            raise CheckpointError(
+                f"checkpoint directory {self.step_dir(step)} is named {step} but holds the run at "
+                f"iteration {held}: was it renamed? Rename it back to {held} (nothing was changed)"
+            )
+        return runner, step
 
     def saved_config(self, step: int) -> TrainConfig:
         """The config saved with ``step``, after verifying the checkpoint's checksums."""
@@ -323,7 +413,12 @@ class Checkpointer:
         return later
 
     def close(self) -> None:
-        self._manager.close()
+        with _orbax_quiet():
+            try:
+                self._manager.close()
+            except (OSError, ValueError) as err:  # a full disk was reported by save already
+                if not is_disk_full(err):
+                    raise
 
 
 def check_compatible(saved: TrainConfig, current: TrainConfig) -> None:

@@ -15,12 +15,16 @@ import difflib
 import math
 from typing import Any
 
-from keisei_jax.config_field import field
+from keisei_jax.config_field import SEED_RANGE, field
 from keisei_jax.models import PRESETS, ModelConfig
 
 
 class ConfigError(ValueError):
     """An unknown config key or a value outside what the field accepts."""
+
+
+# A wait above a day is a typo (and past threading.TIMEOUT_MAX, an OverflowError mid-run).
+MAX_WAIT_S = 86_400.0
 
 
 # Every field may change on resume: the layout must give the learner the sequential path's batch
@@ -54,11 +58,11 @@ class ParallelConfig:
                                   doc="shared-memory ring depth: segments in flight per worker")
     xla_threads_per_worker: int = field(1, lo=1, resumable=True,
                                         doc="CPU threads of each worker's XLA")
-    start_timeout: float = field(300.0, lo=0.0, lo_open=True, resumable=True,
+    start_timeout: float = field(300.0, lo=0.0, lo_open=True, hi=MAX_WAIT_S, resumable=True,
                                  doc="seconds for a worker's first segment (import + compile)")
-    segment_timeout: float = field(120.0, lo=0.0, lo_open=True, resumable=True,
+    segment_timeout: float = field(120.0, lo=0.0, lo_open=True, hi=MAX_WAIT_S, resumable=True,
                                    doc="seconds without a segment from any worker: fall back")
-    stop_timeout: float = field(10.0, lo=0.0, lo_open=True, resumable=True,
+    stop_timeout: float = field(10.0, lo=0.0, lo_open=True, hi=MAX_WAIT_S, resumable=True,
                                 doc="seconds of graceful stop before terminate, then kill")
     max_restarts: int = field(3, lo=0, resumable=True,
                               doc="more worker deaths than this in one run: fall back")
@@ -73,7 +77,8 @@ class TrainConfig:
     ``num_epochs`` passes of shuffled minibatches of ``minibatch_size`` transitions.
     """
 
-    seed: int = field(0, doc="seed of the parameters, the games and the minibatch order")
+    seed: int = field(0, lo=SEED_RANGE[0], hi=SEED_RANGE[1],
+                      doc="seed of the parameters, the games and the minibatch order")
     algo: str = field("ppo", choices=("ppo", "gumbel_az"),
                       doc="ppo: clipped PPO on raw self-play; gumbel_az: Gumbel AlphaZero, every "
                           "self-play move searched, the search's policy and returns the targets")

@@ -12,6 +12,17 @@ from typing import Any
 
 _UNSET = object()
 
+# Every seed of a run or a match: jax.random.PRNGKey overflows past a signed 64-bit integer, and
+# numpy's SeedSequence (the parallel workers' seeds) takes no negative one.
+SEED_RANGE = (0, 2**63 - 1)
+
+
+def seed_error(flag: str, value: int) -> str | None:
+    """Why ``value`` cannot be the seed ``flag``, or None if it can."""
+    if SEED_RANGE[0] <= value <= SEED_RANGE[1]:
+        return None
+    return f"{flag} must be an integer in [0, 2**63 - 1] (it seeds a 64-bit key), got {value}"
+
 
 def field(
     default: Any,

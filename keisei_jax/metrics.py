@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -52,8 +53,12 @@ class MetricsWriter:
 
     def write(self, env_steps: int, values: dict[str, Any]) -> None:
         record = {"env_steps": env_steps, **values}
-        self._file.write(json.dumps(record, sort_keys=True) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(record, sort_keys=True) + "\n")
+            self._file.flush()
+        except OSError as err:
+            err.filename = err.filename or str(self.path)  # a failed write names no file
+            raise
         if self._tb is not None:
             for name, value in values.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -111,20 +116,29 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def truncate_metrics(path: str | Path, iteration: int) -> list[str]:
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
+def truncate_metrics(path: str | Path, iteration: int,
+                     warn: Callable[[str], None] = _warn) -> list[str]:
     """Drop the records of ``path`` past ``iteration`` (a resume from that iteration writes them
-    again), keeping every other line; rewritten atomically. Returns the dropped lines."""
+    again), keeping every other line; rewritten atomically. A line that is not JSON (the last
+    one, cut short by a killed run) is dropped too, with one ``warn`` naming the file and the
+    line. Returns the dropped lines."""
     path = Path(path)
     if not path.exists():
         return []
     kept, dropped = [], []
-    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(keepends=True), 1):
         if not line.strip():
             continue
         try:
             later = json.loads(line).get("iteration", 0) > iteration
         except json.JSONDecodeError:  # a line cut short by a killed run: nothing to keep
             later = True
+            warn(f"{path} line {number} is not a whole JSON record ({len(line.rstrip())} "
+                 "characters, cut short when a run was killed?): dropped on resume")
         (dropped if later else kept).append(line if line.endswith("\n") else line + "\n")
     if dropped:
         tmp = path.with_name(path.name + ".tmp")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -31,7 +32,12 @@ from jax.sharding import Mesh
 
 from keisei_jax import distributed
 from keisei_jax import workdir as workdirs
-from keisei_jax.checkpoints import CheckpointDamaged, Checkpointer, CheckpointError
+from keisei_jax.checkpoints import (
+    CheckpointDamaged,
+    Checkpointer,
+    CheckpointError,
+    kept_checkpoint,
+)
 from keisei_jax.compile_cache import compile_timer
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.eval.periodic import evaluate_training
@@ -218,7 +224,14 @@ def _rewind_files(workdir: Path, checkpointer: Checkpointer, start: int, main: b
 def _open_outputs(workdir: Path, config: TrainConfig,
                   resources: contextlib.ExitStack) -> MetricsWriter:
     """Process 0's files: ``config.json`` (this run's config) and the metrics writer."""
-    (workdir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    path, tmp = workdir / "config.json", workdir / ".config.json.tmp"
+    try:  # renamed into place: a full disk leaves the previous one whole
+        tmp.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        err.filename = err.filename or str(path)  # a failed write names no file
+        raise
+    os.replace(tmp, path)
     writer = MetricsWriter(workdir, tensorboard=config.tensorboard)
     resources.callback(writer.close)
     return writer
@@ -310,50 +323,12 @@ def _progress_text(record: dict[str, Any]) -> str:
     return text
 
 
-def train_and_evaluate(
-    config: TrainConfig,
-    workdir: str | Path,
-    *,
-    resume: bool = False,
-    resume_from: int | None = None,
-    stop_at: int | None = None,
-    quiet: bool = False,
-    mesh: Mesh | None = None,
-    on_record: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
-    """Train (or resume) into ``workdir``; returns the last metrics record.
-
-    ``stop_at`` ends this invocation after that many iterations (a multiple of
-    ``iterations_per_call``) with a checkpoint, as if interrupted; ``resume`` continues it.
-    Checkpoints are saved every ``checkpoint_every`` iterations and always at the end (0: only
-    at the end).
-
-    A fresh run refuses a workdir holding an earlier run's checkpoints, ``config.json``,
-    ``metrics.jsonl`` or TensorBoard files (nothing is overwritten); a second run on a workdir
-    in use fails naming the first's pid (``WorkdirError``). ``resume`` restores the latest
-    checkpoint, ``resume_from`` (implies ``resume``) an earlier one, verified by its checksums,
-    and continues exactly where it stopped, on any mesh: a run saved on four devices resumes on
-    one and the other way round. ``metrics.jsonl`` records past the resumed iteration are
-    dropped, and checkpoints past it moved to ``WORKDIR/abandoned-<time>/``.
-
-    A NaN or infinity in a loss, the gradient norm, the parameters or the optimizer state stops
-    the run with ``TrainingDiverged`` naming the iteration and the first such metric; that
-    call's runner is never saved, so the kept checkpoints stay finite.
-
-    ``config.parallel.enabled`` plays self-play in worker processes (``keisei_jax.parallel``,
-    the CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
-
-    ``on_record`` receives every record process 0 writes to ``metrics.jsonl`` (with its
-    ``env_steps``), e.g. to log it elsewhere (``metrics.WandbLogger``).
-    """
-    config = validate(config)
-    stop_at = _check_stop_at(config, stop_at)
-    resume = resume or resume_from is not None
-    workdir = Path(workdir)
-    main = distributed.is_main_process()
-    quiet = quiet or not main
-    workdirs.check_directory(workdir)
-    _check_workdir(workdir, resume=resume)  # before the lock too: a refusal creates nothing
+def _run(config: TrainConfig, workdir: Path, *, resume: bool, resume_from: int | None,
+         stop_at: int, quiet: bool, main: bool, mesh: Mesh | None,
+         on_record: Callable[[dict[str, Any]], None] | None
+         ) -> tuple[dict[str, Any], int, float]:
+    """Steps 1-5 of ``train_and_evaluate``: ``(the last record, the iteration reached, seconds
+    spent compiling)``."""
     with contextlib.ExitStack() as resources:
         # 1. Open the workdir: one run at a time; a fresh run starts on no earlier run's files.
         if main:
@@ -370,6 +345,13 @@ def train_and_evaluate(
         trainer = sharded.trainer
         runner, iteration = _start(sharded, checkpointer, config, resume=resume,
                                    resume_from=resume_from)
+        if iteration >= stop_at:  # a resume past the end: say so, change nothing
+            limit = ("total_iterations" if stop_at == config.total_iterations else "stop_at")
+            raise ConfigError(
+                f"nothing to train: the checkpoint in {checkpointer.directory} is at iteration "
+                f"{iteration} and {limit} is {stop_at}; pass a larger --total_iterations to "
+                "train on (nothing was changed)"
+            )
         if resume:
             _rewind_files(workdir, checkpointer, iteration, main)
         writer = _open_outputs(workdir, config, resources) if main else None
@@ -422,9 +404,65 @@ def train_and_evaluate(
                 out.message(note)
             if not quiet:
                 out.update(iteration, record["env_steps_per_sec"], _progress_text(record))
-    # 6. Finish.
     if not quiet:
         out.message("done")
+    return record, iteration, compile_total
+
+
+def train_and_evaluate(
+    config: TrainConfig,
+    workdir: str | Path,
+    *,
+    resume: bool = False,
+    resume_from: int | None = None,
+    stop_at: int | None = None,
+    quiet: bool = False,
+    mesh: Mesh | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Train (or resume) into ``workdir``; returns the last metrics record.
+
+    ``stop_at`` ends this invocation after that many iterations (a multiple of
+    ``iterations_per_call``) with a checkpoint, as if interrupted; ``resume`` continues it.
+    Checkpoints are saved every ``checkpoint_every`` iterations and always at the end (0: only
+    at the end).
+
+    A fresh run refuses a workdir holding an earlier run's checkpoints, ``config.json``,
+    ``metrics.jsonl`` or TensorBoard files (nothing is overwritten); a second run on a workdir
+    in use fails naming the first's pid (``WorkdirError``). ``resume`` restores the latest
+    checkpoint, ``resume_from`` (implies ``resume``) an earlier one, verified by its checksums,
+    and continues exactly where it stopped, on any mesh: a run saved on four devices resumes on
+    one and the other way round. ``metrics.jsonl`` records past the resumed iteration are
+    dropped, and checkpoints past it moved to ``WORKDIR/abandoned-<time>/``.
+
+    A NaN or infinity in a loss, the gradient norm, the parameters or the optimizer state stops
+    the run with ``TrainingDiverged`` naming the iteration and the first such metric; that
+    call's runner is never saved, so the kept checkpoints stay finite.
+
+    ``config.parallel.enabled`` plays self-play in worker processes (``keisei_jax.parallel``,
+    the CPU fallback) feeding the same update; its health joins the metrics as ``parallel/*``.
+
+    ``on_record`` receives every record process 0 writes to ``metrics.jsonl`` (with its
+    ``env_steps``), e.g. to log it elsewhere (``metrics.WandbLogger``).
+    """
+    config = validate(config)
+    stop_at = _check_stop_at(config, stop_at)
+    resume = resume or resume_from is not None
+    workdir = Path(workdir)
+    main = distributed.is_main_process()
+    quiet = quiet or not main
+    workdirs.check_directory(workdir)
+    _check_workdir(workdir, resume=resume)  # before the lock too: a refusal creates nothing
+    try:
+        record, iteration, compile_total = _run(
+            config, workdir, resume=resume, resume_from=resume_from, stop_at=stop_at,
+            quiet=quiet, main=main, mesh=mesh, on_record=on_record)
+    except OSError as err:  # metrics.jsonl, config.json: a full disk is one line
+        if not workdirs.is_disk_full(err):
+            raise
+        raise workdirs.disk_full(err, workdir, f"writing the run's files in {workdir}",
+                                 kept_checkpoint(workdir / "checkpoints")) from None
+    # 6. Finish.
     record["env_steps"] = iteration * config.steps_per_iteration
     record["time/compile_seconds_total"] = compile_total
     return record

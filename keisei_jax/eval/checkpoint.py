@@ -3,22 +3,34 @@
 A checkpoint argument is either a run's workdir (``WORKDIR``, meaning its latest checkpoint),
 its ``WORKDIR/checkpoints`` directory (latest too), or one checkpoint's directory
 (``WORKDIR/checkpoints/<iteration>``).
+
+A run still training changes its checkpoints under a reader: it renames a new one into place and
+writes its checksum file a moment later, and it removes the oldest (``keep_checkpoints``). A
+checkpoint that vanished while it was read, or whose checksum file is not written yet while its
+run is alive, is "in flux", not damaged: the loader reads the run's latest again (after a pause,
+a few times), and otherwise says which of the two happened.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 
-from keisei_jax.checkpoints import Checkpointer, CheckpointError
+from keisei_jax.checkpoints import CHECKSUM_FILE, Checkpointer, CheckpointError
 from keisei_jax.config import TrainConfig
 from keisei_jax.eval.players import Player, network_player
 from keisei_jax.models import ModuleApply
 from keisei_jax.search import CONSIDERED_ACTIONS, MATE_FIVE_RETRIES, MATE_THREAT_MOVES
 from keisei_jax.shaping import shaping_coef
+from keisei_jax.workdir import holder
+
+_ATTEMPTS = 5  # reads of a run's latest checkpoint while the run changes it under us
+_RETRY_S = 0.5  # a checksum file follows its checkpoint by the time to hash it (~1 s per GB)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,17 +106,17 @@ def resolve_checkpoint(path: str | Path) -> tuple[Path, int]:
     return ckpt_dir, steps[-1]
 
 
-def load_policy(path: str | Path) -> LoadedPolicy:
-    """Restore the network parameters of the checkpoint named by ``path``.
+def nonfinite_leaf(params: Any) -> str | None:
+    """The path of the first parameter holding a NaN or an infinity (a diverged run), or None."""
+    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+        if not np.isfinite(np.asarray(leaf)).all():
+            return jax.tree_util.keystr(path)
+    return None
 
-    The one loader of every program (``experiments/evaluate.py``, ``elo.py``, ``play.py``,
-    ``keisei-usi``): through ``Checkpointer``, so the checkpoint's checksums are verified
-    before anything is read and every failure is one ``CheckpointError`` naming the step and
-    the file (a checkpoint saved before checksums loads with a warning that it is unverified).
-    """
+
+def _restore_policy(ckpt_dir: Path, step: int) -> LoadedPolicy:
     from keisei_jax.algos import make_train  # the trainer's Runner is the checkpoint's structure
 
-    ckpt_dir, step = resolve_checkpoint(path)
     checkpointer = Checkpointer(ckpt_dir, keep=1_000_000)  # never deletes: we do not save
     try:
         config = checkpointer.saved_config(step)
@@ -117,3 +129,55 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         apply_fn=ModuleApply(trainer.model), params=runner.params, config=config, step=step,
         path=ckpt_dir / str(step),
     )
+
+
+def _in_flux(ckpt_dir: Path, step: int) -> tuple[str, bool] | None:
+    """``(what happened, rotated away)`` when checkpoint ``step`` changed under the reader
+    because its run is still training; None when nothing did (the failure is real)."""
+    step_dir = ckpt_dir / str(step)
+    if not step_dir.is_dir():
+        return ("was removed while it was read: the run writing it keeps only its latest "
+                "checkpoints (keep_checkpoints) and rotated it away", True)
+    pid = holder(ckpt_dir.parent)
+    if not (step_dir / CHECKSUM_FILE).exists() and pid is not None:
+        return (f"is still being saved by the run in {ckpt_dir.parent} (pid {pid}): its "
+                f"{CHECKSUM_FILE} is not written yet; try again in a moment", False)
+    return None
+
+
+def _pause() -> None:
+    time.sleep(_RETRY_S)
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Restore the network parameters of the checkpoint named by ``path``.
+
+    The one loader of every program (``experiments/evaluate.py``, ``elo.py``, ``play.py``,
+    ``strength.py``, ``keisei-usi``): through ``Checkpointer``, so the checkpoint's checksums
+    are verified before anything is read and every failure is one ``CheckpointError`` naming
+    the step and the file (a checkpoint saved before checksums loads with a warning that it is
+    unverified). A checkpoint whose parameters are not all finite is refused: it cannot play.
+    A checkpoint its run changes while it is read is read again or named as such (module
+    docstring), never reported as damaged.
+    """
+    for attempt in range(_ATTEMPTS):
+        ckpt_dir, step = resolve_checkpoint(path)
+        one_step = Path(path).absolute() == ckpt_dir / str(step)
+        try:
+            policy = _restore_policy(ckpt_dir, step)
+            break
+        except (CheckpointError, OSError) as err:  # OSError: a file gone between two reads
+            flux = _in_flux(ckpt_dir, step)
+            if flux is None:
+                raise
+            what, rotated = flux
+            if attempt == _ATTEMPTS - 1 or (rotated and one_step):  # a named step stays gone
+                raise CheckpointError(f"checkpoint {step} in {ckpt_dir} {what}") from err
+            _pause()
+    leaf = nonfinite_leaf(policy.params)
+    if leaf is not None:
+        raise CheckpointError(
+            f"checkpoint {policy.step} in {ckpt_dir} has non-finite parameters (NaN or inf, "
+            f"first in params{leaf}): its run diverged and it cannot play; load an earlier one"
+        )
+    return policy

@@ -28,6 +28,8 @@ _EXTRA_PATHS = ("/usr/games", "/usr/local/games")
 # Below this no engine answers a move in time (a process switch and a pipe round trip): every
 # game would end as a forfeit, which measures the deadline, not the engine.
 MIN_TIMEOUT = 0.05
+# Above a day per answer a timeout is a typo (and past threading.TIMEOUT_MAX the waits overflow).
+MAX_TIMEOUT = 86_400.0
 # The search limits ``go_command`` accepts: USI ``go`` arguments with one positive integer.
 GO_LIMITS = ("depth", "nodes", "movetime", "byoyomi")
 
@@ -43,8 +45,9 @@ class EngineError(RuntimeError):
 
 def check_timeout(timeout: float) -> float:
     """``timeout`` (seconds an engine may take per answer) if it is usable, else ValueError."""
-    if not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"engine timeout must be > 0 seconds per answer, got {timeout!r}")
+    if not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+        raise ValueError(f"engine timeout must be > 0 and <= {MAX_TIMEOUT:g} seconds per answer "
+                         f"(a day), got {timeout!r}")
     if timeout < MIN_TIMEOUT:
         raise ValueError(
             f"engine timeout {timeout!r} s is too short for an engine to answer at all (every "
@@ -87,9 +90,10 @@ def find_engine(name: str) -> str:
     """Absolute path of an engine binary on PATH or in /usr/games; FileNotFoundError naming the
     binary and how to install it otherwise."""
     if os.path.sep in name:
-        if os.access(name, os.X_OK):
+        if os.path.isfile(name) and os.access(name, os.X_OK):  # a directory is "executable" too
             return name
-        raise FileNotFoundError(f"engine {name!r} is not an executable file")
+        what = "a directory" if os.path.isdir(name) else "not an executable file"
+        raise FileNotFoundError(f"engine {name!r} is {what}: expected an engine's executable")
     path = shutil.which(name) or shutil.which(name, path=os.pathsep.join(_EXTRA_PATHS))
     if path is None:
         raise FileNotFoundError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,16 +43,27 @@ def wdl_table(title: str, summary: MatchSummary) -> str:
     return "\n".join(lines)
 
 
-def write_games(out_dir: Path, games: list[GameRecord]) -> None:
-    """``game_NNN.kif`` (Shift_JIS) and ``game_NNN.csa`` per game, and ``games.sfen``: one USI
-    ``position ... moves ...`` line per game."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for i, game in enumerate(games):
-        records.write_kif(out_dir / f"game_{i:03d}.kif", game)
-        (out_dir / f"game_{i:03d}.csa").write_text(records.to_csa(game), encoding="utf-8")
-    (out_dir / "games.sfen").write_text(
-        "".join(records.to_usi_position(g) + "\n" for g in games), encoding="utf-8"
-    )
+class GameFiles:
+    """Owns a match's record files in ``out_dir``: ``game_NNN.kif`` (Shift_JIS) and
+    ``game_NNN.csa`` per game, and ``games.sfen``, one USI ``position ... moves ...`` line per
+    game. Made before the first game is played, so a folder that cannot be written fails at
+    once (``OSError``), and each game is written as it finishes: a match cut short keeps its
+    games."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._sfen = out_dir / "games.sfen"
+        self._sfen.write_text("", encoding="utf-8")  # a rerun into the folder starts it again
+        self.count = 0
+
+    def write(self, game: GameRecord) -> None:
+        i = self.count
+        records.write_kif(self.out_dir / f"game_{i:03d}.kif", game)
+        (self.out_dir / f"game_{i:03d}.csa").write_text(records.to_csa(game), encoding="utf-8")
+        with self._sfen.open("a", encoding="utf-8") as f:
+            f.write(records.to_usi_position(game) + "\n")
+        self.count += 1
 
 
 def games_json(games: Sequence[GameRecord],
@@ -69,5 +81,13 @@ def games_json(games: Sequence[GameRecord],
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """``payload`` as JSON at ``path``, through a temporary file renamed over it: a reader (or
+    a match cut short) sees the previous whole file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -15,6 +15,21 @@ import sys
 import time
 
 
+def text_lines(data: bytes, name: str) -> list[str]:
+    """The lines of ``data`` as UTF-8 text; ValueError naming ``name``, the line and the byte
+    for one that is not (a binary file, say)."""
+    lines = data.splitlines()
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"{name} line {i + 1}: not UTF-8 text (byte 0x{line[err.start]:02x} at column "
+                f"{err.start + 1}); expected one SFEN per line"
+            ) from None
+    return [line.decode("utf-8") for line in lines]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m keisei_jax.shogi",
@@ -43,12 +58,17 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "legal-moves":
+            name = "stdin" if args.sfen_file == "-" else args.sfen_file
             if args.sfen_file == "-":
-                lines = sys.stdin.read().splitlines()
+                lines = text_lines(sys.stdin.buffer.read(), name)
             else:
-                with open(args.sfen_file, encoding="utf-8") as f:
-                    lines = f.read().splitlines()
-            for moves in legal_usi_lines(lines):
+                with open(args.sfen_file, "rb") as f:
+                    lines = text_lines(f.read(), name)
+            try:
+                answers = legal_usi_lines(lines)
+            except ValueError as err:
+                raise ValueError(f"{name} {err}") from None  # "FILE line N: ..."
+            for moves in answers:
                 print(" ".join(moves))
         else:
             if args.depth < 0:

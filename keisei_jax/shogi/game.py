@@ -12,7 +12,7 @@ import numpy as np
 
 from keisei_jax.shogi import tables as T
 from keisei_jax.shogi.movegen import legal_moves
-from keisei_jax.shogi.sfen import absolute_position, parse_sfen, square_name
+from keisei_jax.shogi.sfen import absolute_position, parse_sfen, shown, square_name
 from keisei_jax.shogi.state import (
     DEFAULT_MAX_PLIES,
     HISTORY_LEN,
@@ -189,7 +189,7 @@ def position_from_sfen(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     try:
         check_position(board, hand, color)
     except ValueError as err:
-        raise ValueError(f"impossible position {sfen!r}: {err}") from None
+        raise ValueError(f"impossible position {shown(sfen)}: {err}") from None
     return board, hand, color, ply
 
 

@@ -36,6 +36,14 @@ _HAND_RE = re.compile(r"([0-9]*)([PLNSGBRplnsgbr])")
 _DIGITS = "123456789"
 
 
+def shown(text: str, limit: int = 100) -> str:
+    """``repr(text)`` for an error message, cut to ``limit`` characters with the full length
+    said: a 10,000-character line must not be echoed whole."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def square_name(abs_sq: int) -> str:
     """USI name of an absolute square: 0 -> "9a", 80 -> "1i"."""
     return f"{9 - abs_sq % 9}{'abcdefghi'[abs_sq // 9]}"
@@ -62,7 +70,7 @@ def parse_sfen(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     try:
         return _parse(sfen)
     except ValueError as err:
-        raise ValueError(f"{err}, in {sfen!r}") from None
+        raise ValueError(f"{err}, in {shown(sfen)}") from None
 
 
 def _parse(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -79,7 +87,7 @@ def _parse(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     board_text, side, hand_text = fields[:3]
     abs_board = _parse_board(board_text)
     if side not in ("b", "w"):
-        raise ValueError(f"bad SFEN side to move {side!r}: expected 'b' or 'w'")
+        raise ValueError(f"bad SFEN side to move {shown(side, 20)}: expected 'b' or 'w'")
     color = 0 if side == "b" else 1
     abs_hand = _parse_hand(hand_text)
     ply = 0
@@ -87,7 +95,8 @@ def _parse(sfen: str) -> tuple[np.ndarray, np.ndarray, int, int]:
         number = fields[3]
         if not re.fullmatch(r"[0-9]{1,10}", number) or not 1 <= int(number) <= _MAX_MOVE_NUMBER:
             raise ValueError(
-                f"bad SFEN move number {number!r}: expected an integer in [1, {_MAX_MOVE_NUMBER}]"
+                f"bad SFEN move number {shown(number, 20)}: expected an integer in "
+                f"[1, {_MAX_MOVE_NUMBER}]"
             )
         ply = int(number) - 1
     board, hand = absolute_position(abs_board, abs_hand, color)
@@ -98,34 +107,37 @@ def _parse_board(board_text: str) -> np.ndarray:
     abs_board = np.zeros(81, np.int8)
     ranks = board_text.split("/")
     if len(ranks) != 9:
-        raise ValueError(f"bad SFEN board {board_text!r}: expected 9 ranks, got {len(ranks)}")
+        raise ValueError(
+            f"bad SFEN board {shown(board_text)}: expected 9 ranks, got {len(ranks)}")
     for row, rank in enumerate(ranks):
         col, promoted = 0, False
         for ch in rank:
             if ch == "+":
                 if promoted:
-                    raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: '++'")
+                    raise ValueError(f"bad SFEN rank {row + 1} {shown(rank)}: '++'")
                 promoted = True
                 continue
             if ch in _DIGITS:
                 if promoted:
-                    raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: misplaced {ch!r}")
+                    raise ValueError(f"bad SFEN rank {row + 1} {shown(rank)}: misplaced {ch!r}")
                 col += int(ch)
                 continue
             ptype = _LETTER_TYPE.get(ch.upper()) if ch.isascii() else None
             if ptype is None:
-                raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: unknown piece {ch!r}")
+                raise ValueError(f"bad SFEN rank {row + 1} {shown(rank)}: unknown piece {ch!r}")
             if promoted:
                 if T.PROMOTES_TO[ptype] == 0:
-                    raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: '+{ch}' cannot promote")
+                    raise ValueError(
+                        f"bad SFEN rank {row + 1} {shown(rank)}: '+{ch}' cannot promote")
                 ptype = int(T.PROMOTES_TO[ptype])
                 promoted = False
             if col >= 9:
-                raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: more than 9 squares")
+                raise ValueError(f"bad SFEN rank {row + 1} {shown(rank)}: more than 9 squares")
             abs_board[row * 9 + col] = ptype if ch.isupper() else ptype + T.OPP
             col += 1
         if promoted or col != 9:
-            raise ValueError(f"bad SFEN rank {row + 1} {rank!r}: covers {col} squares, not 9")
+            raise ValueError(
+                f"bad SFEN rank {row + 1} {shown(rank)}: covers {col} squares, not 9")
     return abs_board
 
 
@@ -137,19 +149,20 @@ def _parse_hand(hand_text: str) -> np.ndarray:
     while pos < len(hand_text):
         m = _HAND_RE.match(hand_text, pos)
         if m is None:
-            raise ValueError(f"bad SFEN hand {hand_text!r} at {hand_text[pos:]!r}")
+            raise ValueError(
+                f"bad SFEN hand {shown(hand_text)} at {shown(hand_text[pos:], 20)}")
         letter = m.group(2)
         digits = m.group(1)
         count = (int(digits) if len(digits) <= 3 else 1000) if digits else 1
         if not 1 <= count <= 18:
             raise ValueError(
-                f"bad SFEN hand {hand_text!r}: count {digits} for {letter!r}, expected 1..18"
-            )
+                f"bad SFEN hand {shown(hand_text)}: count {digits[:20]} for {letter!r}, "
+                "expected 1..18")
         slot = T.HAND_LETTERS.index(letter.upper())
         owner = 0 if letter.isupper() else 1
         total = int(abs_hand[owner, slot]) + count
         if total > 18:  # more than any kind has; the set's own limits are check_position's
-            raise ValueError(f"bad SFEN hand {hand_text!r}: {total} {letter!r}, at most 18")
+            raise ValueError(f"bad SFEN hand {shown(hand_text)}: {total} {letter!r}, at most 18")
         abs_hand[owner, slot] = total
         pos = m.end()
     return abs_hand

@@ -128,12 +128,6 @@ def _finite_log_probs(lp: np.ndarray) -> np.ndarray:
     return np.where(finite, lp, -np.inf)
 
 
-def params_are_finite(params: Any) -> bool:
-    """Whether every parameter of a pytree is finite (no NaN/inf from a diverged run)."""
-    return all(bool(np.isfinite(np.asarray(leaf)).all())
-               for leaf in jax.tree_util.tree_leaves(params))
-
-
 _GREEDY = greedy_player()
 
 
@@ -263,14 +257,9 @@ def _load_policy(session: Session) -> None:
 
         try:
             policy = load_policy(session.checkpoint)
-        except (CheckpointError, OSError, ValueError) as err:
+        except (CheckpointError, OSError, ValueError) as err:  # also non-finite parameters
             session.info(f"cannot load checkpoint {session.checkpoint!r}: {err}; "
                          "playing the greedy baseline")
-            session.analyse, session.loaded = greedy_analyse(), session.checkpoint
-            return
-        if not params_are_finite(policy.params):
-            session.info(f"checkpoint {str(policy.path)!r} (iteration {policy.step}) has "
-                         "non-finite parameters (NaN or inf); playing the greedy baseline")
             session.analyse, session.loaded = greedy_analyse(), session.checkpoint
             return
         session.analyse = network_analyse(

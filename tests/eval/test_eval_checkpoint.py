@@ -1,18 +1,25 @@
-"""Checkpoint-backed players: path resolution, exact restore, and the trainer's evaluation hook
-(new parameters, no recompilation)."""
+"""Checkpoint-backed players: path resolution, exact restore, the trainer's evaluation hook
+(new parameters, no recompilation), a NaN network refused by every loader, and checkpoints that
+a run still training rotates away or is still saving."""
 
 import dataclasses
+import io
+import os
+import shutil
 
 import jax
 import numpy as np
 import pytest
 
 from experiments.configs import tiny
+from keisei_jax import checkpoints
 from keisei_jax import eval as ev
 from keisei_jax.checkpoints import CheckpointError
+from keisei_jax.eval import checkpoint as checkpoint_module
 from keisei_jax.eval.checkpoint import load_policy, resolve_checkpoint
 from keisei_jax.ppo import make_train
-from tests.eval.checkpoint_helpers import write_tiny_checkpoint
+from keisei_jax.workdir import locked
+from tests.eval.checkpoint_helpers import write_nan_copy, write_tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +116,71 @@ def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
     with pytest.raises(ValueError, match="mate_five_retries"):
         ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
                                        mate_five_retries=-1)
+
+
+@pytest.fixture(scope="module")
+def nan_run(run_dir, tmp_path_factory):
+    return write_nan_copy(run_dir, tmp_path_factory.mktemp("nan_run"))
+
+
+def test_every_loader_refuses_a_nan_network_in_one_line(nan_run, tmp_path, capsys):
+    from experiments import elo, evaluate, play, strength
+
+    with pytest.raises(CheckpointError, match=r"checkpoint 4 .* non-finite parameters .*params"):
+        load_policy(nan_run)
+    assert evaluate.main(["--checkpoint", str(nan_run), "--opponent", "random"]) == 2
+    assert elo.main(["--checkpoints", str(nan_run), "--baselines", "random"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("checkpoint error: checkpoint 4 ")
+                                 and "non-finite parameters" in e for e in err), err
+    out = io.StringIO()
+    assert play.main(["--checkpoint", str(nan_run), "--human", "black"],
+                     stdin=io.StringIO(""), stdout=out) == 2
+    assert out.getvalue().startswith("checkpoint error: ") and "non-finite" in out.getvalue()
+    assert strength.main(["--checkpoint", str(nan_run), "--opponent", "random:2",
+                          "--out", str(tmp_path)]) == 2
+    assert "non-finite parameters" in capsys.readouterr().err
+
+
+def _copy_run(run_dir, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+def test_a_checkpoint_rotated_away_mid_read_is_not_damaged(run_dir, tmp_path, monkeypatch):
+    copy = _copy_run(run_dir, tmp_path)
+    verify = checkpoints.verify_checksums
+
+    def rotate_first(step_dir, step):  # the training run removes it as we read it
+        if step_dir.exists() and step == 4:
+            shutil.rmtree(step_dir)
+        return verify(step_dir, step)
+
+    monkeypatch.setattr(checkpoints, "verify_checksums", rotate_first)
+    monkeypatch.setattr(checkpoint_module, "_pause", lambda: None)
+    assert load_policy(copy).step == 2  # the run's latest, read again
+    shutil.copytree(run_dir / "checkpoints" / "4", copy / "checkpoints" / "4")
+    with pytest.raises(CheckpointError, match="checkpoint 4 .* was removed while it was read: "
+                       "the run .* rotated it away") as err:
+        load_policy(copy / "checkpoints" / "4")  # this step and no other
+    assert "damaged" not in str(err.value)
+
+
+def test_a_checkpoint_still_being_saved_is_read_once_its_checksums_land(run_dir, tmp_path,
+                                                                       monkeypatch):
+    copy = _copy_run(run_dir, tmp_path)
+    step_dir = copy / "checkpoints" / "4"
+    (step_dir / checkpoints.CHECKSUM_FILE).unlink()
+    with locked(copy):  # its run is alive
+        monkeypatch.setattr(checkpoint_module, "_pause", lambda: None)
+        with pytest.raises(CheckpointError, match=f"checkpoint 4 .* still being saved by the run "
+                           f"in {copy} \\(pid {os.getpid()}\\)") as err:
+            load_policy(copy)
+        assert "damaged" not in str(err.value)
+        monkeypatch.setattr(checkpoint_module, "_pause",
+                            lambda: checkpoints.write_checksums(step_dir))
+        assert load_policy(copy).step == 4
+    (step_dir / checkpoints.CHECKSUM_FILE).unlink()  # no run: an interrupted save, damaged
+    with pytest.raises(checkpoints.CheckpointDamaged, match="checksum file .* is missing"):
+        load_policy(copy)

@@ -1,4 +1,5 @@
-"""experiments/evaluate.py, elo.py and play.py end to end on a tiny checkpoint."""
+"""experiments/evaluate.py, elo.py and play.py end to end on a tiny checkpoint; an output that
+cannot be written stops them before the first game, and a match cut short keeps its records."""
 
 import io
 import json
@@ -11,6 +12,7 @@ from cshogi import CSA, KIF
 from experiments import elo as elo_script
 from experiments import evaluate as evaluate_script
 from experiments import play as play_script
+from keisei_jax import eval as ev
 from tests.eval.checkpoint_helpers import write_tiny_checkpoint
 from tests.eval.opening_helpers import OPENINGS, write_suite
 
@@ -217,3 +219,66 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     assert table["rows"][1]["ms_per_move"] > 0 and table["rows"][0]["ms_per_move"] is None
     with pytest.raises(SystemExit):
         strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])
+
+
+def test_an_output_that_cannot_be_written_stops_before_the_first_game(run_dir, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    for out in (taken, taken / "sub"):
+        assert evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "random",
+                                     "--games", "2", "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        err = captured.err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("output error: ") and str(out) in err[0], err
+        assert "games 2" not in captured.out  # no game was played
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert elo_script.main(["--checkpoints", str(run_dir), "--baselines", "random",
+                            "--games", "2", "--out", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("output error: ") and len(captured.err.splitlines()) == 1
+    assert " vs " not in captured.out and list(folder.iterdir()) == []
+    assert taken.read_text() == "a file"
+
+
+def _interrupt_after_the_first(monkeypatch, name, hook):
+    """``keisei_jax.eval.<name>`` with its ``hook`` callback raising Ctrl-C after one call."""
+    real = getattr(ev, name)
+
+    def interrupted(*args, **kwargs):
+        callback = kwargs[hook]
+
+        def once(*a):
+            callback(*a)
+            raise KeyboardInterrupt
+
+        return real(*args, **{**kwargs, hook: once})
+
+    monkeypatch.setattr(ev, name, interrupted)
+
+
+def test_a_match_cut_short_keeps_the_games_it_finished(run_dir, tmp_path, capsys, monkeypatch):
+    _interrupt_after_the_first(monkeypatch, "play_engine_match", "on_game")
+    out = tmp_path / "out"
+    assert evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "gnushogi",
+                                 "--games", "2", "--max-plies", "12", "--out", str(out),
+                                 "--timeout", "20"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"interrupted: 1 of 2 games finished; their records are in {out}"]
+    kif = KIF.Parser.parse_file(str(out / "game_000.kif"))
+    assert 0 < len(kif.moves) <= 12 and (out / "game_000.csa").exists()
+    assert len((out / "games.sfen").read_text().splitlines()) == 1
+    assert not (out / "results.json").exists() and not (out / "game_001.kif").exists()
+
+
+def test_a_round_robin_cut_short_keeps_the_pairs_it_played(run_dir, tmp_path, capsys,
+                                                           monkeypatch):
+    _interrupt_after_the_first(monkeypatch, "round_robin", "on_pair")
+    out = tmp_path / "elo.json"
+    assert elo_script.main(["--checkpoints", str(run_dir), "--baselines", "random",
+                            "--games", "2", "--max-plies", "12", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"interrupted: 1 of 3 pairs finished; their results are in {out}"]
+    data = json.loads(out.read_text())
+    assert not data["finished"] and data["ratings"] == [] and len(data["pairs"]) == 1
+    assert data["pairs"][0]["wins"] + data["pairs"][0]["draws"] + data["pairs"][0]["losses"] == 2

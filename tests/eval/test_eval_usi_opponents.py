@@ -48,9 +48,10 @@ def test_go_limits():
 
 
 def test_timeouts_are_validated():
-    for bad in (-5, 0, math.nan):
-        with pytest.raises(ValueError, match="> 0"):
+    for bad in (-5, 0, math.nan, math.inf, 1e10):
+        with pytest.raises(ValueError, match="> 0 and <= 86400"):
             engines.check_timeout(bad)
+    assert engines.check_timeout(engines.MAX_TIMEOUT) == engines.MAX_TIMEOUT
     with pytest.raises(ValueError, match="0.05"):
         engines.check_timeout(0.001)
     with pytest.raises(ValueError, match="0.05"):
@@ -221,3 +222,36 @@ def test_elo_engine_arguments_are_checked(run_dir, tmp_path, capsys):
     assert code == 2 and "--name" in capsys.readouterr().err
     code = elo_script.main(["--baselines", "random", "--engine", "gnushogi", "--timeout", "0"])
     assert code == 2 and "> 0" in capsys.readouterr().err
+
+
+def test_a_directory_is_not_an_engine(tmp_path, capsys):
+    with pytest.raises(FileNotFoundError, match="is a directory"):
+        engine_specs.make_engine(f"usi:{tmp_path}")
+    # refused before the checkpoint is even looked for, as a non-executable file is
+    assert evaluate_script.main(["--checkpoint", str(tmp_path / "none"), "--opponent",
+                                 f"usi:{tmp_path}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("engine error:") and "directory" in err[0], err
+
+
+@pytest.mark.parametrize("timeout", ["inf", "1e10"])
+def test_an_endless_timeout_is_one_line_before_any_game(tmp_path, capsys, timeout):
+    assert evaluate_script.main(["--checkpoint", str(tmp_path), "--opponent", "gnushogi",
+                                 "--timeout", timeout]) == 2
+    assert elo_script.main(["--checkpoints", str(tmp_path), "--engine", "gnushogi",
+                            "--timeout", timeout]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("engine error:") and "86400" in e for e in err)
+
+
+@pytest.mark.parametrize("args", [
+    (evaluate_script, ["--checkpoint", "x", "--opponent", "random"]),
+    (elo_script, ["--checkpoints", "x"]),
+])
+def test_a_seed_beyond_64_bits_is_refused(capsys, args):
+    script, argv = args
+    with pytest.raises(SystemExit) as exit_:
+        script.main([*argv, "--seed", "1180591620717411303424"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--seed must be an integer in [0, 2**63 - 1]" in err and "Traceback" not in err

@@ -58,3 +58,25 @@ def test_blank_lines_keep_alignment_and_errors_name_the_files_line(tmp_path):
     assert out.returncode == 2 and "line 2:" in out.stderr and "in check" in out.stderr
     for args in (("--help",), ("legal-moves", "--help")):
         assert "for a blank input line" in " ".join(run(*args).stdout.split())
+
+
+def test_a_binary_file_names_the_file_and_line_in_process(tmp_path, capsys):
+    from keisei_jax.shogi.__main__ import main
+
+    path = tmp_path / "image.png"
+    path.write_bytes(b"startpos\n\x89PNG\r\n\x1a\n\x00\x00")
+    assert main(["legal-moves", "--sfen-file", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {path} line 2: not UTF-8 text (byte 0x89 at column 1); expected one "
+                   "SFEN per line"]
+
+
+def test_a_huge_sfen_is_not_echoed_whole(tmp_path, capsys):
+    from keisei_jax.shogi.__main__ import main
+
+    path = tmp_path / "long.sfen"
+    path.write_text("startpos\n" + "9/" * 5000 + " b - 1\n")
+    assert main(["legal-moves", "--sfen-file", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {path} line 2: bad SFEN board ")
+    assert len(err[0]) < 500 and "(10000 characters)" in err[0], err

@@ -2,6 +2,7 @@
 naming the step and the file, in training and in every program that loads a policy; checkpoints
 written before checksums load with a warning; ``resume_from`` goes back to an earlier one."""
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -181,3 +182,18 @@ def test_checksums_cover_the_config_too(copy):
     with pytest.raises(CheckpointDamaged, match="checkpoint 2 .* missing or damaged config"):
         _restore(copy, step=2)
     assert np.isfinite(float(jax.tree_util.tree_leaves(_restore(copy)[0].params)[0].sum()))
+
+
+def test_a_renamed_checkpoint_is_an_error_naming_both_steps(copy, capsys):
+    (copy / "checkpoints" / "4").rename(copy / "checkpoints" / "40")
+    before = _listing(copy)
+    words = "named 40 but holds the run at iteration 4.*Rename it back to 4"
+    with pytest.raises(CheckpointError, match=words):
+        _restore(copy)
+    with pytest.raises(CheckpointError, match=words):
+        train_and_evaluate(dataclasses.replace(CONFIG, total_iterations=42), copy, resume=True,
+                           quiet=True)
+    assert _listing(copy) == before  # no record claims iteration 42
+    assert evaluate_script.main(["--checkpoint", str(copy), "--opponent", "random"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "named 40 but holds the run at iteration 4" in err[0], err

@@ -46,6 +46,10 @@ def test_defaults_and_named_configs_are_valid():
         ({"model.channels": "0"}, "'model.channels': expected an integer >= 1"),
         ({"channels": "8"}, "unknown config key 'channels'; did you mean ['model."),
         ({"model": "huge"}, "unknown model preset 'huge'"),
+        ({"seed": str(2**64)}, "'seed': expected an integer >= 0 <= 9223372036854775807"),
+        ({"seed": "-1"}, "'seed': expected an integer >= 0"),
+        ({"parallel.segment_timeout": "1e10"}, "'parallel.segment_timeout': expected a number > "
+         "0.0 <= 86400.0"),
     ],
 )
 def test_bad_override_names_the_field(overrides, message):

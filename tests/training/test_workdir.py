@@ -15,7 +15,7 @@ from experiments import train as train_py
 from keisei_jax.checkpoints import CheckpointError
 from keisei_jax.metrics import read_metrics, truncate_metrics
 from keisei_jax.training import train_and_evaluate
-from keisei_jax.workdir import WorkdirError, locked
+from keisei_jax.workdir import WorkdirError, check_directory, locked
 
 from .test_resume import CONFIG
 
@@ -78,9 +78,12 @@ def test_truncate_metrics_keeps_the_records_up_to_the_iteration(tmp_path):
     path = tmp_path / "metrics.jsonl"
     lines = [json.dumps({"iteration": i, "x": i}) + "\n" for i in (2, 4, 6, 8)]
     path.write_text("".join(lines) + '{"iteration": 1')  # the last line cut by a killed run
-    dropped = truncate_metrics(path, 4)
+    warnings = []
+    dropped = truncate_metrics(path, 4, warn=warnings.append)
     assert [r["iteration"] for r in read_metrics(path)] == [2, 4]
     assert dropped == lines[2:] + ['{"iteration": 1\n']
+    assert warnings == [f"{path} line 5 is not a whole JSON record (15 characters, cut short "
+                        "when a run was killed?): dropped on resume"]
     assert truncate_metrics(path, 4) == [] and truncate_metrics(tmp_path / "none", 4) == []
 
 
@@ -90,3 +93,39 @@ def test_checkpoint_every_0_saves_only_at_the_end(tmp_path):
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["4"]
     train_and_evaluate(config, tmp_path / "b", stop_at=2, quiet=True)
     assert sorted(p.name for p in (tmp_path / "b" / "checkpoints").iterdir()) == ["2"]
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "sub/.."])
+def test_a_workdir_that_names_no_folder_of_its_own_is_refused(tmp_path, monkeypatch, capsys,
+                                                             name):
+    cwd = tmp_path / "a" / "b"
+    cwd.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    before = _listing(tmp_path)
+    assert train_py.main(["--config", "tiny", "--workdir", name, "--fresh"]) in (1, 2)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--workdir" in err[0], err
+    assert _listing(tmp_path) == before and sorted(tmp_path.iterdir()) == [tmp_path / "a"]
+    with pytest.raises(WorkdirError, match="current, parent or root directory"):
+        check_directory(Path("/"))
+
+
+def test_a_dangling_symlink_workdir_is_named(tmp_path, capsys):
+    link = tmp_path / "run"
+    link.symlink_to(tmp_path / "gone")
+    for args in ([], ["--fresh"]):
+        assert train_py.main(["--config", "tiny", "--workdir", str(link), *args]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "symbolic link" in err[0] and "gone" in err[0], err
+    with pytest.raises(WorkdirError, match="symbolic link"):
+        train_and_evaluate(CONFIG, link / "sub", quiet=True)
+    assert link.is_symlink() and not (tmp_path / "gone").exists()
+
+
+def test_a_seed_beyond_64_bits_is_refused_before_the_workdir_is_made(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    assert train_py.main(["--config", "tiny", "--workdir", str(workdir),
+                          "--seed", "1180591620717411303424"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'seed'" in err[0] and "1180591620717411303424" in err[0], err
+    assert not workdir.exists()  # no .lock left behind

@@ -1,6 +1,5 @@
 """USI front end: protocol exchanges through ``handle``, robustness to garbage, a subprocess."""
 
-import dataclasses
 import io
 import os
 import random
@@ -12,14 +11,13 @@ import jax.numpy as jnp
 import pytest
 
 from keisei_jax import shogi
-from keisei_jax.checkpoints import Checkpointer, CheckpointError
+from keisei_jax.checkpoints import CheckpointError
 from keisei_jax.eval.checkpoint import load_policy
-from keisei_jax.ppo import make_train
 from keisei_jax.usi import Session, handle, parse_go, parse_position
 from keisei_jax.usi import main as usi_main
 from keisei_jax.usi.engine import network_analyse
 from keisei_jax.usi.protocol import UsiError
-from tests.eval.checkpoint_helpers import write_tiny_checkpoint
+from tests.eval.checkpoint_helpers import write_nan_copy, write_tiny_checkpoint
 from tests.usi.helpers import SEARCH_FLAGS, SEARCH_SETOPTIONS
 
 
@@ -244,29 +242,9 @@ def test_damaged_checkpoint_falls_back_to_greedy(tmp_path):
     assert "readyok" in out and out[-1].startswith("bestmove ")
 
 
-def _write_nan_copy(run_dir, out_dir):
-    """``out_dir``: a run whose one checkpoint is ``run_dir``'s latest with every parameter NaN,
-    restored and saved by the project's own ``Checkpointer``."""
-    source = Checkpointer(run_dir / "checkpoints", keep=10)
-    try:
-        step = source.latest_step()
-        config = source.saved_config(step)
-        template = jax.eval_shape(make_train(config).init, jax.random.PRNGKey(0))
-        runner, step = source.restore(template, config, step)
-    finally:
-        source.close()
-    nan_params = jax.tree_util.tree_map(lambda x: jnp.full_like(x, jnp.nan), runner.params)
-    target = Checkpointer(out_dir / "checkpoints", keep=10)
-    try:
-        target.save(step, dataclasses.replace(runner, params=nan_params), config)
-    finally:
-        target.close()
-    return out_dir
-
-
 @pytest.fixture(scope="module")
 def nan_run(run_dir, tmp_path_factory):
-    return _write_nan_copy(run_dir, tmp_path_factory.mktemp("usi_nan_run"))
+    return write_nan_copy(run_dir, tmp_path_factory.mktemp("usi_nan_run"))
 
 
 @pytest.mark.parametrize("temperature", ["0", "1"])
@@ -283,12 +261,13 @@ def test_nan_checkpoint_is_reported_and_greedy_plays(nan_run, temperature):
 
 
 @pytest.mark.parametrize("temperature", [0.0, 1.0, float("inf")])
-def test_analysis_never_crashes_on_nan_network_output(nan_run, temperature):
+def test_analysis_never_crashes_on_nan_network_output(run_dir, temperature):
     # Past the load-time check (e.g. a network that overflows on one position): the analysis
     # and the score must still give a legal move.
-    policy = load_policy(nan_run)
-    session, out = _session(checkpoint=str(nan_run))
-    session.analyse = network_analyse(policy.apply_fn, policy.params, temperature=temperature,
+    policy = load_policy(run_dir)
+    nan_params = jax.tree_util.tree_map(lambda x: jnp.full_like(x, jnp.nan), policy.params)
+    session, out = _session(checkpoint=str(run_dir))
+    session.analyse = network_analyse(policy.apply_fn, nan_params, temperature=temperature,
                                       obs_max_plies=policy.config.max_plies)
     session.loaded = session.checkpoint
     _send(session, "position startpos moves 7g7f", "go")
