@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 
 class _EngineArg(argparse.Action):
     """``--engine SPEC`` starts an engine entry; ``--usi-option``/``--go``/``--name`` set the

@@ -23,8 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 OPPONENTS = ("random", "greedy", "checkpoint:DIR", "fairy-stockfish[:skill=S,depth=N|nodes=N|"
              "movetime=MS|byoyomi=MS]", "gnushogi[:depth=N]", "usi:PATH")
 ENGINE_KINDS = ("fairy-stockfish", "gnushogi", "usi")

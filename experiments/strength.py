@@ -19,8 +19,6 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 from experiments import evaluate  # noqa: E402
 
 

@@ -30,8 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 from experiments import configs  # noqa: E402
 from keisei_jax.checkpoints import CheckpointError  # noqa: E402
 from keisei_jax.config import (  # noqa: E402
