@@ -29,8 +29,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 import jax  # noqa: E402
 
 from experiments import bench_env, bench_train, memory_plan  # noqa: E402

@@ -18,9 +18,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 import jax  # noqa: E402
 

@@ -16,9 +16,6 @@ import argparse
 import dataclasses
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -20,10 +20,8 @@ import shlex
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
-from keisei_jax import records  # noqa: E402
-from keisei_jax.eval.engines import EngineProcess, find_engine  # noqa: E402
+from keisei_jax import records
+from keisei_jax.eval.engines import EngineProcess, find_engine
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -22,9 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
-from keisei_jax.config_field import seed_error  # noqa: E402  (no JAX: before argument checks)
+from keisei_jax.config_field import seed_error  # (no JAX: before argument checks)
 
 
 class _EngineArg(argparse.Action):

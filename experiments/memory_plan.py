@@ -22,9 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
 
 import jax  # noqa: E402
 

@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 

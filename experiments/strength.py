@@ -20,8 +20,6 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 from experiments import evaluate  # noqa: E402
 from keisei_jax.config_field import seed_error  # noqa: E402
 

@@ -36,8 +36,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).absolute().parent.parent))
-
 from experiments import configs  # noqa: E402
 from keisei_jax.checkpoints import CheckpointError, kept_checkpoint  # noqa: E402
 from keisei_jax.config import (  # noqa: E402

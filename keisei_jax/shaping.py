@@ -4,9 +4,14 @@ Random self-play games last ~380 plies and a third of them end at the ply cap, s
 sees a win/loss signal only hundreds of moves after the moves that caused it. The shaping reward
 is the mover's material gain of its move (captures, promotions) plus, optionally, a bonus for a
 move that gives check (against a player who does not defend, checks are what turn material into
-mates), scaled by a coefficient that the trainer anneals to zero, so the late policy optimises
-the game result alone. Evaluation counts game
-results only and never sees shaping.
+mates), scaled by a coefficient that the trainer anneals to zero over ``shaping_anneal_frac`` of
+the run (the late policy then optimises the game result alone) or, with ``shaping_anneal_frac``
+0, keeps for the whole run (the ``az`` config).
+
+Evaluation scores game results only: no match, record or Elo fit adds shaped reward. A
+searching player, though, adds ``shaping_coef(config, step)`` of its checkpoint's run to the
+tree's edges (``LoadedPolicy.play_material_coef``, the training evaluations' searches), because
+a value trained on shaped returns predicts the result plus that material: 0 once annealed away.
 """
 
 from __future__ import annotations

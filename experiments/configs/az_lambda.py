@@ -6,7 +6,7 @@ shaping (0.03 a pawn, checks 1 pawn) stays on for the whole run, in the search's
 targets alike: annealed away, self-play collapsed into repetition draws (89% of games) and the
 value into 0; kept, the value learns a return that material and the game result both move, and
 a searching player scores 0.74 against the same network searched without the material term
-(README, "Search"). 850 iterations of 64 lanes x 16 plies (870k env steps) take under 60
+(docs/results.md, 2026-12-03). 850 iterations of 64 lanes x 16 plies (870k env steps) take under 60
 minutes on 2 idle cores, evaluations included."""
 
 import dataclasses

@@ -99,7 +99,7 @@ class ModelConfig:
 PRESETS: dict[str, ModelConfig] = {
     # CPU default: small enough that 2 cores play and learn thousands of steps per second.
     # The action prior is what makes it learn in minutes; the local head made it stronger per
-    # CPU-minute than Keisei's dense head (README, "Learning curve").
+    # CPU-minute than Keisei's dense head (docs/results.md, 2026-11-24).
     "small": ModelConfig(num_blocks=2, channels=32, se_ratio=0.0, policy_head="local",
                          action_prior=True),
     # Keisei's PyTorch reference tower (depth 4 x width 64, no SE): used by the benchmark.

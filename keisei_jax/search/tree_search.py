@@ -10,8 +10,8 @@ edges (``shaping_coef``) searches the shaped return a network was trained to pre
 Actions of the tree are *slots*: slot ``i`` of a node is the ``i``-th legal move of its position
 in Keisei's action order (``legal_slots``). mctx keeps six ``[B, N + 1, num_actions]`` arrays per
 tree; at 13,527 actions that is ~325 kB a node, at ``MAX_LEGAL_MOVES`` = 593 slots ~14 kB, and
-every per-node softmax, argmax and Q completion shrinks by the same factor (figures in the README,
-``experiments/bench_search.py``).
+every per-node softmax, argmax and Q completion shrinks by the same factor (figures in
+docs/results.md, ``experiments/bench_search.py``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ MATE_THREAT_BLOCKS = 8
 # In play, new searches at most when the chosen move allows the opponent a mate in five.
 MATE_FIVE_RETRIES = 2
 # Root candidates of Sequential Halving in play: at 64 simulations 8 beat 16 (and 4) head to
-# head (README, "Search").
+# head (docs/search.md).
 CONSIDERED_ACTIONS = 8
 
 # (params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value float32[B])

@@ -21,8 +21,8 @@ search), whose extra time depends on the position (30-600 ms measured on 2 CPU c
 than on the simulations. Without a clock every search runs them; under a clock
 ``plan_checked_simulations`` takes the largest size compiled with them, up to the plain plan's,
 whose estimate plus ``MATE_CHECK_S`` fits the same share of the budget (the checks are worth
-more than a larger tree: README, "Mate threats at the root"), else the plain plan runs. A search
-with them lowers the simulations/s estimate only when it outlasted that estimate.
+more than a larger tree: docs/search.md, "Mate threats at the root"), else the plain plan runs.
+A search with them lowers the simulations/s estimate only when it outlasted that estimate.
 
 ``go infinite`` / ``go ponder``: ``Thinking`` runs searches of doubling size in a thread until it
 is stopped; each takes about twice the one before, so the search still running at ``stop`` has
@@ -59,7 +59,7 @@ TIME_SAFETY = 0.5  # a search may take this share of the time left
 RESERVE_S = 0.1  # kept back from every budget: output, the GUI's own latency
 MOVES_TO_GO = 40  # the main time is shared among this many moves
 MAX_TIME_MS = 10**9  # clock values are clamped here (11.6 days)
-MATE_CHECK_S = 0.6  # the root's mate checks took up to this long a position (README, "Search")
+MATE_CHECK_S = 0.6  # the root's mate checks took up to this long a position (docs/search.md)
 
 
 def time_budget(go: Go, color: int) -> float | None:

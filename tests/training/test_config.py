@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_and_named_configs_are_valid():
-    sys.path.insert(0, str(ROOT))
     from experiments import configs
 
     assert {"default", "tiny", "keisei", "keisei_ref"} <= set(configs.names())
@@ -195,7 +194,6 @@ def test_from_dict_rejects_malformed_input_with_config_errors():
 
 
 def _train_py():
-    sys.path.insert(0, str(ROOT))
     from experiments import train
 
     return train

@@ -4,14 +4,12 @@ configs as they stood before they were rebuilt on ``default.get_config()``, in t
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from keisei_jax.config import ParallelConfig, TrainConfig, from_dict
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = json.loads((Path(__file__).parent / "named_configs.json").read_text())
 # Fields added after the file was written, with the value every older config has.
 ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actions": 16,
@@ -23,7 +21,6 @@ MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "king_safet
 
 
 def _configs():
-    sys.path.insert(0, str(ROOT))
     from experiments import configs
 
     return configs
