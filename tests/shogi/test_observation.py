@@ -54,3 +54,13 @@ def test_board_codes_invert_the_piece_planes():
     one = shogi.init()  # and with no batch axis
     np.testing.assert_array_equal(np.asarray(board_codes(shogi.observe(one))),
                                   np.asarray(one.board))
+
+
+def test_hand_planes_scale_by_the_kinds_full_set_and_read_back():
+    from keisei_jax.shogi.observation import hand_counts
+
+    state = shogi.from_sfen("4k4/9/9/9/9/9/9/9/4K4 b RB2G3P 1")
+    obs = shogi.observe(state)
+    planes = np.asarray(obs[0, 0, 28:35])  # side to move's P L N S G B R
+    np.testing.assert_allclose(planes, [3 / 18, 0, 0, 0, 2 / 4, 1 / 2, 1 / 2])
+    np.testing.assert_array_equal(hand_counts(obs), np.asarray(state.hand))

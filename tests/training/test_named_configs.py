@@ -14,7 +14,11 @@ GOLDEN = json.loads((Path(__file__).parent / "named_configs.json").read_text())
 # Fields added after the file was written, with the value every older config has.
 ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actions": 16,
                "eval_simulations": 0,
-               "search_gumbel_scale": 1.0, "search_mate_candidates": 8}
+               "search_gumbel_scale": 1.0, "search_mate_candidates": 8,
+               "lr_decay_iterations": 0, "lr_final_frac": 0.0, "search_full_fraction": 1.0,
+               "search_cheap_simulations": 4, "selfplay_sampled_plies": 0,
+               "value_target": "lambda_return", "value_search_blend": 0.0, "replay_size": 0,
+               "replay_reuse": 4.0, "replay_warmup": 0}
 MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "king_safety_prior": False,
                      "attack_planes": False,
                      "value_hidden": 0}
@@ -26,21 +30,58 @@ def _configs():
     return configs
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_named_config_values_are_pinned(name):
-    expected = dict(GOLDEN[name])
+# The pinned configs by the name they have now: the az config of the file is ``az_lambda``.
+RENAMED = {"az": "az_lambda"}
+# Written before the heads were fixed (2026-12-04): every preset now has the pooled value head,
+# per-kind hand planes and wider heads; ``az_lambda`` keeps the network it trained.
+MODEL_NOW = {"heads": "pooled", "hand_planes": "per_kind", "value_channels": 32,
+             "policy_channels": 4, "value_hidden": 64}
+TINY_NOW = {"value_channels": 8, "value_hidden": 16}
+LEGACY_MODEL = {"heads": "keisei", "hand_planes": "per_18", "value_channels": 2,
+                "policy_channels": 2, "value_hidden": 0}
+# The configs written after the file (tested below by what they are for).
+NEW = ("az", "az_pure")
+
+
+@pytest.mark.parametrize("old", sorted(GOLDEN))
+def test_named_config_values_are_pinned(old):
+    name = RENAMED.get(old, old)
+    expected = dict(GOLDEN[old])
     expected["check_bonus_pawns"] = expected.pop("check_shaping")
     expected["parallel"] = dataclasses.asdict(ParallelConfig())
     for key, value in ADDED_SINCE.items():  # fields added after the file was written
         expected.setdefault(key, value)
-    expected["model"] = {**MODEL_ADDED_SINCE, **expected["model"]}
-    assert _configs().get(name).to_dict() == expected
-    # The pinned dict is a config saved before the rename and before ``parallel``: it loads.
-    assert from_dict(GOLDEN[name]) == _configs().get(name)
+    model = {**MODEL_ADDED_SINCE, **expected["model"]}
+    if name == "az_lambda":
+        expected["model"] = {**model, **{k: v for k, v in LEGACY_MODEL.items()
+                                         if k != "value_hidden"}}
+    else:
+        expected["model"] = {**model, **MODEL_NOW, **(TINY_NOW if name == "tiny" else {})}
+    config = _configs().get(name)
+    assert config.to_dict() == expected
+    # The pinned dict is a config saved before the rename, before ``parallel`` and before the
+    # heads were fixed: it loads, with the network it trained (Keisei's heads, hands / 18).
+    legacy = {k: v for k, v in LEGACY_MODEL.items() if k not in GOLDEN[old]["model"]}
+    legacy.update({k: v for k, v in GOLDEN[old]["model"].items() if k in LEGACY_MODEL})
+    assert from_dict(GOLDEN[old]) == dataclasses.replace(
+        config, model=dataclasses.replace(config.model, **legacy))
 
 
 def test_every_named_config_is_pinned():
-    assert sorted(GOLDEN) == _configs().names()
+    assert sorted([RENAMED.get(n, n) for n in GOLDEN] + list(NEW)) == _configs().names()
+
+
+def test_az_learns_results_and_az_pure_has_no_knowledge_aids():
+    az, pure = _configs().get("az"), _configs().get("az_pure")
+    for config in (az, pure):
+        assert config.value_target == "result" and config.replay_size > 0
+        assert config.material_shaping == 0 and config.check_bonus_pawns == 0
+        assert config.model.heads == "pooled" and config.model.hand_planes == "per_kind"
+    aids = ("action_prior", "material_prior", "threat_prior", "king_safety_prior",
+            "attack_planes")
+    assert all(getattr(az.model, a) for a in aids)
+    assert not any(getattr(pure.model, a) for a in aids)
+    assert pure.search_mate_candidates == 0 and pure.value_search_blend == 0
 
 
 def test_the_dataclass_defaults_are_the_default_config():
