@@ -27,7 +27,7 @@ from pathlib import Path
 
 from keisei_jax.config_field import seed_error  # (no JAX: before argument checks)
 
-OPPONENTS = ("random", "greedy", "checkpoint:DIR", "fairy-stockfish[:skill=S,depth=N|nodes=N|"
+OPPONENTS = ("random", "greedy", "checkpoint:DIR", "baseline:NAME", "fairy-stockfish[:skill=S,depth=N|nodes=N|"
              "movetime=MS|byoyomi=MS]", "gnushogi[:depth=N]", "usi:PATH")
 ENGINE_KINDS = ("fairy-stockfish", "gnushogi", "usi")
 
@@ -101,6 +101,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", default=None,
                         help="output directory (default: <run>/eval/<opponent>-<time>)")
     args = parser.parse_args(argv)
+    if args.opponent.startswith("baseline:"):  # a shipped network is a checkpoint opponent
+        args.opponent = f"checkpoint:{args.opponent}"
     kind = args.opponent.split(":", 1)[0]
     valid = args.opponent in ("random", "greedy") or kind in ENGINE_KINDS or (
         kind == "checkpoint" and len(args.opponent) > len("checkpoint:"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -251,6 +252,20 @@ def stored_iteration(runner: Any) -> int | None:
     return int(np.asarray(iteration))
 
 
+def _stored(runner: Any) -> Any:
+    """What a checkpoint holds of ``runner``: a dataclass's fields by name, leaving out those
+    that are None (a runner without a replay buffer), so a field added later as None does not
+    change the stored tree and the checkpoints saved before it keep loading."""
+    if not dataclasses.is_dataclass(runner):
+        return runner
+    return {f.name: getattr(runner, f.name) for f in dataclasses.fields(runner)
+            if getattr(runner, f.name) is not None}
+
+
+def _from_stored(template: Any, stored: Any) -> Any:
+    return dataclasses.replace(template, **stored) if dataclasses.is_dataclass(template) else stored
+
+
 class Checkpointer:
     """Owns the orbax manager of ``WORKDIR/checkpoints``.
 
@@ -289,7 +304,7 @@ class Checkpointer:
                     self._manager.save(
                         step,
                         args=ocp.args.Composite(
-                            runner=ocp.args.StandardSave(runner),
+                            runner=ocp.args.StandardSave(_stored(runner)),
                             config=ocp.args.JsonSave(config.to_dict()),
                         ),
                         custom_metadata={_CHECKSUM_MARKER: CHECKSUM_FILE},
@@ -354,7 +369,7 @@ class Checkpointer:
             )
         saved = self.saved_config(step)
         check_compatible(saved, config)
-        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, template)
+        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, _stored(template))
         _drop_orbax_aftermath()
         try:
             with _orbax_quiet():
@@ -374,7 +389,7 @@ class Checkpointer:
                 f"checkpoint {step} in {self.directory} is damaged or does not match the "
                 f"model/optimizer structure: {type(err).__name__}: {first}"
             ) from err
-        runner = restored["runner"]
+        runner = _from_stored(template, restored["runner"])
         held = stored_iteration(runner)
         if held is not None and held != step:
             raise CheckpointError(

@@ -87,8 +87,23 @@ class LoadedPolicy:
         return network_player(self.apply_fn, self.params, temperature=temperature, name=name)
 
 
+# Networks shipped with the repository, a run folder each (config.json, metrics.jsonl, one
+# checkpoint): ``baseline:NAME`` wherever a checkpoint is asked for.
+BASELINES = Path(__file__).resolve().parents[2] / "experiments" / "baselines"
+
+
+def baseline_names() -> list[str]:
+    return sorted(p.name for p in BASELINES.iterdir() if p.is_dir()) if BASELINES.is_dir() else []
+
+
 def resolve_checkpoint(path: str | Path) -> tuple[Path, int]:
-    """``(checkpoints directory, iteration)`` named by ``path`` (see the module docstring)."""
+    """``(checkpoints directory, iteration)`` named by ``path`` (see the module docstring);
+    ``baseline:NAME`` names the shipped network ``experiments/baselines/NAME``."""
+    if str(path).startswith("baseline:"):
+        name = str(path).split(":", 1)[1]
+        if name not in baseline_names():
+            raise CheckpointError(f"unknown baseline {name!r}; shipped: {baseline_names()}")
+        path = BASELINES / name
     path = Path(path).absolute()
     if not path.is_dir():
         raise CheckpointError(f"checkpoint path {str(path)!r} is not a directory")

@@ -1,0 +1,25 @@
+"""The shipped networks load as ``baseline:NAME`` with the network they trained."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from keisei_jax import env, shogi
+from keisei_jax.checkpoints import CheckpointError
+from keisei_jax.eval.checkpoint import baseline_names, load_policy
+
+
+def test_the_previous_az_baseline_loads_with_keiseis_heads():
+    assert "az_lambda_850" in baseline_names()
+    policy = load_policy("baseline:az_lambda_850")
+    assert policy.step == 850
+    model = policy.config.model
+    assert (model.heads, model.hand_planes, model.value_channels) == ("keisei", "per_18", 2)
+    logits, value = policy.apply_fn(policy.params, shogi.observe(env.init_batch(1)))
+    assert logits.shape == (1, shogi.NUM_ACTIONS)
+    assert np.isfinite(np.asarray(value)).all() and float(jnp.abs(value[0])) < 1
+
+
+def test_an_unknown_baseline_names_the_shipped_ones():
+    with pytest.raises(CheckpointError, match="unknown baseline 'nope'.*az_lambda_850"):
+        load_policy("baseline:nope")
