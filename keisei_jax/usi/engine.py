@@ -5,6 +5,8 @@ With a checkpoint the engine searches (Gumbel MuZero over the rules engine, ``us
 ``go`` the ``Simulations`` option (0: one forward pass, no search). ``go infinite``/``go ponder``
 search in a thread with growing sizes while this loop keeps reading input, and ``stop``/
 ``ponderhit`` answer with the last completed search (waiting only for the first, small one).
+Every other search runs in a thread too, and a ``stop`` or ``quit`` that arrives before it is
+done answers at once with one forward pass (``serve`` reads the input ahead of the loop).
 The greedy baseline and a forward pass are immediate: their ``go ponder``/``go infinite``
 compute the move at once and hold the ``bestmove`` until ``ponderhit``/``stop``.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -51,6 +54,7 @@ from keisei_jax.usi.thinking import (
     TIME_SAFETY,
     Searcher,
     SearchResult,
+    SearchRun,
     Thinking,
     choose_simulations,
     ladder_up_to,
@@ -183,7 +187,10 @@ class Session:
     state: shogi.State | None = None
     pending: str | None = None  # bestmove held back by go ponder / go infinite
     thinking: Thinking | None = None  # the search of a held go; it may improve ``pending``
-    background: Thinking | None = None  # the last such search (its thread may still run)
+    background: Thinking | SearchRun | None = None  # the last search (its thread may still run)
+    # ``serve``'s bookkeeping: the input line being handled, and the last stop/quit read ahead.
+    line: int = 0
+    stop_line: int = -1
     rng: np.random.Generator = dataclasses.field(default_factory=np.random.default_rng)
     clock: Callable[[], float] = time.monotonic
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
@@ -213,8 +220,13 @@ class Session:
             self.pending = None
 
     def search_running(self) -> bool:
-        """Whether a stopped ``go infinite`` search is still finishing in its thread."""
+        """Whether a stopped search is still finishing in its thread."""
         return self.background is not None and self.background.running()
+
+    def stop_requested(self) -> bool:
+        """Whether a ``stop`` or ``quit`` came in after the line being handled (``serve``
+        reads ahead; through ``handle`` alone nothing is read ahead, so never)."""
+        return self.stop_line > self.line
 
 
 _SPIN_FIELDS = {"Seed": "seed", "Simulations": "simulations", "MaxSimulations": "max_simulations",
@@ -386,14 +398,22 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
             go, color=int(state.color), elapsed_s=session.clock() - start, limit=n,
             sims_per_s=searcher.sims_per_s, compiled=searcher.compiled(mate_checks=True))
         n = checked or n
+        if n > 0 and session.stop_requested():  # while the last search was finishing
+            session.info("stopped before the search began: playing the network's move")
+            return _forward_move(session, state)
         if n > 0:
-            try:
-                result = searcher.search(state, n, _key(session), _gumbel_scale(session),
-                                         mate_checks=checked > 0)
-            except (RuntimeError, MemoryError) as err:  # e.g. XLA out of memory at a huge size
+            run = session.background = SearchRun(searcher, state, n, _key(session),
+                                                 _gumbel_scale(session), mate_checks=checked > 0)
+            if not run.wait(session.stop_requested):
+                session.info(f"stopped before the search of {n} simulations finished: playing "
+                             "the network's move")
+                return _forward_move(session, state)
+            if run.error is not None:  # e.g. XLA out of memory at a huge size
+                err = run.error
                 session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
                              "playing the network's move")
                 return _forward_move(session, state)
+            result = run.result
             if result is not None:
                 _report(session, result, start)
                 return result.move
@@ -433,14 +453,20 @@ def _think_until_stop(session: Session, state: shogi.State | None) -> None:
 
 
 def _wait_for_background(session: Session, go: Go, color: int, start: float) -> None:
-    """Let a stopped ``go infinite`` search finish before a new one takes the machine: at most
-    the share of this move's time a search may take (no limit without a clock)."""
+    """Let a stopped search finish before a new one takes the machine: at most the share of
+    this move's time a search may take (no limit without a clock), and no longer than a
+    ``stop`` of this go."""
     if not session.search_running():
         return
     budget = time_budget(go, color)
-    timeout = None if budget is None else max(
+    deadline = None if budget is None else time.monotonic() + max(
         0.0, TIME_SAFETY * (budget - (session.clock() - start) - RESERVE_S))
-    session.background.thread.join(timeout)
+    thread = session.background.thread
+    while thread.is_alive() and not session.stop_requested():
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return
+        thread.join(0.02 if left is None else min(0.02, left))
 
 
 def _key(session: Session) -> jax.Array:
@@ -554,6 +580,29 @@ def handle(session: Session, line: str) -> bool:
     return True
 
 
+def serve(session: Session, lines: Iterable[str]) -> None:
+    """Handle ``lines`` until ``quit`` or their end. A thread reads them ahead of the loop, so
+    a ``stop`` or ``quit`` reaches a search still compiling or running: its ``go`` answers at
+    once (``Session.stop_requested``), and then the ``stop`` or ``quit`` is handled in turn."""
+    session.line, session.stop_line = 0, -1
+    pending: queue.Queue[tuple[int, str] | None] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for index, line in enumerate(lines):
+                if line.split()[:1] in (["stop"], ["quit"]):
+                    session.stop_line = index
+                pending.put((index, line))
+        finally:
+            pending.put(None)  # the end of the input ends the loop
+
+    threading.Thread(target=read, name="keisei-usi-input", daemon=True).start()
+    while (item := pending.get()) is not None:
+        session.line, line = item
+        if not handle(session, line):
+            return
+
+
 def run(lines: Iterable[str], write: Callable[[str], None], *, checkpoint: str = "",
         temperature: float = 0.0, simulations: int = DEFAULT_SIMULATIONS,
         max_simulations: int = DEFAULT_MAX_SIMULATIONS,
@@ -564,7 +613,5 @@ def run(lines: Iterable[str], write: Callable[[str], None], *, checkpoint: str =
     session = Session(write=write, checkpoint=checkpoint, temperature=temperature,
                       simulations=simulations, max_simulations=max_simulations,
                       considered_actions=considered_actions, mate_checks=mate_checks)
-    for line in lines:
-        if not handle(session, line):
-            break
+    serve(session, lines)
     return session

@@ -24,6 +24,10 @@ whose estimate plus ``MATE_CHECK_S`` fits the same share of the budget (the chec
 more than a larger tree: docs/search.md, "Mate threats at the root"), else the plain plan runs.
 A search with them lowers the simulations/s estimate only when it outlasted that estimate.
 
+Every other search (``go nodes``, a clock, a plain ``go``) runs in a ``SearchRun`` thread that the
+engine's loop waits on, so a ``stop`` or ``quit`` read meanwhile answers at once (with one
+forward pass) however long the search would still compile or run.
+
 ``go infinite`` / ``go ponder``: ``Thinking`` runs searches of doubling size in a thread until it
 is stopped; each takes about twice the one before, so the search still running at ``stop`` has
 about as long left as the thinking has lasted, and a size is compiled only once the thinking has
@@ -364,6 +368,44 @@ class Searcher:
                             seldepth=max(int(out["seldepth"]), len(pv), 1),
                             nodes=num_simulations, value=float(out["value"]), seconds=seconds,
                             top=top)
+
+
+class SearchRun:
+    """One ``Searcher.search`` in a thread (it owns the thread): XLA can neither be interrupted
+    while it compiles nor while it runs, so the caller waits on it (``wait``) and gives up when
+    told to stop, leaving the thread to finish on its own. ``result``: the search's (None also
+    when it chose no legal move); ``error``: what it raised (XLA out of memory, say)."""
+
+    def __init__(self, searcher: Searcher, state: shogi.State, num_simulations: int,
+                 key: jax.Array, gumbel_scale: float, *, mate_checks: bool):
+        self.result: SearchResult | None = None
+        self.error: RuntimeError | MemoryError | None = None
+        self._done = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(searcher, state, num_simulations, key, gumbel_scale,
+                                    mate_checks),
+            name="keisei-usi-go", daemon=True)
+        self.thread.start()
+
+    def _run(self, searcher, state, num_simulations, key, gumbel_scale, mate_checks) -> None:
+        try:
+            self.result = searcher.search(state, num_simulations, key, gumbel_scale,
+                                          mate_checks=mate_checks)
+        except (RuntimeError, MemoryError) as err:
+            self.error = err
+        finally:
+            self._done.set()
+
+    def wait(self, stopped: Callable[[], bool], poll_s: float = 0.02) -> bool:
+        """True once the search is done; False as soon as ``stopped()`` (looked at every
+        ``poll_s`` seconds) while it is not."""
+        while not self._done.wait(poll_s):
+            if stopped():
+                return False
+        return True
+
+    def running(self) -> bool:
+        return self.thread.is_alive()
 
 
 class Thinking:

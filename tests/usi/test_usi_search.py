@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from keisei_jax import shogi
 from keisei_jax.eval.checkpoint import load_policy
-from keisei_jax.usi import Go, Session, handle
+from keisei_jax.usi import Go, Session, handle, serve
 from keisei_jax.usi.engine import network_analyse
 from keisei_jax.usi.thinking import (
     LADDER,
@@ -295,6 +295,50 @@ def test_stop_answers_with_the_first_small_search_without_waiting_for_a_big_one(
     assert not session.search_running()
     # The 16-simulation search ran after stop, and reported nothing.
     assert out[-1].startswith("bestmove") and len(_searches(out)) == 1
+
+
+@pytest.mark.parametrize("go", ["go nodes 16", "go", "go byoyomi 100000"])
+@pytest.mark.parametrize("then", ["stop", "quit"])
+def test_stop_and_quit_reach_every_search_while_it_runs(searching, monkeypatch, go, then):
+    # The search of 16 blocks (as a large go nodes compiles and runs for minutes): the stop or
+    # quit read meanwhile answers the go at once with one forward pass, and only once.
+    session, out = searching
+    release, started = threading.Event(), []
+    monkeypatch.setattr(session.searcher, "search",
+                        _blocking_search(session.searcher, release, started))
+    out.clear()
+
+    def lines():  # the stop or quit comes once the search runs, as a GUI's would
+        yield from ("position startpos moves 7g7f", go)
+        deadline = time.monotonic() + 60
+        while not started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        yield from (then, "isready")
+
+    served = threading.Thread(target=serve, args=(session, lines()), daemon=True)
+    try:
+        served.start()
+        served.join(60)
+        assert not served.is_alive(), out  # the go did not wait for its search
+        assert started == [16] and session.search_running()
+        assert any(line.startswith("info string stopped before the search of 16") for line in out)
+        (bestmove,) = _bestmoves(out)
+        assert bestmove.split()[1] in shogi.legal_usi_moves(_state("7g7f"))
+        assert out[-1] == ("readyok" if then == "stop" else bestmove)  # quit ends the loop
+    finally:
+        release.set()
+    session.background.thread.join(120)
+    assert not session.search_running() and len(_bestmoves(out)) == 1  # its late result: unsent
+
+
+def test_a_stop_read_before_the_search_began_answers_without_one(searching, monkeypatch):
+    session, out = searching
+    monkeypatch.setattr(session, "stop_line", 10)  # read ahead, past the go being handled
+    _send(session, "position startpos moves 7g7f")
+    out.clear()
+    _send(session, "go nodes 16")
+    assert out[0] == "info string stopped before the search began: playing the network's move"
+    assert _searches(out) == [] and len(_bestmoves(out)) == 1
 
 
 def test_stop_answers_with_the_last_completed_search(searching):
