@@ -69,8 +69,8 @@ def markdown_row(row: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from keisei_jax.eval.results import INTERVAL_NOTE
     from keisei_jax import compile_cache
+    from keisei_jax.eval.results import INTERVAL_NOTE
 
     compile_cache.enable_persistent_cache()
     rows = []

@@ -1,8 +1,8 @@
 """Where the tests' files are: everything a test reads lives inside the repository.
 
-``conftest.py`` watches every file a test opens for reading (``sys.addaudithook``) and fails the
-test that reads a file of a neighbouring folder (a reference folder beside a checkout, say): a clone on
-a user's machine has only the repository. Hidden folders beside it (``~/.cache``, ``~/.config``
+``conftest.py`` watches every file a test opens for reading (``sys.addaudithook``) and fails
+the test that reads a file of a neighbouring folder (a reference folder beside a checkout, say):
+a clone on a user's machine has only the repository. Hidden folders beside it (``~/.cache``, ``~/.config``
 when the clone sits in a home directory) are per-user settings and caches, not project files.
 """
 

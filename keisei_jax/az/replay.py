@@ -85,7 +85,6 @@ def add(buffer: ReplayBuffer, traj: SearchTransition, start: jax.Array, *,
 
     ``value_target`` float32[T, B]: targets known now (a lambda-return), stored as resolved;
     None: each position waits for its game's result (``resolve``)."""
-    t = traj.obs.shape[0]
     done = traj.terminated | traj.truncated  # [T, B]
     # The game each ply belongs to: the lane's finished games before that ply.
     finished_before = jnp.cumsum(done, axis=0) - done

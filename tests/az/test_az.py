@@ -104,7 +104,8 @@ def test_replay_buffer_gives_positions_their_game_result_by_mover():
     # Lane 1: a game that goes on.
     t, b = 4, 2
     traj = az.SearchTransition(
-        obs=jnp.zeros((t, b, 9, 9, shogi.NUM_PLANES)), legal_bits=jnp.zeros((t, b, 507), jnp.uint32),
+        obs=jnp.zeros((t, b, 9, 9, shogi.NUM_PLANES)),
+        legal_bits=jnp.zeros((t, b, 507), jnp.uint32),
         policy_target=jnp.zeros((t, b, search.MAX_LEGAL_MOVES)),
         search_value=jnp.array([[0.2, 0.1], [-0.4, 0.1], [0.6, 0.1], [0.0, 0.1]]),
         network_value=jnp.zeros((t, b)), action=jnp.zeros((t, b), jnp.int32),
