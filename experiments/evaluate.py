@@ -28,7 +28,8 @@ from pathlib import Path
 from keisei_jax.config_field import seed_error  # (no JAX: before argument checks)
 
 OPPONENTS = ("random", "greedy", "checkpoint:DIR", "baseline:NAME",
-             "fairy-stockfish[:skill=S,depth=N|nodes=N|movetime=MS|byoyomi=MS]", "gnushogi[:depth=N]", "usi:PATH")
+             "fairy-stockfish[:skill=S,depth=N|nodes=N|movetime=MS|byoyomi=MS]",
+             "gnushogi[:depth=N]", "usi:PATH")
 ENGINE_KINDS = ("fairy-stockfish", "gnushogi", "usi")
 
 

@@ -2,8 +2,9 @@
 
 ``conftest.py`` watches every file a test opens for reading (``sys.addaudithook``) and fails
 the test that reads a file of a neighbouring folder (a reference folder beside a checkout, say):
-a clone on a user's machine has only the repository. Hidden folders beside it (``~/.cache``, ``~/.config``
-when the clone sits in a home directory) are per-user settings and caches, not project files.
+a clone on a user's machine has only the repository. Hidden folders beside it (``~/.cache``,
+``~/.config`` when the clone sits in a home directory) are per-user settings and caches, not
+project files.
 """
 
 import pathlib
