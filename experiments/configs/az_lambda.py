@@ -1,13 +1,12 @@
 """The ``az`` config as it was before 2026-12-04, kept to compare with and to resume its runs
-(its network keeps the heads and hand planes it trained with). The ``small`` tower with attack
-planes on its input and the material, threat and king-safety priors and a hidden layer on its
-value; every self-play move searched (16 simulations, 8 root candidates, mate-in-one
-detection at every node). Material shaping (0.03 a pawn, checks 1 pawn) stays on for the
-whole run, in the search's edges and the targets alike: annealed away, self-play collapsed into repetition draws (89% of games) and the
-value into 0; kept, the value learns a return that material and the game result both move, and
-a searching player scores 0.74 against the same network searched without the material term
-(docs/results.md, 2026-12-03). 850 iterations of 64 lanes x 16 plies (870k env steps) take under 60
-minutes on 2 idle cores, evaluations included."""
+(its network keeps the heads and hand planes it trained with): the ``small`` tower with attack
+planes on its input, the material, threat and king-safety priors and a hidden layer on its
+value; every self-play move searched (16 simulations, 8 root candidates, mate in one looked for
+at every node); value targets the lambda-return (0.9) over search values, with material shaping
+(0.03 a pawn, checks 1 pawn) on the search's edges and the targets for the whole run (annealed
+away, self-play collapsed into repetition draws). 850 iterations of 64 lanes x 16 plies (870k
+env steps) take under 60 minutes on 2 idle cores; its final network is ``baseline:az_lambda_850``
+(docs/results.md)."""
 
 import dataclasses
 
