@@ -212,8 +212,8 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     table_lines = rows[:1] + ["|---|---:|---:|---|---:|---:|---:|---:|"] + rows[1:]
     assert printed[-len(table_lines) - 3:-3] == table_lines and "table.md" in printed[-1]
     assert printed[-2].startswith("[95%]")
-    assert (tmp_path / "table.md").read_text().splitlines() == table_lines
-    table = json.loads((tmp_path / "table.json").read_text())
+    assert (tmp_path / "out" / "table.md").read_text().splitlines() == table_lines
+    table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
         "random", "gnushogi:depth=1"]
     assert table["rows"][1]["ms_per_move"] > 0 and table["rows"][0]["ms_per_move"] is None

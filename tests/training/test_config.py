@@ -72,7 +72,8 @@ def test_model_fields_and_presets_override():
 def test_from_dict_reads_configs_saved_with_flat_model_fields():
     saved = {**dataclasses.asdict(TrainConfig()), "channels": 16, "compute_dtype": "bfloat16"}
     del saved["model"]
-    assert from_dict(saved).model == ModelConfig(channels=16, dtype="bfloat16")
+    # a config that old has Keisei's heads and hands / 18 (what its network trained with)
+    assert from_dict(saved).model == ModelConfig(channels=16, dtype="bfloat16", heads="keisei", hand_planes="per_18", value_channels=2, policy_channels=2, value_hidden=0)
 
 
 def test_from_dict_round_trip_and_unknown_keys():
@@ -137,7 +138,7 @@ def test_every_field_declares_its_metadata_beside_it():
     assert RESUMABLE_CHANGES == RESUMABLE == {
         "total_iterations", "eval_every", "eval_games", "eval_max_plies", "eval_greedy",
         "eval_ladder_games", "checkpoint_every", "keep_checkpoints", "tensorboard",
-        "eval_simulations",
+        "eval_simulations", "lr_decay_iterations", "lr_final_frac",
     } | {n for n in FIELDS if n.startswith("parallel.")}
 
 
@@ -166,7 +167,8 @@ def test_configs_saved_before_parallel_and_the_check_bonus_rename_load():
     # no ladder games, ModelConfig's defaults for the flat model fields.
     del saved["check_shaping"], saved["eval_ladder_games"], saved["model"]
     old = from_dict(saved)
-    assert (old.check_bonus_pawns, old.eval_ladder_games, old.model) == (0.0, 0, ModelConfig())
+    assert (old.check_bonus_pawns, old.eval_ladder_games, old.model) == (
+        0.0, 0, ModelConfig(heads="keisei", hand_planes="per_18", value_channels=2, policy_channels=2, value_hidden=0))
     with pytest.raises(ConfigError, match="'check_bonus_pawns' given twice"):
         from_dict({"check_shaping": 1.0, "check_bonus_pawns": 1.0})
 
@@ -214,8 +216,8 @@ def test_help_shows_each_fields_doc_range_and_default(capsys):
         _train_py().parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--lr FLOAT Adam's peak learning rate (a number > 0.0; default 0.001)" in text
-    assert ("--lr_schedule STR decay of the learning rate to 0 over the run (one of ['constant', "
-            "'linear', 'cosine']; default 'linear')") in text
+    assert ("--lr_schedule STR decay of the learning rate over lr_decay_iterations (one of "
+            "['constant', 'linear', 'cosine']; default 'linear')") in text
     assert ("--parallel.num_workers INT self-play worker processes (an integer >= 1; default 2; "
             "may change on resume)") in text
     assert "--model.channels INT width of the tower (an integer >= 1; default 32)" in text
