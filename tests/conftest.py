@@ -8,7 +8,7 @@ import sys
 import jax
 import pytest
 
-from tests.paths import ROOT, outside_repository
+from tests.paths import ROOT, neighbours, outside_repository
 
 _CACHE = os.environ.get("JAX_COMPILATION_CACHE_DIR", str(ROOT / ".jax_cache"))
 jax.config.update("jax_compilation_cache_dir", _CACHE)
@@ -16,6 +16,7 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 _OUTSIDE_READS: list[str] = []
+_NEIGHBOURS = neighbours()
 # The interpreter, its packages and the compile cache may live anywhere (a venv or conda env
 # beside the clone, a cache folder): they are the environment, not the project's files.
 _ENVIRONMENT = tuple(
@@ -33,7 +34,7 @@ def _audit(event: str, args: tuple) -> None:
     if event != "open" or not args or not isinstance(args[0], (str, os.PathLike)):
         return
     mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
-    if ("r" in mode and "+" not in mode and outside_repository(args[0])
+    if ("r" in mode and "+" not in mode and outside_repository(args[0], among=_NEIGHBOURS)
             and not _environment(os.fspath(args[0]))):
         _OUTSIDE_READS.append(os.fspath(args[0]))
 

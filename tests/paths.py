@@ -13,9 +13,21 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 
 
-def outside_repository(path: str | pathlib.Path, root: pathlib.Path = ROOT) -> bool:
+def neighbours(root: pathlib.Path = ROOT) -> frozenset[str]:
+    """The folders and files beside ``root`` now, but hidden ones and pytest's temporary folders:
+    where a test must not read (a reference folder beside a checkout, another project). Taken
+    when the session starts, so the temporary files tests make later beside a clone in /tmp
+    are not among them."""
+    return frozenset(
+        p.name for p in root.parent.iterdir()
+        if p.name != root.name and not p.name.startswith((".", "pytest-of-")))
+
+
+def outside_repository(path: str | pathlib.Path, root: pathlib.Path = ROOT,
+                       among: frozenset[str] | None = None) -> bool:
     """Whether ``path`` is a file beside the repository ``root`` (under its parent folder, not
-    under ``root`` itself and not in a hidden folder there)."""
+    under ``root`` itself and not in a hidden folder there; with ``among``, only under those
+    of its neighbours)."""
     try:
         resolved = pathlib.Path(path).resolve()
     except (OSError, RuntimeError, ValueError):
@@ -26,4 +38,6 @@ def outside_repository(path: str | pathlib.Path, root: pathlib.Path = ROOT) -> b
         return False  # elsewhere on the machine: the interpreter, site-packages, /tmp
     if not rel.parts or rel.parts[0].startswith("."):
         return False
+    if among is not None:
+        return rel.parts[0] in among
     return rel.parts[0] != root.name

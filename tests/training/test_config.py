@@ -69,11 +69,16 @@ def test_model_fields_and_presets_override():
     assert apply_overrides(bf16, {"model.dtype": "float32"}).model == ModelConfig()
 
 
+# What a config saved before the heads were fixed stands for: Keisei's heads, hands / 18.
+LEGACY = {"heads": "keisei", "hand_planes": "per_18", "value_channels": 2, "policy_channels": 2,
+          "value_hidden": 0}
+
+
 def test_from_dict_reads_configs_saved_with_flat_model_fields():
     saved = {**dataclasses.asdict(TrainConfig()), "channels": 16, "compute_dtype": "bfloat16"}
     del saved["model"]
     # a config that old has Keisei's heads and hands / 18 (what its network trained with)
-    assert from_dict(saved).model == ModelConfig(channels=16, dtype="bfloat16", heads="keisei", hand_planes="per_18", value_channels=2, policy_channels=2, value_hidden=0)
+    assert from_dict(saved).model == ModelConfig(channels=16, dtype="bfloat16", **LEGACY)
 
 
 def test_from_dict_round_trip_and_unknown_keys():
@@ -168,7 +173,7 @@ def test_configs_saved_before_parallel_and_the_check_bonus_rename_load():
     del saved["check_shaping"], saved["eval_ladder_games"], saved["model"]
     old = from_dict(saved)
     assert (old.check_bonus_pawns, old.eval_ladder_games, old.model) == (
-        0.0, 0, ModelConfig(heads="keisei", hand_planes="per_18", value_channels=2, policy_channels=2, value_hidden=0))
+        0.0, 0, ModelConfig(**LEGACY))
     with pytest.raises(ConfigError, match="'check_bonus_pawns' given twice"):
         from_dict({"check_shaping": 1.0, "check_bonus_pawns": 1.0})
 
