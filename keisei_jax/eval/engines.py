@@ -30,6 +30,9 @@ _EXTRA_PATHS = ("/usr/games", "/usr/local/games")
 MIN_TIMEOUT = 0.05
 # Above a day per answer a timeout is a typo (and past threading.TIMEOUT_MAX the waits overflow).
 MAX_TIMEOUT = 86_400.0
+# A mate scored in centipawns (``usi_score``): beyond any material count, the nearer the larger.
+MATE_SCORE = 30_000
+_SCORE = re.compile(r"\bscore (cp|mate) ([+-]?\d+)")
 # The search limits ``go_command`` accepts: USI ``go`` arguments with one positive integer.
 GO_LIMITS = ("depth", "nodes", "movetime", "byoyomi")
 
@@ -84,6 +87,25 @@ def think_seconds(go: str) -> float:
         if kind in words[:-1]:
             return int(words[words.index(kind) + 1]) / 1000
     return 0.0
+
+
+def usi_score(lines: Sequence[str]) -> int | None:
+    """The last ``score`` in a USI engine's ``info`` lines, in centipawns for the side to move:
+    ``score cp X`` is X; ``score mate N`` is ``MATE_SCORE - N`` when the side to move mates in N
+    plies, ``-(MATE_SCORE - |N|)`` when it is mated (``mate -N``); None when no line has one."""
+    for line in reversed(lines):
+        if not line.startswith("info"):
+            continue
+        found = _SCORE.findall(line)
+        if not found:
+            continue
+        kind, number = found[-1]
+        value = int(number)
+        if kind == "cp":
+            return value
+        mated = value < 0 or number.startswith("-")
+        return -(MATE_SCORE - abs(value)) if mated else MATE_SCORE - value
+    return None
 
 
 def find_engine(name: str) -> str:
@@ -291,6 +313,21 @@ class UsiEngine(_EngineAdapter):
         """Tell the engine the game ended ("win", "lose" or "draw", from its side)."""
         if self._process is not None:
             self._process.send(f"gameover {result}")
+
+    def analyse(self, sfen: str) -> tuple[str, int]:
+        """``(best move, score)`` of the position ``sfen`` under this engine's ``go`` command, the
+        score in centipawns for the side to move (``usi_score``). EngineError when the engine
+        fails or gives no score."""
+        if self._process is None:
+            self.new_game(sfen)
+        self._process.send(f"position sfen {sfen}")
+        self._process.send(self.go)
+        line, lines = self._process.read_until(lambda s: s.split()[:1] == ["bestmove"],
+                                               self.timeout)
+        score = usi_score(lines)
+        if score is None:
+            raise EngineError("protocol", f"{self.name} gave no score for {sfen!r}")
+        return (line.split() + [""])[1], score
 
 _GNUSHOGI_MOVE = re.compile(r"\d+\. \.\.\. (\S+)")
 

@@ -1,0 +1,191 @@
+"""How well a value network judges positions: its value against a strong engine's evaluation.
+
+Positions come from games between engines (``engine_positions``), so neither network chose
+them; a judge engine scores each in centipawns for the side to move (``judge_positions``,
+Fairy-Stockfish at depth 10 by default); each network's value of the same positions
+(``network_values``) is compared with those scores (``agreement``):
+
+- Pearson's r between the value and ``tanh(cp / CP_SCALE)``, the judge's score as an expected
+  result in [-1, 1] (a mate is +-1);
+- Spearman's rank correlation with the centipawns (no scale needed);
+- the share of clearly decided positions (``|cp| >= DECIDED_CP``) whose value has the judge's
+  sign.
+
+Each figure comes with a 95% bootstrap interval over positions (``bootstrap``), paired across
+networks so that two networks' difference has its own interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from keisei_jax import shogi
+from keisei_jax.eval.engines import UsiEngine
+
+# Centipawns to expected result: tanh(cp / 1200) = 2 / (1 + exp(-cp / 600)) - 1, the logistic
+# win rate shogi engines commonly fit (600 cp per e-fold of the odds).
+CP_SCALE = 1200.0
+# A position the judge scores at least this far from even counts as decided (sign agreement).
+DECIDED_CP = 300
+# Positions per network call.
+_CHUNK = 256
+
+
+def cp_to_value(cp: np.ndarray) -> np.ndarray:
+    """The judge's centipawns (side to move) as an expected result in [-1, 1]."""
+    return np.tanh(np.asarray(cp, np.float64) / CP_SCALE)
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's correlation of two equal-length samples (nan if either is constant)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    dx, dy = x - x.mean(), y - y.mean()
+    denom = np.sqrt((dx * dx).sum() * (dy * dy).sum())
+    return float((dx * dy).sum() / denom) if denom > 0 else float("nan")
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``x``, ties given their mean rank."""
+    x = np.asarray(x)
+    order = np.argsort(x, kind="stable")
+    ranked = np.empty(len(x), np.float64)
+    ranked[order] = np.arange(1, len(x) + 1)
+    _, first, counts = np.unique(x[order], return_index=True, return_counts=True)
+    for start, count in zip(first, counts, strict=True):
+        if count > 1:
+            ranked[order[start:start + count]] = start + (count + 1) / 2
+    return ranked
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation (Pearson's r of the ranks, ties averaged)."""
+    return pearson(ranks(x), ranks(y))
+
+
+def sign_agreement(value: np.ndarray, cp: np.ndarray) -> float:
+    """Share of decided positions (``|cp| >= DECIDED_CP``) whose value has the judge's sign."""
+    decided = np.abs(cp) >= DECIDED_CP
+    if not decided.any():
+        return float("nan")
+    return float(np.mean(np.sign(value[decided]) == np.sign(cp[decided])))
+
+
+STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "pearson": lambda v, cp: pearson(v, cp_to_value(cp)),
+    "spearman": spearman,
+    "sign_agreement": sign_agreement,
+}
+
+
+def bootstrap(values: Sequence[np.ndarray], cp: np.ndarray, statistic: Callable, *,
+              samples: int = 2000, seed: int = 0) -> np.ndarray:
+    """float64[samples, len(values)]: ``statistic(values[i], cp)`` on resampled positions, the
+    same resample for every network (paired)."""
+    rng = np.random.default_rng(seed)
+    n = len(cp)
+    out = np.empty((samples, len(values)))
+    for s in range(samples):
+        pick = rng.integers(0, n, n)
+        out[s] = [statistic(v[pick], cp[pick]) for v in values]
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Agreement:
+    """One network's agreement with the judge: each statistic's value and 95% interval, and
+    (for every network after the first) its difference from the first network's, with the
+    paired interval. Keys are ``STATISTICS``'."""
+
+    name: str
+    positions: int
+    figures: dict[str, tuple[float, float, float]]
+    difference: dict[str, tuple[float, float, float]] | None
+
+
+def agreement(names: Sequence[str], values: Sequence[np.ndarray], cp: np.ndarray, *,
+              samples: int = 2000, seed: int = 0) -> list[Agreement]:
+    """The ``Agreement`` of each network's ``values`` (float[N], side to move) with ``cp``."""
+    cp = np.asarray(cp, np.float64)
+    values = [np.asarray(v, np.float64) for v in values]
+    figures = [dict() for _ in values]
+    differences = [dict() for _ in values]
+    for key, statistic in STATISTICS.items():
+        point = np.array([statistic(v, cp) for v in values])
+        boot = bootstrap(values, cp, statistic, samples=samples, seed=seed)
+        low, high = np.nanpercentile(boot, [2.5, 97.5], axis=0)
+        diff = boot - boot[:, :1]
+        d_low, d_high = np.nanpercentile(diff, [2.5, 97.5], axis=0)
+        for i in range(len(values)):
+            figures[i][key] = (float(point[i]), float(low[i]), float(high[i]))
+            differences[i][key] = (float(point[i] - point[0]), float(d_low[i]), float(d_high[i]))
+    return [Agreement(name=n, positions=len(cp), figures=f, difference=d if i else None)
+            for i, (n, f, d) in enumerate(zip(names, figures, differences, strict=True))]
+
+
+def engine_positions(a, b, *, games: int, openings: Sequence[str] | None, key: jax.Array,
+                     max_plies: int = 512,
+                     on_game: Callable[[int, object], None] | None = None) -> list[str]:
+    """The SFEN of every position of ``games`` games between move sources ``a`` and ``b``
+    (engines; ``eval.engine_match``), games ``2k`` and ``2k + 1`` from opening ``k`` with
+    colours swapped, in the order played: each position after a move, a finished game's last
+    one excluded. ``on_game(i, EngineGame)`` after each game; both sides are closed at the end."""
+    from keisei_jax.eval.engine_match import engine_game
+    from keisei_jax.eval.openings import opening_of_game, opening_states
+
+    if openings is not None:
+        opening_states(openings, max_plies=max_plies)  # a bad opening stops here
+    sfens: list[str] = []
+
+    def on_move(_usi, _color, state):
+        if not bool(state.terminated | state.truncated):
+            sfens.append(shogi.to_sfen(state))
+
+    try:
+        for i in range(games):
+            key, k = jax.random.split(key)
+            opening, sfen = opening_of_game(i, openings)
+            game = engine_game(a, b, a_color=i % 2, key=k, max_plies=max_plies,
+                               on_move=on_move, start="startpos" if opening is None else sfen,
+                               opening=opening)
+            if on_game is not None:
+                on_game(i, game)
+    finally:
+        a.close()
+        b.close()
+    return sfens
+
+
+def judge_positions(judge: UsiEngine, sfens: Sequence[str],
+                    on_position: Callable[[int], None] | None = None) -> np.ndarray:
+    """int64[N]: the judge engine's score of each position, centipawns for the side to move
+    (``UsiEngine.analyse``; a mate is ``+-(MATE_SCORE - plies)``)."""
+    scores = []
+    try:
+        for i, sfen in enumerate(sfens):
+            judge.new_game(sfen)
+            scores.append(judge.analyse(sfen)[1])
+            if on_position is not None:
+                on_position(i)
+    finally:
+        judge.close()
+    return np.asarray(scores, np.int64)
+
+
+def network_values(apply_fn, params, sfens: Sequence[str], *, max_plies: int) -> np.ndarray:
+    """float32[N]: the network's value of each position for its side to move (the progress
+    plane read against the ply cap ``max_plies`` it was trained with)."""
+    value_of = jax.jit(lambda p, obs: apply_fn(p, obs)[1])
+    out = []
+    for start in range(0, len(sfens), _CHUNK):
+        chunk = list(sfens[start:start + _CHUNK])
+        # Pad the last chunk to a full one: one compiled shape.
+        padded = chunk + [chunk[-1]] * (_CHUNK - len(chunk))
+        states = [shogi.from_sfen(s, max_plies=max_plies) for s in padded]
+        batch = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+        out.append(np.asarray(value_of(params, shogi.observe(batch)))[:len(chunk)])
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
