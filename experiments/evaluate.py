@@ -80,6 +80,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     search.add_argument("--material-coef", type=float, default=None,
                         help="value of a pawn won along a searched line (default: the material "
                         "shaping the checkpoint's value was trained with; 0: none)")
+    search.add_argument("--q-transform", choices=("rescale", "fixed"), default="rescale",
+                        help="how the checkpoint's search turns Q-values into preferences: "
+                        "rescale each node's to [0, 1] (mctx's default) or read them against "
+                        "the fixed bounds [-1, 1]")
+    search.add_argument("--opponent-q-transform", choices=("rescale", "fixed"),
+                        default="rescale", help="the same for a checkpoint opponent")
     search.add_argument("--gumbel-scale", type=float, default=0.0,
                         help="0 plays the search's best move; 1 samples among its candidates "
                         "(games against a deterministic engine then differ)")
@@ -161,12 +167,14 @@ def engine_spec(args: argparse.Namespace) -> str:
     return args.opponent
 
 
-def player_settings(simulations: int, temperature: float, args: argparse.Namespace) -> str:
+def player_settings(simulations: int, temperature: float, args: argparse.Namespace,
+                    q_transform: str = "rescale") -> str:
     """How a checkpoint side plays, for the headline: its search or its raw policy."""
     if not simulations:
         return f"raw policy, temperature {temperature:g}"
     return (f"{simulations} simulations, {args.considered_actions} considered actions, "
-            f"gumbel scale {args.gumbel_scale:g}")
+            f"gumbel scale {args.gumbel_scale:g}"
+            + ("" if q_transform == "rescale" else f", {q_transform} Q"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
               "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
               "mate_threat_moves": args.mate_threat_moves,
               "mate_five_retries": args.mate_five_retries}
-    player = policy.player(temperature=args.temperature, simulations=args.simulations, **search)
+    player = policy.player(temperature=args.temperature, simulations=args.simulations,
+                           q_transform=args.q_transform, **search)
     if engine is None:
         if args.opponent == "random":
             opponent = ev.random_player()
@@ -221,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"opponent checkpoint error: {err}", file=sys.stderr)
                 return 2
             opponent = other.player(temperature=args.opponent_temperature,
-                                    simulations=args.opponent_simulations, **search)
+                                    simulations=args.opponent_simulations,
+                                    q_transform=args.opponent_q_transform, **search)
     key = jax.random.PRNGKey(args.seed)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     label = args.opponent.split(":", 1)[0]
@@ -258,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             opponent_name = opponent.name
             opponent_settings = (player_settings(args.opponent_simulations,
-                                                 args.opponent_temperature, args)
+                                                 args.opponent_temperature, args,
+                                                 args.opponent_q_transform)
                                  if args.opponent.startswith("checkpoint:") else "")
             match = ev.play_match(player, opponent, key, num_games=args.games,
                                   max_plies=args.max_plies, openings=openings)
@@ -278,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
 
     elapsed = time.monotonic() - t0
     print(report.wdl_table(
-        f"{player.name} ({player_settings(args.simulations, args.temperature, args)}) vs "
+        f"{player.name} "
+        f"({player_settings(args.simulations, args.temperature, args, args.q_transform)}) vs "
         f"{opponent_name}{f' ({opponent_settings})' if opponent_settings else ''}, "
         f"{args.max_plies}-ply cap, {elapsed:.0f} s", summary))
     if seconds_per_move is not None:
@@ -291,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         "considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
         "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
         "mate_threat_moves": args.mate_threat_moves,
-        "mate_five_retries": args.mate_five_retries, "seconds_per_move": seconds_per_move,
+        "mate_five_retries": args.mate_five_retries, "q_transform": args.q_transform,
+        "opponent_q_transform": args.opponent_q_transform, "seconds_per_move": seconds_per_move,
         "engine": None if engine is None else {
             "spec": engine_spec(args), "go": getattr(engine, "go", None),
             "options": getattr(engine, "options", None), "timeout": args.timeout},

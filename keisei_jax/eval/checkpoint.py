@@ -60,14 +60,15 @@ class LoadedPolicy:
                considered_actions: int = CONSIDERED_ACTIONS, gumbel_scale: float = 0.0,
                mate_candidates: int | None = None, material_coef: float | None = None,
                mate_threat_moves: int | None = None, mate_five_retries: int | None = None,
-               name: str | None = None) -> Player:
+               q_transform: str = "rescale", name: str | None = None) -> Player:
         """The raw policy (``simulations`` 0: its most probable move, or a sample at
         ``temperature``), or a search of ``simulations`` per move (``eval.search_player``;
         ``mate_candidates`` None: the search's default; ``material_coef`` None: the material
         shaping this checkpoint's value was trained with, ``play_material_coef``;
         ``mate_threat_moves``: root moves checked for a mate in three of the reply, None:
         ``search.MATE_THREAT_MOVES``; ``mate_five_retries``: new searches when the chosen
-        move allows a mate in five, None: ``search.MATE_FIVE_RETRIES``)."""
+        move allows a mate in five, None: ``search.MATE_FIVE_RETRIES``; ``q_transform``:
+        ``search.Q_TRANSFORMS``)."""
         name = name or f"{self.path.parent.parent.name}@{self.step}"
         if simulations:
             from keisei_jax.eval.search_player import search_player
@@ -75,13 +76,16 @@ class LoadedPolicy:
             return search_player(
                 self.apply_fn, self.params, num_simulations=simulations,
                 considered_actions=considered_actions, gumbel_scale=gumbel_scale,
-                obs_max_plies=self.config.max_plies, name=f"{name}+s{simulations}",
+                obs_max_plies=self.config.max_plies,
+                name=f"{name}+s{simulations}" + ("" if q_transform == "rescale"
+                                                 else f"+{q_transform}Q"),
                 material_coef=(self.play_material_coef if material_coef is None
                                else material_coef),
                 mate_threat_moves=(MATE_THREAT_MOVES if mate_threat_moves is None
                                    else mate_threat_moves),
                 mate_five_retries=(MATE_FIVE_RETRIES if mate_five_retries is None
                                    else mate_five_retries),
+                q_transform=q_transform,
                 **({} if mate_candidates is None else {"mate_candidates": mate_candidates}),
             )
         return network_player(self.apply_fn, self.params, temperature=temperature, name=name)

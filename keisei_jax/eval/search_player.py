@@ -31,6 +31,7 @@ class SearchAct:
     the opponent a mate in five (``search.search``; 0: not checked).
     material_coef: value of a pawn of material won along a line, added to the tree's edges (the
     shaping its network's value was trained with; 0: the game result and the network only).
+    q_transform: how completed Q-values become preferences (``search.Q_TRANSFORMS``).
     """
 
     apply_fn: Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
@@ -42,6 +43,7 @@ class SearchAct:
     material_coef: float = 0.0
     mate_threat_moves: int = 0
     mate_five_retries: int = 0
+    q_transform: str = "rescale"
 
     def __call__(self, params, state: State, key: jax.Array) -> jax.Array:
         return search.search(
@@ -51,6 +53,7 @@ class SearchAct:
             gumbel_scale=self.gumbel_scale, obs_max_plies=self.obs_max_plies,
             mate_candidates=self.mate_candidates, shaping_coef=self.material_coef,
             mate_threat_moves=self.mate_threat_moves, mate_five_retries=self.mate_five_retries,
+            q_transform=self.q_transform,
         ).action
 
 
@@ -59,7 +62,7 @@ def search_player(
     considered_actions: int = search.CONSIDERED_ACTIONS,
     gumbel_scale: float = 0.0, obs_max_plies: int | None = None, name: str = "search",
     mate_candidates: int = search.MATE_CANDIDATES, material_coef: float = 0.0,
-    mate_threat_moves: int = 0, mate_five_retries: int = 0,
+    mate_threat_moves: int = 0, mate_five_retries: int = 0, q_transform: str = "rescale",
 ) -> Player:
     """A network searched with ``num_simulations`` (>= 1) simulations per move."""
     if num_simulations < 1:
@@ -76,7 +79,8 @@ def search_player(
         raise ValueError(f"mate_threat_moves must be >= 0, got {mate_threat_moves!r}")
     if mate_five_retries < 0:
         raise ValueError(f"mate_five_retries must be >= 0, got {mate_five_retries!r}")
+    search.q_transform_fn(q_transform)  # ValueError for an unknown one
     act = SearchAct(apply_fn, int(num_simulations), int(considered_actions),
                     float(gumbel_scale), obs_max_plies, int(mate_candidates), float(material_coef),
-                    int(mate_threat_moves), int(mate_five_retries))
+                    int(mate_threat_moves), int(mate_five_retries), q_transform)
     return Player(act, params, name)

@@ -6,11 +6,14 @@ from keisei_jax.search.tree_search import (
     MATE_FIVE_RETRIES,
     MATE_THREAT_MOVES,
     MAX_LEGAL_MOVES,
+    Q_TRANSFORMS,
     Node,
     SearchOutput,
     legal_slots,
+    q_transform_fn,
     search,
 )
 
 __all__ = ["CONSIDERED_ACTIONS", "MATE_CANDIDATES", "MATE_FIVE_RETRIES", "MATE_THREAT_MOVES",
-           "MAX_LEGAL_MOVES", "Node", "SearchOutput", "legal_slots", "search"]
+           "MAX_LEGAL_MOVES", "Node", "Q_TRANSFORMS", "SearchOutput", "legal_slots",
+           "q_transform_fn", "search"]

@@ -48,6 +48,12 @@ MATE_FIVE_RETRIES = 2
 # head (docs/search.md).
 CONSIDERED_ACTIONS = 8
 
+# How the root's completed Q-values become preferences (``search(q_transform=...)``): "rescale"
+# (mctx's default) maps each node's Q-values onto [0, 1] by their own min and max, so the gap
+# between its best and worst child becomes the whole preference however small it is; "fixed"
+# reads them against the game's bounds [-1, 1], so a small gap stays a small preference.
+Q_TRANSFORMS = ("rescale", "fixed")
+
 # (params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value float32[B])
 ApplyFn = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
 
@@ -246,6 +252,18 @@ def _without_mates_in_five(tree_search, root: Node, valid, out, root_mate, *, re
     return valid, out
 
 
+def q_transform_fn(name: str) -> Callable:
+    """mctx's ``qtransform`` for ``name`` in ``Q_TRANSFORMS``."""
+    if name == "rescale":
+        return mctx.qtransform_completed_by_mix_value
+    if name == "fixed":
+        # (q + 1) / 2 maps [-1, 1] onto [0, 1]; the shift does not change a softmax, so halving
+        # mctx's value scale on the raw values is the same map.
+        return functools.partial(mctx.qtransform_completed_by_mix_value, rescale_values=False,
+                                 value_scale=0.05)
+    raise ValueError(f"unknown q_transform {name!r}: expected one of {list(Q_TRANSFORMS)}")
+
+
 def search(
     *,
     apply_fn: ApplyFn,
@@ -262,6 +280,7 @@ def search(
     mate_candidates: int = MATE_CANDIDATES,
     mate_threat_moves: int = 0,
     mate_five_retries: int = 0,
+    q_transform: str = "rescale",
     return_tree: bool = False,
 ) -> SearchOutput:
     """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it).
@@ -295,10 +314,14 @@ def search(
     the opponent (``shogi.mate.mated_in_five``), and when it allows one searches again without
     it, at most that many times: the king hunts too long for the tree and the mate in three.
 
+    ``q_transform`` (``Q_TRANSFORMS``) turns completed Q-values into the preferences Sequential
+    Halving and the improved policy add to the prior logits.
+
     ``return_tree`` keeps the whole search tree in the output (``SearchOutput.tree``).
     """
     if num_simulations < 1:
         raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
+    qtransform = q_transform_fn(q_transform)
     shaping = not (isinstance(shaping_coef, (int, float)) and shaping_coef == 0)
     root_node, root_prior, root_value, root_valid, root_mate = _evaluate(
         apply_fn, params, state, obs_max_plies, num_slots, mate_candidates)
@@ -338,7 +361,7 @@ def search(
             params, key, root, recurrent_fn, num_simulations,
             invalid_actions=~valid,
             max_num_considered_actions=max_num_considered_actions,
-            gumbel_scale=gumbel_scale,
+            gumbel_scale=gumbel_scale, qtransform=qtransform,
         )
 
     out = tree_search(root_valid)

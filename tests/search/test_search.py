@@ -321,3 +321,33 @@ def test_a_chosen_move_that_allows_a_mate_in_five_is_searched_again():
             state=_batch([MATE_IN_FIVE_THREAT]), key=jax.random.PRNGKey(0))
         chosen[retries] = shogi.action_to_usi(int(out.action[0]), 1)
     assert chosen == {0: "L*3c", search.MATE_FIVE_RETRIES: "S*3i"}, chosen
+
+
+_WEIGHTS = jax.random.normal(jax.random.PRNGKey(3), (9, 9, shogi.NUM_PLANES))
+
+
+def _slightly_different(params, obs):
+    """Flat prior; values a few hundredths apart from position to position."""
+    del params
+    value = 0.05 * jnp.tanh(jnp.mean(obs * _WEIGHTS, axis=(1, 2, 3)) * 20)
+    return jnp.zeros((obs.shape[0], _A), jnp.float32), value
+
+
+@pytest.mark.parametrize("name", ["rescale", "fixed"])
+def test_q_transform_decides_how_much_a_small_value_gap_weighs(name):
+    state = env.init_batch(1)
+    out = jax.jit(functools.partial(
+        search.search, apply_fn=_slightly_different, params=None, num_simulations=32,
+        max_num_considered_actions=32, mate_candidates=0, q_transform=name))(
+        state=state, key=jax.random.PRNGKey(0))
+    weights = np.asarray(out.action_weights[0])[: int(out.num_legal[0])]
+    uniform = 1.0 / weights.size
+    if name == "rescale":  # each node's gap stretched to [0, 1]: the best child dominates
+        assert weights.max() > 4 * uniform
+    else:  # read against [-1, 1]: a gap of hundredths barely moves the flat prior
+        np.testing.assert_allclose(weights, uniform, atol=0.2 * uniform)
+
+
+def test_unknown_q_transform_is_refused():
+    with pytest.raises(ValueError, match="unknown q_transform 'minmax'"):
+        search.q_transform_fn("minmax")
