@@ -6,8 +6,9 @@ per move), the README's strength table.
         --opponent fairy-stockfish:skill=-20,depth=1:20 --opponent gnushogi:depth=1:20
 
 Each ``--opponent`` is ``SPEC:GAMES`` with SPEC as ``evaluate.py --opponent`` takes it; every
-match is an ``evaluate.py`` run whose files go to ``--out/<n>-<spec>/``. Time per move is the
-checkpoint's thinking time in the engine games (one position at a time, compiled beforehand);
+match is an ``evaluate.py`` run whose files go to ``--out/<n>-<spec>/``; a network opponent
+(``baseline:NAME``, ``checkpoint:DIR``) searches with the same ``--simulations``. Time per move
+is the checkpoint's thinking time in the engine games (one position at a time, compiled first);
 "distinct" counts the different games (two deterministic players replay one game per colour).
 The whole table is printed at the end and written to ``--out/table.md`` and ``table.json``.
 """
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             *([] if args.mate_five_retries is None
               else ["--mate-five-retries", str(args.mate_five_retries)]),
             *([] if args.openings is None else ["--openings", args.openings]),
+            # A network opponent searches as the checkpoint does: the same simulations a move.
+            *(["--opponent-simulations", str(args.simulations)]
+              if spec.split(":", 1)[0] in ("baseline", "checkpoint") else []),
         ])
         if code:
             return code

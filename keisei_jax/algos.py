@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 
 from keisei_jax.config import TrainConfig
-from keisei_jax.ppo.train import Trainer
+from keisei_jax.trainer import Trainer
 
 
 def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) -> Trainer:

@@ -239,6 +239,33 @@ def _replace(config: Any, values: dict[str, Any]) -> Any:
     return dataclasses.replace(config, **top)
 
 
+# Domain knowledge a run can be given, each field with the value that switches it off
+# (docs/algorithms.md): the network's hand-made priors and input planes, reward shaping, and the
+# search's mate-in-one look-ahead. AlphaZero as published uses none (``az_pure``); a checkpoint
+# trained without the mate look-ahead is also played without the mate searches
+# (``eval.checkpoint.LoadedPolicy.player``).
+KNOWLEDGE_AIDS: dict[str, Any] = {
+    "model.action_prior": False,       # capture/promotion/drop/king-proximity logit features
+    "model.material_prior": False,     # material balance added to the value
+    "model.threat_prior": False,       # each side's best capture added to the value
+    "model.king_safety_prior": False,  # each king's exposure added to the value
+    "model.attack_planes": False,      # attack counts per square on the input
+    "material_shaping": 0.0,           # reward per pawn won, on self-play and search edges
+    "check_bonus_pawns": 0.0,          # reward for giving check (in pawns)
+    "search_mate_candidates": 0,       # a mate in one looked for at every search node
+}
+
+
+def knowledge_aids(config: TrainConfig) -> list[str]:
+    """The ``KNOWLEDGE_AIDS`` fields ``config`` switches on."""
+    return [name for name, off in KNOWLEDGE_AIDS.items() if field_value(config, name) != off]
+
+
+def without_knowledge_aids(config: TrainConfig) -> TrainConfig:
+    """``config`` with every knowledge aid off (``KNOWLEDGE_AIDS``)."""
+    return _replace(config, KNOWLEDGE_AIDS)
+
+
 def describe(name: str) -> str:
     """What field ``name`` accepts, in words ("a number > 0.0", "one of [...]")."""
     meta = FIELDS[name].metadata

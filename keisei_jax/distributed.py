@@ -27,7 +27,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from keisei_jax.algos import make_train
 from keisei_jax.config import ConfigError, TrainConfig
-from keisei_jax.ppo import Trainer
+from keisei_jax.trainer import Trainer
 
 DATA_AXIS = "data"
 
@@ -144,7 +144,7 @@ def runner_shardings(mesh: Mesh, runner: Any) -> Any:
 class ShardedTrainer:
     """A trainer's functions compiled for one mesh.
 
-      trainer: the ``ppo.Trainer`` (its model, evaluate, learning_rate), built for ``mesh``.
+      trainer: the ``trainer.Trainer`` (its model, evaluate, learning_rate), built for ``mesh``.
       init(key) -> Runner, already laid out (each process builds only its lanes).
       train_call(runner) -> (runner, metrics); the runner argument is donated.
       shardings: the Runner's shardings (also the restore template's).

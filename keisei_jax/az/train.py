@@ -1,6 +1,6 @@
 """``make_train(config)`` for ``algo = "gumbel_az"``: search self-play, return targets and the
 AlphaZero update as one compiled ``lax.scan``, with the same ``Runner`` and ``Trainer`` as PPO
-(the driver, checkpoints and sharding cannot tell them apart)."""
+(``keisei_jax.trainer``: the driver, checkpoints and sharding cannot tell them apart)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from keisei_jax.az.rollout import SearchTransition, self_play
 from keisei_jax.config import TrainConfig, replay_per_lane, replay_samples
 from keisei_jax.minibatch import minibatch_epochs
 from keisei_jax.ppo.gae import alternating_gae
-from keisei_jax.ppo.train import (
+from keisei_jax.shaping import shaping_coef
+from keisei_jax.trainer import (
     Runner,
     Trainer,
+    game_metrics,
     learning_rate,
     nonfinite_mask,
     optimizer,
+    scan_iterations,
 )
-from keisei_jax.shaping import shaping_coef
 
 # The loss terms a non-finite value stops the run on, then parameters and optimizer state.
 NONFINITE_CHECKS = ("policy_loss", "value_loss", "entropy", "policy_kl", "loss", "grad_norm",
@@ -149,14 +151,9 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))
         params, opt_state, buffer, metrics = learn(runner, traj, last_values, k_update)
-        done = traj.terminated | traj.truncated
         metrics = dict(
             metrics,
-            games=done.sum().astype(jnp.float32),
-            game_plies=jnp.where(done, traj.game_length, 0).sum().astype(jnp.float32),
-            terminations=jnp.zeros(env.NUM_TERMINATIONS, jnp.float32)
-            .at[traj.termination.astype(jnp.int32).reshape(-1)]
-            .add(done.reshape(-1).astype(jnp.float32)),
+            **game_metrics(traj.terminated, traj.truncated, traj.game_length, traj.termination),
             shaping_coef=coef,
             mean_value=traj.search_value.mean(),
             mean_reward=traj.reward.mean(),
@@ -170,9 +167,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
                         iteration=runner.iteration + 1, replay=buffer)
         return runner, metrics
 
-    def train_call(runner: Runner):
-        return jax.lax.scan(iteration, runner, None, length=cfg.iterations_per_call)
-
-    return Trainer(config=cfg, model=model, init=init, train_call=train_call,
+    return Trainer(config=cfg, model=model, init=init,
+                   train_call=scan_iterations(iteration, cfg.iterations_per_call),
                    learning_rate=lambda opt_state: learning_rate(cfg, opt_state),
                    nonfinite_checks=NONFINITE_CHECKS)

@@ -68,8 +68,14 @@ class LoadedPolicy:
         ``mate_threat_moves``: root moves checked for a mate in three of the reply, None:
         ``search.MATE_THREAT_MOVES``; ``mate_five_retries``: new searches when the chosen
         move allows a mate in five, None: ``search.MATE_FIVE_RETRIES``; ``q_transform``:
-        ``search.Q_TRANSFORMS``)."""
+        ``search.Q_TRANSFORMS``). A run trained without the mate look-ahead
+        (``search_mate_candidates`` 0, a knowledge aid: ``config.KNOWLEDGE_AIDS``) plays
+        without any mate search unless these ask for one."""
         name = name or f"{self.path.parent.parent.name}@{self.step}"
+        if self.config.search_mate_candidates == 0:  # trained without mate knowledge
+            mate_candidates = 0 if mate_candidates is None else mate_candidates
+            mate_threat_moves = 0 if mate_threat_moves is None else mate_threat_moves
+            mate_five_retries = 0 if mate_five_retries is None else mate_five_retries
         if simulations:
             from keisei_jax.eval.search_player import search_player
 

@@ -18,8 +18,9 @@ import jax.numpy as jnp
 from keisei_jax import models, shogi
 from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
-from keisei_jax.ppo.train import Runner, Trainer, learn_from, optimizer
+from keisei_jax.ppo.train import learn_from
 from keisei_jax.shaping import shaping_coef
+from keisei_jax.trainer import Runner, Trainer, optimizer
 
 
 def apply_fn_of(trainer: Trainer) -> Callable:

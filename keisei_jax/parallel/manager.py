@@ -37,7 +37,8 @@ from keisei_jax.parallel.learner import make_collect, make_learn
 from keisei_jax.parallel.synchronizer import ModelSynchronizer, params_layout
 from keisei_jax.parallel.worker import SelfPlayWorker, WorkerArgs
 from keisei_jax.ppo.rollout import Transition
-from keisei_jax.ppo.train import Runner, Trainer, make_train
+from keisei_jax.ppo.train import make_train
+from keisei_jax.trainer import Runner, Trainer
 
 
 class WorkerFailure(RuntimeError):

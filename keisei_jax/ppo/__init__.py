@@ -3,9 +3,9 @@
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, ppo_loss, update
 from keisei_jax.ppo.rollout import Transition, policy_step, rollout
-from keisei_jax.ppo.train import Runner, Trainer, make_train
+from keisei_jax.ppo.train import make_train
 
 __all__ = [
-    "Batch", "LossConfig", "Runner", "Trainer", "Transition", "alternating_gae", "make_train",
+    "Batch", "LossConfig", "Transition", "alternating_gae", "make_train",
     "policy_step", "ppo_loss", "rollout", "update",
 ]

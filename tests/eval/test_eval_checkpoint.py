@@ -15,6 +15,7 @@ from experiments.configs import tiny
 from keisei_jax import checkpoints
 from keisei_jax import eval as ev
 from keisei_jax.checkpoints import CheckpointError
+from keisei_jax.config import without_knowledge_aids
 from keisei_jax.eval import checkpoint as checkpoint_module
 from keisei_jax.eval.checkpoint import load_policy, resolve_checkpoint
 from keisei_jax.ppo import make_train
@@ -116,6 +117,16 @@ def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
     with pytest.raises(ValueError, match="mate_five_retries"):
         ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
                                        mate_five_retries=-1)
+
+
+def test_a_run_without_mate_knowledge_plays_without_mate_searches(run_dir):
+    policy = load_policy(run_dir)
+    assert policy.player(simulations=4).act.mate_candidates == 8  # tiny looks for mates
+    pure = dataclasses.replace(policy, config=without_knowledge_aids(policy.config))
+    act = pure.player(simulations=4).act
+    assert (act.mate_candidates, act.mate_threat_moves, act.mate_five_retries) == (0, 0, 0)
+    asked = pure.player(simulations=4, mate_candidates=2, mate_threat_moves=3).act
+    assert (asked.mate_candidates, asked.mate_threat_moves) == (2, 3)
 
 
 @pytest.fixture(scope="module")

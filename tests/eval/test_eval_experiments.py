@@ -192,6 +192,7 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
 
     code = strength.main(["--checkpoint", str(run_dir), "--simulations", "4",
                           "--opponent", "random:2", "--opponent", "gnushogi:depth=1:2",
+                          "--opponent", f"checkpoint:{run_dir}:2",
                           "--max-plies", "8", "--mate-threat-moves", "0",
                           "--mate-five-retries", "0", "--out", str(tmp_path / "out"),
                           "--openings", str(write_suite(tmp_path / "suite.sfen"))])
@@ -200,10 +201,15 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
         result = json.loads((tmp_path / "out" / match / "results.json").read_text())
         assert result["mate_threat_moves"] == 0 and result["mate_five_retries"] == 0
         assert result["openings"]["count"] == 2
+    # A network opponent searches as much as the checkpoint.
+    (match,) = (tmp_path / "out").glob("2-checkpoint_*")
+    head_to_head = json.loads((match / "results.json").read_text())
+    assert head_to_head["opponent_simulations"] == 4
     printed = capsys.readouterr().out.splitlines()
     rows = [line for line in printed if line.startswith("| ")]
     assert rows[0].startswith("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%]")
     random_row, engine_row = rows[1].split(" | "), rows[2].split(" | ")
+    assert rows[3].startswith("| checkpoint:")
     assert random_row[0] == "| random" and random_row[1] == "2" and engine_row[1] == "2"
     assert re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", random_row[4])
     assert re.fullmatch(r"[+-](\d+|inf) \[[+-](\d+|inf), [+-](\d+|inf)\]", random_row[5])
@@ -215,7 +221,7 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     assert (tmp_path / "out" / "table.md").read_text().splitlines() == table_lines
     table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
-        "random", "gnushogi:depth=1"]
+        "random", "gnushogi:depth=1", f"checkpoint:{run_dir}"]
     assert table["rows"][1]["ms_per_move"] > 0 and table["rows"][0]["ms_per_move"] is None
     with pytest.raises(SystemExit):
         strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])

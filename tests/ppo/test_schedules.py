@@ -12,8 +12,9 @@ import pytest
 from keisei_jax.config import TrainConfig
 from keisei_jax.models import ModelConfig
 from keisei_jax.ppo import make_train
-from keisei_jax.ppo.train import NONFINITE_CHECKS, lr_schedule, nonfinite_mask
+from keisei_jax.ppo.train import NONFINITE_CHECKS
 from keisei_jax.shaping import shaping_coef
+from keisei_jax.trainer import lr_schedule, nonfinite_mask
 
 # 2 minibatches per epoch x 2 epochs x 10 iterations = 40 optimizer updates in the run.
 BASE = TrainConfig(
@@ -65,9 +66,9 @@ def test_learning_rate_metric_counts_only_the_updates_that_ran():
 def test_nonfinite_mask_sets_one_bit_per_bad_entry():
     finite = {k: jnp.float32(1.0) for k in NONFINITE_CHECKS[:-2]}
     params = {"w": jnp.ones(3), "step": jnp.int32(1)}
-    assert int(nonfinite_mask(finite, params, params)) == 0
+    assert int(nonfinite_mask(finite, params, params, NONFINITE_CHECKS)) == 0
     bad = dict(finite, value_loss=jnp.float32(jnp.nan), grad_norm=jnp.float32(jnp.inf))
     bad_params = {"w": jnp.array([1.0, jnp.inf, 0.0]), "step": jnp.int32(1)}
-    mask = int(nonfinite_mask(bad, bad_params, params))
+    mask = int(nonfinite_mask(bad, bad_params, params, NONFINITE_CHECKS))
     names = [n for bit, n in enumerate(NONFINITE_CHECKS) if mask >> bit & 1]
     assert names == ["value_loss", "grad_norm", "params"]

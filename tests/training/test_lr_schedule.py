@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 
 from keisei_jax.config import TrainConfig, updates_per_iteration
-from keisei_jax.ppo.train import lr_schedule
+from keisei_jax.trainer import lr_schedule
 from keisei_jax.training import lr_horizon
 
 CONFIG = TrainConfig(lr=1e-3, lr_schedule="linear", lr_final_frac=0.1, total_iterations=100)

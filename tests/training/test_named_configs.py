@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from keisei_jax.config import ParallelConfig, TrainConfig, from_dict
+from keisei_jax.config import (
+    ParallelConfig,
+    TrainConfig,
+    from_dict,
+    knowledge_aids,
+    without_knowledge_aids,
+)
 
 GOLDEN = json.loads((Path(__file__).parent / "named_configs.json").read_text())
 # Fields added after the file was written, with the value every older config has.
@@ -82,6 +88,11 @@ def test_az_learns_results_and_az_pure_has_no_knowledge_aids():
     assert all(getattr(az.model, a) for a in aids)
     assert not any(getattr(pure.model, a) for a in aids)
     assert pure.search_mate_candidates == 0 and pure.value_search_blend == 0
+    # The aids are named in one place, and one function turns them all off.
+    assert knowledge_aids(pure) == [] and knowledge_aids(without_knowledge_aids(az)) == []
+    assert knowledge_aids(az) == [f"model.{a}" for a in aids] + ["search_mate_candidates"]
+    assert knowledge_aids(_configs().get("az_lambda"))[-3:] == [
+        "material_shaping", "check_bonus_pawns", "search_mate_candidates"]
 
 
 def test_the_dataclass_defaults_are_the_default_config():
