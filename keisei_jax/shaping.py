@@ -26,7 +26,7 @@ from keisei_jax.shogi.state import State
 
 # code -> value in pawns (``tables.PIECE_VALUE``), negative for the opponent's pieces.
 BOARD_VALUE = np.concatenate([T.PIECE_VALUE, -T.PIECE_VALUE[1:]]).astype(np.float32)
-HAND_VALUE = T.PIECE_VALUE[T.PAWN : T.ROOK + 1].astype(np.float32)  # hand slots P L N S G B R
+HAND_VALUE = T.HAND_PIECE_VALUE.astype(np.float32)  # hand slots P L N S G B R
 
 
 def material(state: State) -> jax.Array:

@@ -147,6 +147,8 @@ def _restore_policy(ckpt_dir: Path, step: int) -> LoadedPolicy:
         config = checkpointer.saved_config(step)
         trainer = make_train(config)
         template = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
+        if "replay" not in checkpointer.stored_fields(step):  # a play-only export
+            template = dataclasses.replace(template, replay=None)
         runner, step = checkpointer.restore(template, config, step)
     finally:
         checkpointer.close()

@@ -23,11 +23,17 @@ import numpy as np
 
 from keisei_jax.shogi import exchange, king_safety
 from keisei_jax.shogi import tables as T
-from keisei_jax.shogi.observation import board_codes, hand_counts
+from keisei_jax.shogi.observation import (
+    OPP_KING_PLANE,
+    OPP_PIECES,
+    OWN_PIECES,
+    board_codes,
+    hand_counts,
+)
 
-# Opponent planes 14..27 of the observation are types P L N S G B R K, +P +L +N +S +B +R (1..14).
+# Each side's 14 piece planes hold types P L N S G B R K, +P +L +N +S +B +R (1..14), in tens of
+# pawns.
 _OPP_PLANE_VALUE = T.PIECE_VALUE[1:].astype(np.float32) / 10.0
-_OPP_KING_PLANE = 21
 _ACTION_TO = np.asarray(T.ACTION_TO, np.int32)
 _PROMOTE = np.asarray(T.ACTION_PROMOTE, np.float32)
 _DROP = (np.asarray(T.ACTION_FROM) < 0).astype(np.float32)
@@ -46,8 +52,8 @@ class ActionPrior(nn.Module):
         w = WEIGHT_SCALE * self.param("weights", nn.initializers.zeros, (NUM_FEATURES,))
         b = obs.shape[0]
         planes = obs.reshape(b, 81, obs.shape[-1]).astype(jnp.float32)
-        capture = planes[:, :, 14:28] @ jnp.asarray(_OPP_PLANE_VALUE)  # [B, 81]
-        king = planes[:, :, _OPP_KING_PLANE]  # one-hot [B, 81] (all 0 if absent)
+        capture = planes[:, :, OPP_PIECES] @ jnp.asarray(_OPP_PLANE_VALUE)  # [B, 81]
+        king = planes[:, :, OPP_KING_PLANE]  # one-hot [B, 81] (all 0 if absent)
         adjacent = king @ jnp.asarray((T.KING_DISTANCE == 1).astype(np.float32))
         near = king @ jnp.asarray((T.KING_DISTANCE == 2).astype(np.float32))
         per_square = w[0] * capture + w[3] * adjacent + w[4] * near
@@ -55,7 +61,7 @@ class ActionPrior(nn.Module):
         return per_action + w[1] * jnp.asarray(_PROMOTE) + w[2] * jnp.asarray(_DROP)
 
 
-_HAND_VALUE = np.array([1, 3, 4, 5, 6, 8, 10], np.float32) / 10.0  # hand planes P L N S G B R
+_HAND_VALUE = T.HAND_PIECE_VALUE.astype(np.float32) / 10.0  # hand planes P L N S G B R
 
 
 class MaterialPrior(nn.Module):
@@ -70,7 +76,8 @@ class MaterialPrior(nn.Module):
         w = WEIGHT_SCALE * self.param("weight", nn.initializers.zeros, ())
         planes = obs.astype(jnp.float32)
         value = jnp.asarray(_OPP_PLANE_VALUE)  # the same table for both sides' planes
-        board = planes[..., 0:14].sum((1, 2)) @ value - planes[..., 14:28].sum((1, 2)) @ value
+        board = (planes[..., OWN_PIECES].sum((1, 2)) @ value
+                 - planes[..., OPP_PIECES].sum((1, 2)) @ value)
         hands = hand_counts(obs).astype(jnp.float32) @ jnp.asarray(_HAND_VALUE)  # [B, 2]
         hand = hands[:, 0] - hands[:, 1]
         return w * (board + hand)

@@ -20,7 +20,7 @@ from keisei_jax.shogi import tables as T
 # [king square, square]: the king's 8 neighbours, and the squares within two king steps.
 _ZONE = (T.KING_DISTANCE == 1).astype(np.float32)
 _NEAR = ((T.KING_DISTANCE >= 1) & (T.KING_DISTANCE <= 2)).astype(np.float32)
-_HAND_VALUE = T.PIECE_VALUE[T.PAWN : T.ROOK + 1].astype(np.float32)  # hand slots P L N S G B R
+_HAND_VALUE = T.HAND_PIECE_VALUE.astype(np.float32)  # hand slots P L N S G B R
 
 FEATURES = ("attacked", "controlled", "escapes", "drop_threat", "attackers_near")
 NUM_FEATURES = len(FEATURES)

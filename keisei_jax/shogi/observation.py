@@ -27,6 +27,12 @@ import numpy as np
 from keisei_jax.shogi.state import State, earlier_occurrences
 
 NUM_PLANES = 46
+# The layout above, for code that reads planes back: each side's 14 piece planes (piece type t,
+# 1..14 as in ``tables``, at plane t - 1 of its side), both hands, the opponent's king.
+OWN_PIECES = slice(0, 14)
+OPP_PIECES = slice(14, 28)
+HAND_PLANES = slice(28, 42)
+OPP_KING_PLANE = OPP_PIECES.start + 8 - 1  # type 8, the king
 _CODES = np.arange(1, 29)
 # Pieces of each hand kind (P L N S G B R) in a full set: the hand planes' denominators.
 HAND_MAX = np.array([18, 4, 4, 4, 4, 2, 2], np.float32)
@@ -53,12 +59,12 @@ def observe(state: State) -> jax.Array:
 def board_codes(obs: jax.Array) -> jax.Array:
     """int32[..., 81]: the canonical board codes that ``observe`` put in piece planes 0-27 of
     ``obs`` float[..., 9, 9, 46] (what a model option computes rules features from)."""
-    planes = obs[..., :28].reshape(*obs.shape[:-3], 81, 28).astype(jnp.float32)
+    planes = obs[..., : OPP_PIECES.stop].reshape(*obs.shape[:-3], 81, 28).astype(jnp.float32)
     return (planes @ jnp.asarray(_CODES, jnp.float32)).astype(jnp.int32)
 
 
 def hand_counts(obs: jax.Array) -> jax.Array:
     """int32[..., 2, 7]: the hands (side to move's, opponent's; P L N S G B R) that ``observe``
     put in planes 28-41 of ``obs`` float[..., 9, 9, 46]."""
-    planes = obs[..., 0, 0, 28:42].astype(jnp.float32) * jnp.tile(jnp.asarray(HAND_MAX), 2)
+    planes = obs[..., 0, 0, HAND_PLANES].astype(jnp.float32) * jnp.tile(jnp.asarray(HAND_MAX), 2)
     return jnp.round(planes).astype(jnp.int32).reshape(*obs.shape[:-3], 2, 7)

@@ -181,6 +181,8 @@ SWAP_SIDE[OPP + 1 :] = np.arange(1, OPP + 1)
 # the game anyway). Material shaping, the greedy player and the action prior all read this.
 PIECE_VALUE = np.array([0, 1, 3, 4, 5, 6, 8, 10, 0, 6, 6, 6, 6, 10, 12], np.int32)
 assert PIECE_VALUE[KING] == 0 and PIECE_VALUE[DRAGON] == 12
+# Values of the hand slots P L N S G B R (a piece in hand is worth its unpromoted value).
+HAND_PIECE_VALUE = PIECE_VALUE[PAWN : ROOK + 1]
 
 # Impasse (entering-king) points: 5 for bishops and rooks, promoted or not, 1 for the rest.
 IMPASSE_POINTS = np.zeros(NUM_CODES, np.int32)

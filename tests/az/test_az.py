@@ -206,3 +206,29 @@ def test_gumbel_az_resume_is_bit_exact(runs):
     ma, mb = read_metrics(straight / "metrics.jsonl"), read_metrics(split / "metrics.jsonl")
     keys = [k for k in ma[-1] if k.startswith(("train/", "games/"))]
     assert [{k: m[k] for k in keys} for m in ma] == [{k: m[k] for k in keys} for m in mb]
+
+
+def test_a_run_exports_for_play_without_its_replay_buffer(runs, tmp_path, capsys):
+    from experiments import export_baseline
+    from keisei_jax.eval.checkpoint import load_policy
+
+    straight, _ = runs
+    assert export_baseline.main(["--run", str(straight), "--name", "tiny_az",
+                                 "--into", str(tmp_path)]) == 0
+    out = tmp_path / "tiny_az"
+    assert "baseline:tiny_az" in capsys.readouterr().out
+    full, _ = _restore(straight)
+    policy = load_policy(out)
+    assert policy.step == 8 and policy.config.replay_size == CONFIG.replay_size
+    for a, b in zip(jax.tree_util.tree_leaves(policy.params),
+                    jax.tree_util.tree_leaves(full.params), strict=True):
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    exported = Checkpointer(out / "checkpoints", keep=1)
+    try:
+        assert "replay" not in exported.stored_fields(8)
+    finally:
+        exported.close()
+    assert [r["iteration"] for r in read_metrics(out / "metrics.jsonl")] == [4, 8]
+    assert export_baseline.main(["--run", str(straight), "--name", "tiny_az",
+                                 "--into", str(tmp_path)]) == 2  # never over an existing one
+    assert "exists" in capsys.readouterr().err

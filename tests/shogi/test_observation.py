@@ -14,6 +14,12 @@ def test_start_position_planes():
     assert obs[0, 4, 14 + 7] == 1  # opponent king on 5a
     assert obs[..., 42].min() == 1.0  # Black to move
     assert obs[..., 8:14].sum() == 0 and obs[..., 28:42].sum() == 0
+    # The named layout that code reading planes back uses.
+    from keisei_jax.shogi import observation as o
+
+    assert obs[..., o.OWN_PIECES].sum() == 20 and obs[..., o.OPP_PIECES].sum() == 20
+    assert obs[0, 4, o.OPP_KING_PLANE] == 1 and obs[..., o.OPP_KING_PLANE].sum() == 1
+    assert o.HAND_PLANES.stop - o.HAND_PLANES.start == 14 and obs[..., o.HAND_PLANES].sum() == 0
 
 
 def test_white_view_is_rotated_and_hands_are_relative():
