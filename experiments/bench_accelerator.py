@@ -29,11 +29,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import jax  # noqa: E402
+import jax
 
-from experiments import bench_env, bench_train, memory_plan  # noqa: E402
-from keisei_jax.config import TrainConfig  # noqa: E402
-from keisei_jax.models import PRESETS  # noqa: E402
+from experiments import bench_env, bench_train, memory_plan
+from keisei_jax.config import TrainConfig
+from keisei_jax.models import PRESETS
 
 GROUPS = ("engine", "train", "search", "memory")
 SEARCH_FILE = Path(__file__).absolute().with_name("bench_search.py")

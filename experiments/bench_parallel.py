@@ -19,12 +19,12 @@ import os
 import sys
 import time
 
-import jax  # noqa: E402
+import jax
 
-from experiments import configs  # noqa: E402
-from keisei_jax.config import ParallelConfig  # noqa: E402
-from keisei_jax.parallel import ParallelTrainCall  # noqa: E402
-from keisei_jax.ppo import make_train  # noqa: E402
+from experiments import configs
+from keisei_jax.config import ParallelConfig
+from keisei_jax.parallel import ParallelTrainCall
+from keisei_jax.ppo import make_train
 
 
 def _timed(fn, seconds: float, steps_per_call: int) -> float:

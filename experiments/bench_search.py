@@ -19,12 +19,12 @@ import functools
 import sys
 import time
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
+import jax
+import jax.numpy as jnp
 
-from keisei_jax import env, models, search, shogi  # noqa: E402
-from keisei_jax.algos import make_train  # noqa: E402
-from keisei_jax.config import TrainConfig, validate  # noqa: E402
+from keisei_jax import env, models, search, shogi
+from keisei_jax.algos import make_train
+from keisei_jax.config import TrainConfig, validate
 
 
 def _time(fn, *args, repeats: int) -> tuple[float, float]:

@@ -17,14 +17,14 @@ import dataclasses
 import sys
 import time
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
+import jax
+import jax.numpy as jnp
 
-from keisei_jax import env, models, shogi  # noqa: E402
-from keisei_jax.config import TrainConfig, validate  # noqa: E402
-from keisei_jax.ppo import make_train  # noqa: E402
-from keisei_jax.ppo.loss import Batch, LossConfig, update  # noqa: E402
-from keisei_jax.ppo.rollout import rollout  # noqa: E402
+from keisei_jax import env, models, shogi
+from keisei_jax.config import TrainConfig, validate
+from keisei_jax.ppo import make_train
+from keisei_jax.ppo.loss import Batch, LossConfig, update
+from keisei_jax.ppo.rollout import rollout
 
 
 def _time(fn, *args, repeats: int) -> float:

@@ -23,11 +23,11 @@ import argparse
 import dataclasses
 import sys
 
-import jax  # noqa: E402
+import jax
 
-from keisei_jax.config import TrainConfig, validate  # noqa: E402
-from keisei_jax.models import PRESETS  # noqa: E402
-from keisei_jax.ppo import make_train  # noqa: E402
+from keisei_jax.config import TrainConfig, validate
+from keisei_jax.models import PRESETS
+from keisei_jax.ppo import make_train
 
 DEVICE_GB = (16, 80, 141)  # T4/V100-16G, A100/H100-80G, H200
 USABLE = 0.9

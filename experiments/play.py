@@ -21,14 +21,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
+import jax
+import jax.numpy as jnp
 
-from keisei_jax import compile_cache, records, shogi  # noqa: E402
-from keisei_jax import eval as ev  # noqa: E402
-from keisei_jax.checkpoints import CheckpointError  # noqa: E402
-from keisei_jax.config_field import seed_error  # noqa: E402
-from keisei_jax.eval.checkpoint import load_policy  # noqa: E402
+from keisei_jax import compile_cache, records, shogi
+from keisei_jax import eval as ev
+from keisei_jax.checkpoints import CheckpointError
+from keisei_jax.config_field import seed_error
+from keisei_jax.eval.checkpoint import load_policy
 
 HELP = "type a USI move (7g7f, 8h2b+, P*5e), or: moves, sfen, resign, quit, help"
 

@@ -21,8 +21,8 @@ import re
 import sys
 from pathlib import Path
 
-from experiments import evaluate  # noqa: E402
-from keisei_jax.config_field import seed_error  # noqa: E402
+from experiments import evaluate
+from keisei_jax.config_field import seed_error
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -36,9 +36,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from experiments import configs  # noqa: E402
-from keisei_jax.checkpoints import CheckpointError, kept_checkpoint  # noqa: E402
-from keisei_jax.config import (  # noqa: E402
+from experiments import configs
+from keisei_jax.checkpoints import CheckpointError, kept_checkpoint
+from keisei_jax.config import (
     FIELDS,
     NESTED,
     ConfigError,
@@ -48,8 +48,8 @@ from keisei_jax.config import (  # noqa: E402
     describe,
     field_value,
 )
-from keisei_jax.models import PRESETS  # noqa: E402
-from keisei_jax.workdir import WorkdirError, check_directory, locked  # noqa: E402
+from keisei_jax.models import PRESETS
+from keisei_jax.workdir import WorkdirError, check_directory, locked
 
 _FLAGS = {"--config", "--workdir", "--resume", "--fresh", "--quiet", "--help", "--stop_at",
           "--distributed", "--coordinator_address", "--num_processes", "--process_id",

@@ -52,7 +52,7 @@ class MoveSource(Protocol):
     def close(self) -> None: ...
 
 
-class GameInterrupted(Exception):  # noqa: N818 (not an error: a request to stop)
+class GameInterrupted(Exception):
     """Raised by a move source to end the game without a result (a human typed quit)."""
 
 

@@ -16,17 +16,17 @@ os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
 )
 
-import json  # noqa: E402
-from pathlib import Path  # noqa: E402
+import json
+from pathlib import Path
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import numpy as np
 
-from keisei_jax import distributed  # noqa: E402
-from keisei_jax.checkpoints import Checkpointer  # noqa: E402
-from keisei_jax.config import TrainConfig  # noqa: E402
-from keisei_jax.models import ModelConfig  # noqa: E402
-from keisei_jax.training import train_and_evaluate  # noqa: E402
+from keisei_jax import distributed
+from keisei_jax.checkpoints import Checkpointer
+from keisei_jax.config import TrainConfig
+from keisei_jax.models import ModelConfig
+from keisei_jax.training import train_and_evaluate
 
 # 8 lanes (2 per device), 2 epochs x 2 minibatches of 16. The value head is 8 channels wide: a
 # LayerNorm over the default 2 channels divides by their difference, which turns the last-bit
