@@ -17,6 +17,7 @@ from keisei_jax.eval.engine_match import (
     GameInterrupted,
     MoveSource,
     PlayerMoves,
+    TakeBack,
     engine_game,
     play_engine_match,
     play_game,
@@ -48,7 +49,7 @@ from keisei_jax.eval.tournament import play_pair, round_robin
 __all__ = [
     "ENDINGS", "FORFEITS", "EngineGame", "GameInterrupted", "MatchGames", "MatchStatistics",
     "MatchSummary", "MoveSource", "NetworkAct", "PairResult", "Player", "PlayerMoves", "Rating",
-    "describe", "elo_difference", "engine_game", "evaluate_training", "evaluate_vs",
+    "TakeBack", "describe", "elo_difference", "engine_game", "evaluate_training", "evaluate_vs",
     "fit_elo", "forfeit_wins", "format_table", "game_moves", "game_openings", "greedy_player",
     "load_openings", "match_record", "match_records", "match_statistics", "network_player",
     "pair_result", "parse_openings", "play_engine_match", "play_game", "play_match",

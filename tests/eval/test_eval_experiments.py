@@ -164,6 +164,53 @@ def test_play_quit_interrupts_and_watching_plays_to_the_end(tmp_path):
     assert "game over after 6 plies: ply_cap, no winner" in text
 
 
+SFEN_WHITE_TO_MOVE = "lnsgkgsnl/1r5b1/ppppppppp/9/9/2P6/PP1PPPPPP/1B5R1/LNSGKGSNL w - 2"
+
+
+def test_play_from_an_sfen_and_take_moves_back(tmp_path):
+    out = io.StringIO()
+    code = play_script.main(
+        ["--human", "white", "--sfen", SFEN_WHITE_TO_MOVE, "--record", str(tmp_path / "g.usi")],
+        stdin=io.StringIO("undo\n3c3d\nundo\n8c8d\nresign\n"), stdout=out)
+    text = out.getvalue()
+    assert code == 0 and "nothing to take back: you have not moved yet" in text
+    reply = re.search(r"3\. greedy: (\S+)", text)[1]  # greedy's answer to 3c3d
+    assert f"took back 3c3d {reply}" in text
+    # The game went on from the position before them: its record starts at the SFEN.
+    line = (tmp_path / "g.usi").read_text().strip()
+    assert line.startswith(f"position sfen {SFEN_WHITE_TO_MOVE} moves 8c8d ")
+    assert len(line.split(" moves ")[1].split()) == 2  # 8c8d and greedy's reply, then resign
+    with pytest.raises(SystemExit):
+        play_script.parse_args(["--sfen", "lnsgkgsnl/9 b - 1"])
+
+
+def test_play_against_an_engine_and_watch_a_checkpoint_play_one(run_dir, tmp_path):
+    out = io.StringIO()
+    code = play_script.main(
+        ["--human", "black", "--opponent", "fairy-stockfish:skill=0,depth=1",
+         "--record", str(tmp_path / "g.usi")],
+        stdin=io.StringIO("7g7f\nundo\n2g2f\nresign\n"), stdout=out)
+    text = out.getvalue()
+    assert code == 0
+    assert ("human (Black) vs fairy-stockfish-s0 (Skill Level 0, Threads 1, go depth 1, "
+            "timeout 30 s) (White)") in text
+    reply = re.search(r"2\. fairy-stockfish-s0: (\S+)", text)[1]
+    assert f"took back 7g7f {reply}" in text
+    moves = (tmp_path / "g.usi").read_text().split(" moves ")[1].split()
+    assert moves[0] == "2g2f" and len(moves) == 2  # the engine answered the new line
+    out = io.StringIO()
+    assert play_script.main(["--checkpoint", str(run_dir), "--opponent", "gnushogi:depth=1",
+                             "--simulations", "0", "--max-plies", "4"], stdout=out) == 0
+    text = out.getvalue()
+    assert (f"{run_dir.name}@4 (network 1 block x 8 channels, local policy head, raw policy, "
+            "temperature 0) (Black) vs gnushogi-d1 (depth 1, timeout 30 s) (White)") in text
+    assert "4. gnushogi-d1: " in text and "game over after 4 plies: ply_cap" in text
+    for bad in (["--human", "black", "--checkpoint", str(run_dir), "--opponent", "greedy"],
+                ["--opponent", "stockfish"], ["--opponent", "greedy", "--go", "depth 1"]):
+        with pytest.raises(SystemExit):
+            play_script.parse_args(bad)
+
+
 def test_every_tool_plays_the_one_default_player():
     from experiments import strength
     from keisei_jax.default_player import PLAY_SIMULATIONS
