@@ -13,6 +13,11 @@ too). ``--usi-option``, ``--go`` and ``--name`` apply to the ``--engine`` before
 ``random`` is the anchor at 0 unless ``--anchor`` says otherwise. ``--out`` is written before the
 first game and again as each pair finishes (``"finished": false`` and no ratings until the
 last), so a round robin cut short keeps the pairs it played.
+
+Checkpoints play as in every tool (``keisei_jax.default_player``: 64 simulations a move) but
+choose among the search's candidates by Gumbel sampling, so two checkpoints do not replay the same
+two games; ``--simulations 0`` plays the raw policy sampled at ``--temperature``. Every player is
+listed with all its settings before the first game, and in ``--out``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from pathlib import Path
 
 from keisei_jax.config_field import seed_error  # (no JAX: before argument checks)
+from keisei_jax.default_player import PLAY_SIMULATIONS
 
 
 class _EngineArg(argparse.Action):
@@ -69,12 +75,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--openings", default=None, metavar="FILE",
                         help="opening suite for every pair: one SFEN per line ('#' comments); "
                         "games 2k and 2k+1 start from opening k with colours swapped")
-    parser.add_argument("--simulations", type=int, default=0,
+    parser.add_argument("--simulations", type=int, default=PLAY_SIMULATIONS,
                         help="checkpoints search this many simulations a move (Gumbel-sampled "
-                        "root choice, so games differ); 0 plays the raw policy")
+                        f"root choice, so games differ; default {PLAY_SIMULATIONS}, every "
+                        "tool's); 0 plays the raw policy")
     parser.add_argument("--temperature", type=float, default=1.0,
-                        help="checkpoints sample at this temperature; 0 plays the most probable "
-                        "move, but then two checkpoints replay the same two games every time")
+                        help="with --simulations 0, checkpoints sample at this temperature "
+                        "(default 1); 0 plays the most probable move, but then two checkpoints "
+                        "replay the same two games every time")
     parser.add_argument("--anchor", default="random", help="player fixed at Elo 0")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="elo.json", help="JSON output path")
@@ -118,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     from keisei_jax.checkpoints import CheckpointError
     from keisei_jax.eval import engine_specs, report
     from keisei_jax.eval.checkpoint import load_policy
+    from keisei_jax.eval.describe import describe
 
     openings = None
     if args.openings:  # before anything else: a bad line stops the run here
@@ -166,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         """elo.json: the pairs played so far, and the ratings once every pair has played."""
         return {
             "anchor": args.anchor, "games_per_pair": args.games, "max_plies": args.max_plies,
-            "temperature": args.temperature, "seconds": time.monotonic() - t0,
+            "simulations": args.simulations, "temperature": args.temperature,
+            "players": {p.name: describe(p) for p in players},
+            "seconds": time.monotonic() - t0,
             "finished": ratings is not None, "pairs_total": total,
             "openings": None if openings is None else {"file": args.openings,
                                                        "count": len(openings)},
@@ -194,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"output error: cannot write {str(out)!r}: {err}; choose another --out",
               file=sys.stderr)
         return 2
+    print(f"{len(players)} players, {args.games} games a pair, {args.max_plies}-ply cap:\n"
+          + "\n".join(f"  {describe(p)}" for p in players), flush=True)
     try:
         ev.round_robin(players, jax.random.PRNGKey(args.seed), games_per_pair=args.games,
                        max_plies=args.max_plies, on_pair=on_pair, openings=openings)

@@ -16,6 +16,11 @@ specs: ``fairy-stockfish:skill=0,nodes=500``, ``gnushogi:depth=2``. Writes ``res
 ``games.sfen`` to ``--out`` (default ``<run>/eval/<opponent>-<time>``), which is made (or found
 unwritable) before the first game; each game's record is written as it finishes, so a match cut
 short (Ctrl-C: one line saying how many) keeps its games.
+
+The checkpoint plays as in every tool (``keisei_jax.default_player``): its network searching 64
+simulations a move; ``--simulations 0`` plays its raw policy. The headline names each side with
+all its settings: the network and its search (or temperature), the opponent's options, search
+limit and timeout.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import time
 from pathlib import Path
 
 from keisei_jax.config_field import seed_error  # (no JAX: before argument checks)
+from keisei_jax.default_player import PLAY_SIMULATIONS
 
 OPPONENTS = ("random", "greedy", "checkpoint:DIR", "baseline:NAME",
              "fairy-stockfish[:skill=S,depth=N|nodes=N|movetime=MS|byoyomi=MS]",
@@ -57,14 +63,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "2k+1 start from opening k (cycling) with colours swapped, e.g. "
                         "experiments/openings/balanced.sfen (default: the start position)")
     parser.add_argument("--temperature", type=float, default=0.0,
-                        help="0: the checkpoint plays its most probable move; > 0 samples")
+                        help="with --simulations 0: 0 plays the most probable move; > 0 samples")
     parser.add_argument("--opponent-temperature", type=float, default=0.0,
                         help="the same for a checkpoint opponent")
     search = parser.add_argument_group("search (Gumbel MuZero over the rules engine)")
-    search.add_argument("--simulations", type=int, default=0,
-                        help="simulations per move of the checkpoint; 0 plays its raw policy")
-    search.add_argument("--opponent-simulations", type=int, default=0,
-                        help="the same for a checkpoint opponent")
+    search.add_argument("--simulations", type=int, default=PLAY_SIMULATIONS,
+                        help="simulations per move of the checkpoint's search, as play.py, "
+                        "strength.py, elo.py and keisei-usi play it; 0 plays its raw policy")
+    search.add_argument("--opponent-simulations", type=int, default=None,
+                        help=f"the same for a checkpoint opponent (default {PLAY_SIMULATIONS}, "
+                        "as --simulations)")
     search.add_argument("--considered-actions", type=int, default=8,
                         help="root candidates of Sequential Halving (both searching sides)")
     search.add_argument("--mate-candidates", type=int, default=None,
@@ -122,12 +130,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--max-plies must be >= 1, got {args.max_plies}")
     if args.temperature < 0 or args.opponent_temperature < 0:
         parser.error("temperatures must be >= 0")
+    if args.opponent_simulations is not None and kind != "checkpoint":
+        parser.error("--opponent-simulations applies to a checkpoint:DIR opponent")
+    if args.opponent_simulations is None:
+        args.opponent_simulations = PLAY_SIMULATIONS if kind == "checkpoint" else 0
     for flag in ("simulations", "opponent_simulations"):
         if getattr(args, flag) < 0:
             parser.error(f"--{flag.replace('_', '-')} must be >= 0 (0: no search), got "
                          f"{getattr(args, flag)}")
-    if args.opponent_simulations and kind != "checkpoint":
-        parser.error("--opponent-simulations applies to a checkpoint:DIR opponent")
     if args.considered_actions < 1:
         parser.error(f"--considered-actions must be >= 1, got {args.considered_actions}")
     if args.mate_candidates is not None and args.mate_candidates < 0:
@@ -167,16 +177,6 @@ def engine_spec(args: argparse.Namespace) -> str:
     return args.opponent
 
 
-def player_settings(simulations: int, temperature: float, args: argparse.Namespace,
-                    q_transform: str = "rescale") -> str:
-    """How a checkpoint side plays, for the headline: its search or its raw policy."""
-    if not simulations:
-        return f"raw policy, temperature {temperature:g}"
-    return (f"{simulations} simulations, {args.considered_actions} considered actions, "
-            f"gumbel scale {args.gumbel_scale:g}"
-            + ("" if q_transform == "rescale" else f", {q_transform} Q"))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
 
@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     from keisei_jax.checkpoints import CheckpointError
     from keisei_jax.eval import engine_specs, report
     from keisei_jax.eval.checkpoint import load_policy
+    from keisei_jax.eval.describe import describe
     from keisei_jax.eval.engine_match import PlayerMoves
 
     openings = None
@@ -247,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if engine is not None:
-            opponent_name = engine.name
-            opponent_settings = engine_specs.engine_settings(engine)
+            opponent_name, headline_opponent = engine.name, describe(engine)
 
             def progress(i, game):
                 files.write(game.record)  # each game as it finishes
@@ -266,11 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = ev.summarise_games(games)
             game_records = [g.record for g in games]
         else:
-            opponent_name = opponent.name
-            opponent_settings = (player_settings(args.opponent_simulations,
-                                                 args.opponent_temperature, args,
-                                                 args.opponent_q_transform)
-                                 if args.opponent.startswith("checkpoint:") else "")
+            opponent_name, headline_opponent = opponent.name, describe(opponent)
             match = ev.play_match(player, opponent, key, num_games=args.games,
                                   max_plies=args.max_plies, openings=openings)
             summary = jax.device_get(ev.summarise(match))
@@ -288,16 +284,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     elapsed = time.monotonic() - t0
-    print(report.wdl_table(
-        f"{player.name} "
-        f"({player_settings(args.simulations, args.temperature, args, args.q_transform)}) vs "
-        f"{opponent_name}{f' ({opponent_settings})' if opponent_settings else ''}, "
-        f"{args.max_plies}-ply cap, {elapsed:.0f} s", summary))
+    print(report.wdl_table(f"{describe(player)} vs {headline_opponent}, {args.max_plies}-ply "
+                           f"cap, {elapsed:.0f} s", summary))
     if seconds_per_move is not None:
         print(f"  {player.name}: {1000 * seconds_per_move:.0f} ms per move")
     results = {
         "checkpoint": str(policy.path), "iteration": policy.step, "player": player.name,
-        "opponent": opponent_name, "opponent_spec": args.opponent,
+        "player_description": describe(player), "opponent": opponent_name,
+        "opponent_description": headline_opponent, "opponent_spec": args.opponent,
         "temperature": args.temperature, "max_plies": args.max_plies, "seed": args.seed,
         "simulations": args.simulations, "opponent_simulations": args.opponent_simulations,
         "considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,

@@ -2,13 +2,25 @@
 
     python experiments/play.py --checkpoint runs/default --human black   # you play Black
     python experiments/play.py --checkpoint runs/default --opponent greedy --delay 0.5  # watch
+    python experiments/play.py --human white --opponent fairy-stockfish:skill=0,depth=2
+    python experiments/play.py --checkpoint runs/default --opponent gnushogi:depth=1 \\
+        --sfen "lnsgkgsnl/1r5b1/ppppppppp/9/9/2P6/PP1PPPPPP/1B5R1/LNSGKGSNL w - 2"
 
 Moves are typed in USI notation (``7g7f``, ``8h2b+``, ``P*5e``); ``moves`` lists the legal
-ones, ``sfen`` prints the position, ``resign`` and ``quit`` end the game. Without
-``--checkpoint`` the greedy baseline plays; with one, it searches ``--simulations`` (64) a move
-(0: its raw policy). ``--record game.kif`` saves the game (``.kif``
-Shift_JIS, ``.kifu`` UTF-8, ``.csa``, anything else a USI move list); ``--svg board.svg`` the
-final position.
+ones, ``sfen`` prints the position, ``undo`` takes back your last move and the reply to it,
+``resign`` and ``quit`` end the game. ``--sfen`` starts from any position instead of the
+initial one.
+
+The checkpoint plays as in every tool (``keisei_jax.default_player``): it searches
+``--simulations`` (64) a move; 0 plays its raw policy. Without ``--checkpoint`` the greedy
+baseline plays. ``--opponent`` names who you play (with ``--human``, instead of the checkpoint)
+or who the checkpoint plays while you watch (default random): random, greedy,
+``checkpoint:DIR`` or ``baseline:NAME`` (searching as the checkpoint does), or an engine as
+``evaluate.py`` takes it (``fairy-stockfish[:skill=S,depth=N|nodes=N|movetime=MS]``,
+``gnushogi[:depth=N]``, ``usi:PATH`` with ``--usi-option`` and ``--go``). The first line names
+both sides with all their settings. ``--record game.kif`` saves the game (``.kif`` Shift_JIS,
+``.kifu`` UTF-8, ``.csa``, anything else a USI move list); ``--svg board.svg`` the final
+position.
 """
 
 from __future__ import annotations
@@ -28,9 +40,13 @@ from keisei_jax import compile_cache, records, shogi
 from keisei_jax import eval as ev
 from keisei_jax.checkpoints import CheckpointError
 from keisei_jax.config_field import seed_error
+from keisei_jax.default_player import PLAY_SIMULATIONS
+from keisei_jax.eval import engine_specs
 from keisei_jax.eval.checkpoint import load_policy
+from keisei_jax.shogi.game import position_from_sfen
 
-HELP = "type a USI move (7g7f, 8h2b+, P*5e), or: moves, sfen, resign, quit, help"
+HELP = "type a USI move (7g7f, 8h2b+, P*5e), or: moves, sfen, undo, resign, quit, help"
+ARENA_OPPONENTS = ("random", "greedy")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -39,12 +55,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--checkpoint", default="", help="run workdir or checkpoint directory")
     parser.add_argument("--human", choices=("black", "white"), default=None,
                         help="play this colour yourself; without it, watch")
-    parser.add_argument("--opponent", choices=("random", "greedy"), default="random",
-                        help="who the checkpoint plays when you watch")
-    parser.add_argument("--temperature", type=float, default=0.0)
-    parser.add_argument("--simulations", type=int, default=64,
-                        help="simulations per move of the checkpoint's search; 0 plays its raw "
-                        "policy")
+    parser.add_argument("--opponent", default=None, metavar="SPEC",
+                        help="who you play instead of the checkpoint, or who it plays while you "
+                        "watch (default random): random, greedy, checkpoint:DIR, baseline:NAME, "
+                        "fairy-stockfish[:...], gnushogi[:depth=N] or usi:PATH")
+    parser.add_argument("--sfen", default="startpos",
+                        help="start from this position (an SFEN, as the 'sfen' command prints "
+                        "it; default: the initial position)")
+    parser.add_argument("--temperature", type=float, default=0.0,
+                        help="with --simulations 0: 0 plays the most probable move, > 0 samples")
+    parser.add_argument("--simulations", type=int, default=PLAY_SIMULATIONS,
+                        help="simulations per move of a checkpoint's search (default "
+                        f"{PLAY_SIMULATIONS}, every tool's); 0 plays its raw policy")
+    engine = parser.add_argument_group("engine opponents (as evaluate.py takes them)")
+    engine.add_argument("--go", default=None,
+                        help="a USI engine's search limit: 'depth N', 'nodes N', 'movetime MS' "
+                        "or 'byoyomi MS'")
+    engine.add_argument("--usi-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="setoption for a USI engine (repeatable)")
+    engine.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds an engine may take per answer before it forfeits")
     parser.add_argument("--max-plies", type=int, default=512)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between watched moves")
     parser.add_argument("--seed", type=int, default=0)
@@ -57,6 +87,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--simulations must be >= 0 (0: the raw policy), got {args.simulations}")
     if error := seed_error("--seed", args.seed):
         parser.error(error)
+    if args.human and args.checkpoint and args.opponent:
+        parser.error("with --human you play one side: name --checkpoint or --opponent as the "
+                     "other, not both")
+    if args.opponent and args.opponent.startswith("baseline:"):
+        args.opponent = f"checkpoint:{args.opponent}"
+    if args.opponent and not (args.opponent in ARENA_OPPONENTS
+                              or engine_specs.is_engine_spec(args.opponent)
+                              or args.opponent.startswith("checkpoint:")):
+        parser.error(f"bad --opponent {args.opponent!r}: expected random, greedy, "
+                     f"checkpoint:DIR, baseline:NAME or an engine, one of "
+                     f"{list(engine_specs.ENGINE_SPECS)}")
+    if (args.go or args.usi_option) and not (args.opponent
+                                             and engine_specs.is_engine_spec(args.opponent)):
+        parser.error("--go and --usi-option are for an engine --opponent")
+    args.sfen = args.sfen.strip().removeprefix("sfen ").strip()
+    try:  # numpy only: nothing compiles before the cache is on
+        position_from_sfen(args.sfen)
+    except ValueError as err:
+        parser.error(f"bad --sfen: {err}")
     return args
 
 
@@ -78,17 +127,22 @@ def _why_not_legal(state: shogi.State, text: str) -> str | None:
 class HumanMoves:
     """You at the terminal as a move source of the refereed game loop
     (``eval.engine_match.MoveSource``): reads commands until one is a legal move or "resign";
-    "quit" (or the end of the input) interrupts the game."""
+    "undo" takes back your last move and the reply to it (``eval.TakeBack``); "quit" (or the
+    end of the input) interrupts the game."""
 
     stdin: TextIO
     write: Callable[[str], None]
     name: str = "human"
+    taken_back: bool = False  # show the position at the next prompt: it went back
 
     def new_game(self, start: str) -> None:
         del start
 
     def move(self, state: shogi.State, moves: Sequence[str], key: jax.Array) -> str:
         del key
+        if self.taken_back:
+            self.taken_back = False
+            self.write(records.position_text(shogi.to_sfen(state)) + "\n")
         while True:
             self.write(f"move {len(moves) + 1}, your move> ")
             line = self.stdin.readline()
@@ -104,6 +158,13 @@ class HumanMoves:
                 reply = " ".join(shogi.legal_usi_moves(state))
             elif text == "sfen":
                 reply = shogi.to_sfen(state)
+            elif text in ("undo", "takeback"):
+                if len(moves) < 2:
+                    reply = "nothing to take back: you have not moved yet"
+                else:
+                    self.write(f"took back {moves[-2]} {moves[-1]}\n")
+                    self.taken_back = True
+                    raise ev.TakeBack(2)
             else:
                 reply = _why_not_legal(state, text)
                 if reply is None:
@@ -117,23 +178,39 @@ class HumanMoves:
         pass
 
 
+def opponent_side(args: argparse.Namespace) -> ev.Player | ev.MoveSource:
+    """The side ``--opponent`` names: a baseline, a checkpoint searching as ``--simulations``
+    says, or an engine (started when the game starts). Raises ``CheckpointError``, or
+    ``ValueError``/``FileNotFoundError`` for a bad engine spec or a missing binary."""
+    if args.opponent in ARENA_OPPONENTS:
+        return {"random": ev.random_player, "greedy": ev.greedy_player}[args.opponent]()
+    if args.opponent.startswith("checkpoint:"):
+        return load_policy(args.opponent.split(":", 1)[1]).player(
+            temperature=args.temperature, simulations=args.simulations)
+    return engine_specs.make_engine(args.opponent, usi_options=args.usi_option, go=args.go,
+                                    timeout=args.timeout)
+
+
 def choose_sides(args: argparse.Namespace, human: HumanMoves):
-    """``(black, white)``: the checkpoint (or greedy) against you or against ``--opponent``;
-    ``None`` for a checkpoint that cannot be loaded (the error is printed)."""
-    if args.checkpoint:
-        try:
-            agent = load_policy(args.checkpoint).player(temperature=args.temperature,
-                                                        simulations=args.simulations)
-        except CheckpointError as err:
-            human.write(f"checkpoint error: {err}\n")
-            return None
-    else:
-        agent = ev.greedy_player()
+    """``(black, white)``: you against ``--opponent`` or else the checkpoint (greedy without
+    one); when you watch, the checkpoint (or greedy) as Black against ``--opponent`` (default
+    random). ``None`` when a side cannot be made (the error is printed)."""
+    try:
+        agent = (load_policy(args.checkpoint).player(temperature=args.temperature,
+                                                     simulations=args.simulations)
+                 if args.checkpoint else ev.greedy_player())
+        opponent = opponent_side(args) if args.opponent else None
+    except CheckpointError as err:
+        human.write(f"checkpoint error: {err}\n")
+        return None
+    except (FileNotFoundError, ValueError) as err:
+        human.write(f"engine error: {err}\n")
+        return None
     if args.human == "black":
-        return human, agent
+        return human, opponent or agent
     if args.human == "white":
-        return agent, human
-    return agent, {"random": ev.random_player, "greedy": ev.greedy_player}[args.opponent]()
+        return opponent or agent, human
+    return agent, opponent or ev.random_player()
 
 
 def compile_label(player: ev.Player) -> str:
@@ -173,7 +250,7 @@ def save_game(args: argparse.Namespace, game: records.GameRecord,
             path.write_text(records.to_usi_position(game) + "\n", encoding="utf-8")
         say(f"wrote {path}")
     if args.svg:
-        board = records.parse_sfen(records.START_SFEN)
+        board = records.parse_sfen(game.start)
         for move in game.moves:
             records.play(board, move)
         Path(args.svg).write_text(records.position_svg(
@@ -194,14 +271,18 @@ def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
     def say(text: str) -> None:
         write(text + "\n")
 
+    start = shogi.from_sfen(args.sfen, max_plies=args.max_plies)
+    if not shogi.legal_usi_moves(start):
+        say(f"--sfen {args.sfen!r}: the side to move has no legal move; the game is over")
+        return 2
     human = HumanMoves(stdin or sys.stdin, write)
     sides = choose_sides(args, human)
     if sides is None:
         return 2
     names = [side.name for side in sides]
     warm_up(sides, say)
-    say(f"{names[0]} (Black) vs {names[1]} (White)")
-    say(records.position_text(shogi.to_sfen(shogi.init(max_plies=args.max_plies))))
+    say(f"{ev.describe(sides[0])} (Black) vs {ev.describe(sides[1])} (White)")
+    say(records.position_text(shogi.to_sfen(start)))
 
     def show(usi: str, color: int, state: shogi.State) -> None:
         say(f"{int(state.ply)}. {names[color]}: {usi}")
@@ -209,8 +290,13 @@ def main(argv: list[str] | None = None, *, stdin=None, stdout=None) -> int:
         if args.delay and sides[color] is not human:  # pace the moves you watch
             time.sleep(args.delay)
 
-    game = ev.play_game(*sides, key=jax.random.PRNGKey(args.seed), max_plies=args.max_plies,
-                        on_move=show)
+    try:
+        game = ev.play_game(*sides, key=jax.random.PRNGKey(args.seed),
+                            max_plies=args.max_plies, on_move=show, start=args.sfen)
+    finally:
+        for side in sides:  # an engine's process
+            if not isinstance(side, ev.Player):
+                side.close()
     result = ("no winner" if game.winner is None
               else f"{names[game.winner]} ({('Black', 'White')[game.winner]}) wins")
     say(f"game over after {len(game.moves)} plies: {game.ending}, {result}")

@@ -10,7 +10,10 @@ match is an ``evaluate.py`` run whose files go to ``--out/<n>-<spec>/``; a netwo
 (``baseline:NAME``, ``checkpoint:DIR``) searches with the same ``--simulations``. Time per move
 is the checkpoint's thinking time in the engine games (one position at a time, compiled first);
 "distinct" counts the different games (two deterministic players replay one game per colour).
-The whole table is printed at the end and written to ``--out/table.md`` and ``table.json``.
+The whole table is printed at the end and written to ``--out/table.md`` and ``table.json``,
+under a line naming the player with all its settings. The player is every tool's default
+(``keisei_jax.default_player``: 64 simulations a move) unless ``--simulations`` says otherwise;
+each opponent is named with its settings too (an engine's options, search limit and timeout).
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ from pathlib import Path
 
 from experiments import evaluate
 from keisei_jax.config_field import seed_error
+from keisei_jax.default_player import PLAY_SIMULATIONS
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=evaluate.HelpFormatter)
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--opponent", action="append", required=True, metavar="SPEC:GAMES")
-    parser.add_argument("--simulations", type=int, default=0)
+    parser.add_argument("--simulations", type=int, default=PLAY_SIMULATIONS,
+                        help="simulations a move of the checkpoint's search; 0 plays its raw "
+                        "policy")
     parser.add_argument("--gumbel-scale", type=float, default=0.0)
     parser.add_argument("--mate-threat-moves", type=int, default=None,
                         help="as evaluate.py takes it (default: the search player's)")
@@ -63,7 +69,8 @@ def markdown_row(row: dict) -> str:
 
     stats = match_statistics(row["wins"], row["draws"], row["losses"])
     timing = "" if row["ms_per_move"] is None else f"{row['ms_per_move']:.0f} ms"
-    return (f"| {row['opponent']} | {row['games']} | {row['distinct']} | "
+    opponent = row.get("opponent_description", row["opponent"])
+    return (f"| {opponent} | {row['games']} | {row['distinct']} | "
             f"{row['wins']}-{row['draws']}-{row['losses']} | {stats.score_text()} | "
             f"{stats.elo_text()} | {row['mean_plies']:.0f} | {timing} |")
 
@@ -103,12 +110,16 @@ def main(argv: list[str] | None = None) -> int:
             "draws": r["draws"], "losses": r["losses"], "score": r["score"],
             "mean_plies": r["mean_length"],
             "ms_per_move": None if per_move is None else 1000 * per_move,
-            "player": result["player"], "results": str(out / "results.json"),
+            "player": result["player"], "opponent_description": result["opponent_description"],
+            "results": str(out / "results.json"),
         })
-    table = "\n".join([HEADER, *map(markdown_row, rows)])
+    player = result["player_description"]  # the same in every match
+    title = (f"{player}, {args.max_plies}-ply cap"
+             + (f", openings {args.openings}" if args.openings else ""))
+    table = "\n".join([title, "", HEADER, *map(markdown_row, rows)])
     Path(args.out, "table.md").write_text(table + "\n")
     Path(args.out, "table.json").write_text(json.dumps({
-        "checkpoint": args.checkpoint, "simulations": args.simulations,
+        "checkpoint": args.checkpoint, "player": player, "simulations": args.simulations,
         "gumbel_scale": args.gumbel_scale, "temperature": args.temperature,
         "max_plies": args.max_plies, "seed": args.seed,
         "mate_threat_moves": args.mate_threat_moves,

@@ -212,10 +212,14 @@ def _train(args: argparse.Namespace, config: TrainConfig, workdir: Path, wandb: 
         return 1
     if not distributed.is_main_process():
         return 0
-    if "eval/random/games" in record:
-        evaluation = (f"eval/random/win_rate {record['eval/random/win_rate']:.3f} draw_rate "
-                      f"{record['eval/random/draw_rate']:.3f} over {record['eval/random/games']} "
-                      "games")
+    if record.get("eval/random/games"):
+        from keisei_jax.eval.results import match_statistics
+
+        stats = match_statistics(*(int(record[f"eval/random/{k}"])
+                                   for k in ("wins", "draws", "losses")))
+        evaluation = (f"vs random {stats.text()} over {stats.games} games (mean "
+                      f"{record['eval/random/mean_length']:.0f} plies, cap "
+                      f"{config.eval_max_plies})")
     else:
         evaluation = "no evaluation (eval_every 0)"
     print(

@@ -10,12 +10,14 @@ from keisei_jax.eval.arena import (
     play_match,
     summarise,
 )
+from keisei_jax.eval.describe import describe
 from keisei_jax.eval.elo import PairResult, Rating, fit_elo, format_table
 from keisei_jax.eval.engine_match import (
     EngineGame,
     GameInterrupted,
     MoveSource,
     PlayerMoves,
+    TakeBack,
     engine_game,
     play_engine_match,
     play_game,
@@ -47,8 +49,8 @@ from keisei_jax.eval.tournament import play_pair, round_robin
 __all__ = [
     "ENDINGS", "FORFEITS", "EngineGame", "GameInterrupted", "MatchGames", "MatchStatistics",
     "MatchSummary", "MoveSource", "NetworkAct", "PairResult", "Player", "PlayerMoves", "Rating",
-    "elo_difference", "engine_game", "evaluate_training", "evaluate_vs", "fit_elo",
-    "forfeit_wins", "format_table", "game_moves", "game_openings", "greedy_player",
+    "TakeBack", "describe", "elo_difference", "engine_game", "evaluate_training", "evaluate_vs",
+    "fit_elo", "forfeit_wins", "format_table", "game_moves", "game_openings", "greedy_player",
     "load_openings", "match_record", "match_records", "match_statistics", "network_player",
     "pair_result", "parse_openings", "play_engine_match", "play_game", "play_match",
     "play_pair", "random_player", "round_robin", "summarise", "summarise_games",

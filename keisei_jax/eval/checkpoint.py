@@ -23,6 +23,7 @@ import numpy as np
 
 from keisei_jax.checkpoints import CHECKSUM_FILE, Checkpointer, CheckpointError
 from keisei_jax.config import TrainConfig
+from keisei_jax.default_player import PLAY_SIMULATIONS
 from keisei_jax.eval.players import Player, network_player
 from keisei_jax.models import ModuleApply
 from keisei_jax.search import CONSIDERED_ACTIONS, MATE_FIVE_RETRIES, MATE_THREAT_MOVES
@@ -56,21 +57,21 @@ class LoadedPolicy:
         pawn won was worth in the returns its value head learned (0 once annealed away)."""
         return float(shaping_coef(self.config, self.step))
 
-    def player(self, *, temperature: float = 0.0, simulations: int = 0,
+    def player(self, *, temperature: float = 0.0, simulations: int = PLAY_SIMULATIONS,
                considered_actions: int = CONSIDERED_ACTIONS, gumbel_scale: float = 0.0,
                mate_candidates: int | None = None, material_coef: float | None = None,
                mate_threat_moves: int | None = None, mate_five_retries: int | None = None,
                q_transform: str = "rescale", name: str | None = None) -> Player:
-        """The raw policy (``simulations`` 0: its most probable move, or a sample at
-        ``temperature``), or a search of ``simulations`` per move (``eval.search_player``;
-        ``mate_candidates`` None: the search's default; ``material_coef`` None: the material
-        shaping this checkpoint's value was trained with, ``play_material_coef``;
-        ``mate_threat_moves``: root moves checked for a mate in three of the reply, None:
-        ``search.MATE_THREAT_MOVES``; ``mate_five_retries``: new searches when the chosen
-        move allows a mate in five, None: ``search.MATE_FIVE_RETRIES``; ``q_transform``:
-        ``search.Q_TRANSFORMS``). A run trained without the mate look-ahead
-        (``search_mate_candidates`` 0, a knowledge aid: ``config.KNOWLEDGE_AIDS``) plays
-        without any mate search unless these ask for one."""
+        """The default player of every tool (``default_player``): a search of ``simulations``
+        per move (``eval.search_player``; ``mate_candidates`` None: the search's default;
+        ``material_coef`` None: the material shaping this checkpoint's value was trained with,
+        ``play_material_coef``; ``mate_threat_moves``: root moves checked for a mate in three
+        of the reply, None: ``search.MATE_THREAT_MOVES``; ``mate_five_retries``: new searches
+        when the chosen move allows a mate in five, None: ``search.MATE_FIVE_RETRIES``;
+        ``q_transform``: ``search.Q_TRANSFORMS``); or with ``simulations`` 0 the raw policy (its
+        most probable move, or a sample at ``temperature``). A run trained without the mate
+        look-ahead (``search_mate_candidates`` 0, a knowledge aid: ``config.KNOWLEDGE_AIDS``)
+        plays without any mate search unless these ask for one."""
         name = name or f"{self.path.parent.parent.name}@{self.step}"
         if self.config.search_mate_candidates == 0:  # trained without mate knowledge
             mate_candidates = 0 if mate_candidates is None else mate_candidates

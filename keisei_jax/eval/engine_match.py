@@ -5,7 +5,9 @@ A move source is anything that answers a position with a move: an arena ``Player
 answer is checked with ``shogi.is_legal``. A crash, a timeout, a malformed or illegal move, a
 false win claim or a resignation ends the game as a loss for the side that answered (the ending
 says which); a failed engine's process is killed and the next game starts a fresh one, so a
-misbehaving engine never stops a match. Engines play each other with the same loop.
+misbehaving engine never stops a match. Engines play each other with the same loop. A move
+source may also take moves back (``TakeBack``: a human at a terminal); every engine is sent the
+whole game at each move, so none holds a position that would go stale.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class MoveSource(Protocol):
     move(state, moves, key) -> str: for the side to move of ``state`` (the game's start
       position after ``moves``, USI strings): a USI move or "resign"; engines may also claim
       "win" or "draw". Raises ``EngineError`` when it fails, ``GameInterrupted`` to stop the
-      game.
+      game, ``TakeBack`` to take moves back.
     game_over(result): after each game, "win", "lose" or "draw" from its side.
     close(): release what it holds (at the end of a match, and after it failed).
     """
@@ -54,6 +56,16 @@ class MoveSource(Protocol):
 
 class GameInterrupted(Exception):
     """Raised by a move source to end the game without a result (a human typed quit)."""
+
+
+class TakeBack(Exception):  # noqa: N818 (not an error: a request)
+    """Raised by a move source to take back the game's last ``plies`` moves (1 <= plies <= the
+    moves played): the game goes on from the position before them, the same side asked again
+    if ``plies`` is even."""
+
+    def __init__(self, plies: int):
+        super().__init__(f"take back {plies} plies")
+        self.plies = plies
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -134,8 +146,7 @@ def play_game(
     docstring)."""
     sides = (move_source(black), move_source(white))
     started = datetime.datetime.now(datetime.UTC)
-    state = (shogi.init(max_plies=max_plies) if start == "startpos"
-             else shogi.from_sfen(start, max_plies=max_plies))
+    state = _position(start, (), max_plies)
     moves: list[str] = []
     ending, winner, comment = None, None, ""
     for color, side in enumerate(sides):
@@ -157,6 +168,13 @@ def play_game(
         except GameInterrupted:
             ending = "interrupted"
             break
+        except TakeBack as back:
+            if not 1 <= back.plies <= len(moves):
+                raise ValueError(f"cannot take back {back.plies} plies of a game of "
+                                 f"{len(moves)}") from None
+            del moves[-back.plies:]
+            state = _position(start, moves, max_plies)  # replayed: the repetition history too
+            continue
         action, verdict = _referee(state, usi, side.name)
         if verdict is not None:
             ending, comment = verdict
@@ -181,6 +199,15 @@ def play_game(
         moves=tuple(moves), black=sides[0].name, white=sides[1].name, ending=ending,
         winner=winner, start=start, started=started, comment=comment,
     )
+
+
+def _position(start: str, moves: Sequence[str], max_plies: int) -> State:
+    """The state after ``moves`` (legal USI moves) from ``start``."""
+    state = (shogi.init(max_plies=max_plies) if start == "startpos"
+             else shogi.from_sfen(start, max_plies=max_plies))
+    for usi in moves:
+        state = _step(state, jnp.int32(shogi.usi_to_action(usi, int(state.color))))
+    return state
 
 
 def _referee(state: State, usi: str, name: str) -> tuple[int, tuple[str, str] | None]:

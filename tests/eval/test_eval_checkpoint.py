@@ -16,6 +16,7 @@ from keisei_jax import checkpoints
 from keisei_jax import eval as ev
 from keisei_jax.checkpoints import CheckpointError
 from keisei_jax.config import without_knowledge_aids
+from keisei_jax.default_player import PLAY_SIMULATIONS
 from keisei_jax.eval import checkpoint as checkpoint_module
 from keisei_jax.eval.checkpoint import load_policy, resolve_checkpoint
 from keisei_jax.ppo import make_train
@@ -46,12 +47,15 @@ def test_restored_params_are_the_saved_ones(run_dir):
                     strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert policy.step == 2 and policy.config == tiny.get_config()
-    assert policy.player().name == f"{run_dir.name}@2"
+    assert policy.player(simulations=0).name == f"{run_dir.name}@2"
+    # Every tool's default player: the network searching PLAY_SIMULATIONS a move.
+    assert policy.player().name == f"{run_dir.name}@2+s{PLAY_SIMULATIONS}"
+    assert policy.player().act.num_simulations == PLAY_SIMULATIONS
 
 
 def test_evaluate_vs_swaps_params_without_recompiling(run_dir):
     first, second = load_policy(run_dir / "checkpoints" / "2"), load_policy(run_dir)
-    player = first.player(name="learner")
+    player = first.player(name="learner", simulations=0)
     baseline = ev.random_player()
     key = jax.random.PRNGKey(0)
     s1 = ev.evaluate_vs(player, baseline, key, num_games=2, max_plies=12)

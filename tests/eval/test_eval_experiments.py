@@ -43,7 +43,7 @@ def test_evaluate_writes_table_json_and_records(run_dir, tmp_path, capsys, oppon
     out = tmp_path / "out"
     code = evaluate_script.main([
         "--checkpoint", str(run_dir), "--opponent", opponent, "--games", "2",
-        "--max-plies", "12", "--out", str(out), "--timeout", "20",
+        "--max-plies", "12", "--out", str(out), "--timeout", "20", "--simulations", "0",
     ])
     assert code == 0
     printed = capsys.readouterr().out
@@ -55,7 +55,9 @@ def test_evaluate_writes_table_json_and_records(run_dir, tmp_path, capsys, oppon
                 "gnushogi": "gnushogi-d1 (depth 1, timeout 20 s),",
                 "fairy-stockfish": "fairy-stockfish-s-20 (Skill Level -20, Threads 1, go depth 1, "
                                    "timeout 20 s),"}[opponent]
-    assert f"@4 (raw policy, temperature 0) vs {settings} 12-ply cap, " in printed
+    network = "network 1 block x 8 channels, local policy head"
+    assert f"@4 ({network}, raw policy, temperature 0) vs {settings} 12-ply cap, " in printed
+    assert results["player_description"].endswith(f"@4 ({network}, raw policy, temperature 0)")
 
 
 def test_evaluate_help_shows_the_defaults(capsys):
@@ -63,7 +65,7 @@ def test_evaluate_help_shows_the_defaults(capsys):
         evaluate_script.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     for shown in ("(even: colours alternate) (default: 20)", "(draw) (default: 512)",
-                  "raw policy (default: 0)", "(default: 30.0)", "(default -20)",
+                  "raw policy (default: 64)", "(default: 30.0)", "(default -20)",
                   "<run>/eval/<opponent>-<time>"):
         assert shown in text
     assert "(default: None)" not in text and "(default: [])" not in text
@@ -82,7 +84,7 @@ def test_evaluate_from_an_opening_suite(run_dir, tmp_path, capsys):
     out = tmp_path / "out"
     code = evaluate_script.main([
         "--checkpoint", str(run_dir), "--opponent", "random", "--games", "2", "--max-plies", "12",
-        "--openings", str(suite), "--out", str(out),
+        "--openings", str(suite), "--out", str(out), "--simulations", "0",
     ])
     assert code == 0
     results = json.loads((out / "results.json").read_text())
@@ -115,7 +117,8 @@ def test_elo_ladder_over_a_run_and_a_baseline(run_dir, tmp_path, capsys):
     out = tmp_path / "elo.json"
     code = elo_script.main(["--checkpoints", str(run_dir), "--baselines", "random",
                             "--games", "2", "--max-plies", "12", "--out", str(out),
-                            "--openings", str(write_suite(tmp_path / "suite.sfen"))])
+                            "--openings", str(write_suite(tmp_path / "suite.sfen")),
+                            "--simulations", "0"])
     assert code == 0
     data = json.loads(out.read_text())
     names = {r["name"] for r in data["ratings"]}
@@ -124,6 +127,10 @@ def test_elo_ladder_over_a_run_and_a_baseline(run_dir, tmp_path, capsys):
     assert all(p["statistics"]["games"] == 2 for p in data["pairs"])
     printed = capsys.readouterr().out
     assert "+-95%" in printed and printed.count(" Elo ") >= 3  # every pair's headline
+    # Every player with its settings, before the first game and in the file.
+    network = "network 1 block x 8 channels, local policy head"
+    assert f"  {run_dir.name}@2 ({network}, raw policy, temperature 1)\n" in printed
+    assert data["players"]["random"] == "random" and data["simulations"] == 0
 
 
 def test_play_in_the_terminal(tmp_path):
@@ -155,6 +162,73 @@ def test_play_quit_interrupts_and_watching_plays_to_the_end(tmp_path):
     text = out.getvalue()
     assert "greedy (Black) vs random (White)" in text and "6. random: " in text
     assert "game over after 6 plies: ply_cap, no winner" in text
+
+
+SFEN_WHITE_TO_MOVE = "lnsgkgsnl/1r5b1/ppppppppp/9/9/2P6/PP1PPPPPP/1B5R1/LNSGKGSNL w - 2"
+
+
+def test_play_from_an_sfen_and_take_moves_back(tmp_path):
+    out = io.StringIO()
+    code = play_script.main(
+        ["--human", "white", "--sfen", SFEN_WHITE_TO_MOVE, "--record", str(tmp_path / "g.usi")],
+        stdin=io.StringIO("undo\n3c3d\nundo\n8c8d\nresign\n"), stdout=out)
+    text = out.getvalue()
+    assert code == 0 and "nothing to take back: you have not moved yet" in text
+    reply = re.search(r"3\. greedy: (\S+)", text)[1]  # greedy's answer to 3c3d
+    assert f"took back 3c3d {reply}" in text
+    # The game went on from the position before them: its record starts at the SFEN.
+    line = (tmp_path / "g.usi").read_text().strip()
+    assert line.startswith(f"position sfen {SFEN_WHITE_TO_MOVE} moves 8c8d ")
+    assert len(line.split(" moves ")[1].split()) == 2  # 8c8d and greedy's reply, then resign
+    with pytest.raises(SystemExit):
+        play_script.parse_args(["--sfen", "lnsgkgsnl/9 b - 1"])
+
+
+def test_play_against_an_engine_and_watch_a_checkpoint_play_one(run_dir, tmp_path):
+    out = io.StringIO()
+    code = play_script.main(
+        ["--human", "black", "--opponent", "fairy-stockfish:skill=0,depth=1",
+         "--record", str(tmp_path / "g.usi")],
+        stdin=io.StringIO("7g7f\nundo\n2g2f\nresign\n"), stdout=out)
+    text = out.getvalue()
+    assert code == 0
+    assert ("human (Black) vs fairy-stockfish-s0 (Skill Level 0, Threads 1, go depth 1, "
+            "timeout 30 s) (White)") in text
+    reply = re.search(r"2\. fairy-stockfish-s0: (\S+)", text)[1]
+    assert f"took back 7g7f {reply}" in text
+    moves = (tmp_path / "g.usi").read_text().split(" moves ")[1].split()
+    assert moves[0] == "2g2f" and len(moves) == 2  # the engine answered the new line
+    out = io.StringIO()
+    assert play_script.main(["--checkpoint", str(run_dir), "--opponent", "gnushogi:depth=1",
+                             "--simulations", "0", "--max-plies", "4"], stdout=out) == 0
+    text = out.getvalue()
+    assert (f"{run_dir.name}@4 (network 1 block x 8 channels, local policy head, raw policy, "
+            "temperature 0) (Black) vs gnushogi-d1 (depth 1, timeout 30 s) (White)") in text
+    assert "4. gnushogi-d1: " in text and "game over after 4 plies: ply_cap" in text
+    for bad in (["--human", "black", "--checkpoint", str(run_dir), "--opponent", "greedy"],
+                ["--opponent", "stockfish"], ["--opponent", "greedy", "--go", "depth 1"]):
+        with pytest.raises(SystemExit):
+            play_script.parse_args(bad)
+
+
+def test_every_tool_plays_the_one_default_player():
+    from experiments import strength
+    from keisei_jax.default_player import PLAY_SIMULATIONS
+    from keisei_jax.usi.protocol import SPIN_OPTIONS
+
+    assert PLAY_SIMULATIONS == 64 and SPIN_OPTIONS["Simulations"][0] == PLAY_SIMULATIONS
+    tools = {
+        "play.py": play_script.parse_args([]),
+        "evaluate.py": evaluate_script.parse_args(["--checkpoint", "x", "--opponent", "random"]),
+        "strength.py": strength.parse_args(["--checkpoint", "x", "--opponent", "random:2",
+                                            "--out", "o"]),
+        "elo.py": elo_script.parse_args([]),
+    }
+    assert {name: args.simulations for name, args in tools.items()} == dict.fromkeys(
+        tools, PLAY_SIMULATIONS)
+    checkpoint_opponent = evaluate_script.parse_args(["--checkpoint", "x", "--opponent",
+                                                      "baseline:az_lambda_850"])
+    assert checkpoint_opponent.opponent_simulations == PLAY_SIMULATIONS
 
 
 def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
@@ -209,19 +283,27 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     rows = [line for line in printed if line.startswith("| ")]
     assert rows[0].startswith("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%]")
     random_row, engine_row = rows[1].split(" | "), rows[2].split(" | ")
-    assert rows[3].startswith("| checkpoint:")
+    assert rows[3].startswith(f"| {run_dir.name}@4+s4 (network ")  # searched: +s4
     assert random_row[0] == "| random" and random_row[1] == "2" and engine_row[1] == "2"
+    assert engine_row[0] == "| gnushogi-d1 (depth 1, timeout 30 s)"  # the engine's settings
     assert re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", random_row[4])
     assert re.fullmatch(r"[+-](\d+|inf) \[[+-](\d+|inf), [+-](\d+|inf)\]", random_row[5])
     assert engine_row[-1].endswith("ms |")  # thinking time, measured in the engine games
     # The whole table at the end, after the matches' output, and in table.md and table.json.
-    table_lines = rows[:1] + ["|---|---:|---:|---|---:|---:|---:|---:|"] + rows[1:]
+    # Under a line naming the player with all its settings.
+    title = (f"{run_dir.name}@4+s4 (network 1 block x 8 channels, local policy head, 4 "
+             "simulations, 8 considered actions, best move, mate checks: 8 per node, 0 root moves "
+             "against a mate in three, 0 retries against a mate in five, material 0.01 a pawn, "
+             "rescale Q), "
+             f"8-ply cap, openings {tmp_path / 'suite.sfen'}")
+    table_lines = [title, "", *rows[:1], "|---|---:|---:|---|---:|---:|---:|---:|", *rows[1:]]
     assert printed[-len(table_lines) - 3:-3] == table_lines and "table.md" in printed[-1]
     assert printed[-2].startswith("[95%]")
     assert (tmp_path / "out" / "table.md").read_text().splitlines() == table_lines
     table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
         "random", "gnushogi:depth=1", f"checkpoint:{run_dir}"]
+    assert table["player"] == title.removesuffix(f", 8-ply cap, openings {tmp_path / 'suite.sfen'}")
     assert table["rows"][1]["ms_per_move"] > 0 and table["rows"][0]["ms_per_move"] is None
     with pytest.raises(SystemExit):
         strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])
@@ -268,7 +350,7 @@ def test_a_match_cut_short_keeps_the_games_it_finished(run_dir, tmp_path, capsys
     out = tmp_path / "out"
     assert evaluate_script.main(["--checkpoint", str(run_dir), "--opponent", "gnushogi",
                                  "--games", "2", "--max-plies", "12", "--out", str(out),
-                                 "--timeout", "20"]) == 130
+                                 "--timeout", "20", "--simulations", "0"]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"interrupted: 1 of 2 games finished; their records are in {out}"]
     kif = KIF.Parser.parse_file(str(out / "game_000.kif"))
@@ -282,7 +364,8 @@ def test_a_round_robin_cut_short_keeps_the_pairs_it_played(run_dir, tmp_path, ca
     _interrupt_after_the_first(monkeypatch, "round_robin", "on_pair")
     out = tmp_path / "elo.json"
     assert elo_script.main(["--checkpoints", str(run_dir), "--baselines", "random",
-                            "--games", "2", "--max-plies", "12", "--out", str(out)]) == 130
+                            "--games", "2", "--max-plies", "12", "--out", str(out),
+                            "--simulations", "0"]) == 130
     assert capsys.readouterr().err.strip().splitlines() == [
         f"interrupted: 1 of 3 pairs finished; their results are in {out}"]
     data = json.loads(out.read_text())

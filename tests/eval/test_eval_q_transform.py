@@ -16,7 +16,7 @@ def test_evaluate_searches_each_side_with_its_q_transform(tmp_path, capsys):
         "--q-transform", "fixed", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "gumbel scale 0, fixed Q) vs" in printed
+    assert "a pawn, fixed Q) vs" in printed and "a pawn, rescale Q)," in printed
     results = json.loads((out / "results.json").read_text())
     assert results["q_transform"] == "fixed" and results["opponent_q_transform"] == "rescale"
     assert results["player"].endswith("+s2+fixedQ") and "fixedQ" not in results["opponent"]

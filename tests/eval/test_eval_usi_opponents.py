@@ -102,6 +102,7 @@ def test_evaluate_against_a_usi_engine_sends_its_options_and_limit(run_dir, tmp_
         "--checkpoint", str(run_dir), "--opponent", f"usi:{_engine_script(tmp_path)}",
         "--usi-option", "Hash=16", "--usi-option", "Style=Solid Play", "--go", "nodes 50",
         "--games", "2", "--max-plies", "20", "--out", str(out), "--timeout", "20",
+        "--simulations", "0",
     ])
     assert code == 0
     assert "fake-engine" in capsys.readouterr().out
@@ -123,6 +124,7 @@ def test_evaluate_against_a_usi_engine_from_an_opening_suite(run_dir, tmp_path, 
         "--checkpoint", str(run_dir), "--opponent", f"usi:{_engine_script(tmp_path)}",
         "--games", "4", "--max-plies", "12", "--out", str(out), "--timeout", "20",
         "--openings", str(write_suite(tmp_path / "suite.sfen")),
+        "--simulations", "0",
     ])
     assert code == 0
     games = json.loads((out / "results.json").read_text())["games"]
@@ -139,6 +141,7 @@ def test_forfeits_are_named_in_the_headline(run_dir, tmp_path, capsys):
         "--checkpoint", str(run_dir), "--opponent",
         f"usi:{_engine_script(tmp_path, 'crash', 1)}", "--games", "2", "--max-plies", "20",
         "--out", str(out),
+        "--simulations", "0",
     ])
     assert code == 0
     printed = capsys.readouterr().out
@@ -169,6 +172,7 @@ def test_real_fairy_stockfish_through_usi_path(run_dir, tmp_path):
         "--checkpoint", str(run_dir), "--opponent", f"usi:{engines.find_engine('fairy-stockfish')}",
         "--usi-option", "Skill Level=0", "--usi-option", "Threads=1", "--go", "depth 1",
         "--games", "2", "--max-plies", "20", "--out", str(out), "--timeout", "20",
+        "--simulations", "0",
     ])
     assert code == 0
     results = json.loads((out / "results.json").read_text())["results"]
@@ -197,6 +201,7 @@ def test_elo_with_engines_in_the_round_robin(run_dir, tmp_path, capsys):
         "--engine", f"usi:{_engine_script(tmp_path)}", "--name", "fake", "--go", "depth 1",
         "--engine", "fairy-stockfish:skill=0,depth=1", "--usi-option", "Threads=1",
         "--games", "2", "--max-plies", "20", "--out", str(out), "--timeout", "20",
+        "--simulations", "0",
     ])
     assert code == 0
     data = json.loads(out.read_text())

@@ -43,6 +43,9 @@ RENAMED = {"az": "az_lambda"}
 MODEL_NOW = {"heads": "pooled", "hand_planes": "per_kind", "value_channels": 32,
              "policy_channels": 4, "value_hidden": 64}
 TINY_NOW = {"value_channels": 8, "value_hidden": 16}
+# Since 2026-12-05 the tiny run's evaluation plays its games out (4 games capped at 32 plies
+# were all draws).
+TINY_EVAL_NOW = {"eval_games": 16, "eval_max_plies": 512}
 LEGACY_MODEL = {"heads": "keisei", "hand_planes": "per_18", "value_channels": 2,
                 "policy_channels": 2, "value_hidden": 0}
 # The configs written after the file (tested below by what they are for).
@@ -63,14 +66,17 @@ def test_named_config_values_are_pinned(old):
                                          if k != "value_hidden"}}
     else:
         expected["model"] = {**model, **MODEL_NOW, **(TINY_NOW if name == "tiny" else {})}
+    if name == "tiny":
+        expected.update(TINY_EVAL_NOW)
     config = _configs().get(name)
     assert config.to_dict() == expected
     # The pinned dict is a config saved before the rename, before ``parallel`` and before the
     # heads were fixed: it loads, with the network it trained (Keisei's heads, hands / 18).
     legacy = {k: v for k, v in LEGACY_MODEL.items() if k not in GOLDEN[old]["model"]}
     legacy.update({k: v for k, v in GOLDEN[old]["model"].items() if k in LEGACY_MODEL})
+    then = {k: GOLDEN[old][k] for k in TINY_EVAL_NOW} if name == "tiny" else {}
     assert from_dict(GOLDEN[old]) == dataclasses.replace(
-        config, model=dataclasses.replace(config.model, **legacy))
+        config, model=dataclasses.replace(config.model, **legacy), **then)
 
 
 def test_every_named_config_is_pinned():

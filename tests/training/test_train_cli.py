@@ -105,6 +105,19 @@ def test_the_summary_reports_compile_time(tmp_path, monkeypatch, capsys):
     assert out[-1].startswith("compiling: 31 s of it")
 
 
+def test_the_summary_gives_the_evaluation_with_its_interval(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("keisei_jax.compile_cache.enable_persistent_cache", lambda: None)
+    record = {"env_steps": 128, "time/wall_seconds": 9.0, "env_steps_per_sec": 500.0,
+              "time/compile_seconds_total": 31.0, "eval/random/games": 16,
+              "eval/random/wins": 3, "eval/random/draws": 5, "eval/random/losses": 8,
+              "eval/random/mean_length": 370.4}
+    monkeypatch.setattr("keisei_jax.training.train_and_evaluate", lambda *a, **k: record)
+    assert train_py.main(["--config", "tiny", "--workdir", str(tmp_path / "run")]) == 0
+    summary = capsys.readouterr().out.splitlines()[-2]
+    assert summary.endswith("vs random W-D-L 3-5-8  score 0.344 [0.202, 0.546]  Elo -112 "
+                            "[-238, +32] over 16 games (mean 370 plies, cap 512)"), summary
+
+
 TINY = ["--config", "tiny", "--quiet"]
 
 
