@@ -148,6 +148,10 @@ class TrainConfig:
             "on average during its stay in the buffer")
     replay_warmup: int = field(
         0, lo=0, doc="positions the buffer holds before the first update")
+    material_head_coef: float = field(
+        0.0, lo=0.0, doc="weight of the material head's loss (model.material_head: the game's "
+        "final material as an auxiliary target, KataGo's score target for shogi; needs "
+        "value_target 'result'); 0: none")
     # Reward shaping (training only), annealed to 0 over shaping_anneal_frac of the run.
     material_shaping: float = field(0.02, lo=0.0, doc="reward per pawn of material gained")
     check_bonus_pawns: float = field(
@@ -253,6 +257,8 @@ KNOWLEDGE_AIDS: dict[str, Any] = {
     "material_shaping": 0.0,           # reward per pawn won, on self-play and search edges
     "check_bonus_pawns": 0.0,          # reward for giving check (in pawns)
     "search_mate_candidates": 0,       # a mate in one looked for at every search node
+    "model.material_head": False,      # the game's final material as an auxiliary target
+    "material_head_coef": 0.0,
 }
 
 
@@ -328,7 +334,7 @@ def parallel_layout(parallel: ParallelConfig, config: TrainConfig) -> tuple[int,
 
 # The gumbel_az fields a PPO config leaves at their defaults.
 _AZ_ONLY = ("search_full_fraction", "selfplay_sampled_plies", "value_target", "value_search_blend",
-            "replay_size")
+            "replay_size", "material_head_coef")
 
 
 def replay_per_lane(config: TrainConfig) -> int:
@@ -360,6 +366,15 @@ def _validate_replay(config: TrainConfig) -> None:
                     f"'gumbel_az' only; expected {getattr(defaults, name)!r} with algo "
                     f"{config.algo!r}")
         return
+    if config.model.material_head != (config.material_head_coef > 0):
+        raise ConfigError(
+            f"bad value {config.material_head_coef!r} for 'material_head_coef' with "
+            f"model.material_head {config.model.material_head}: the material head learns only "
+            "with material_head_coef > 0, and a coefficient needs the head; set both or neither")
+    if config.material_head_coef and config.value_target != "result":
+        raise ConfigError(
+            f"bad value {config.value_target!r} for 'value_target': material_head_coef > 0 "
+            "needs 'result' (the final material is known when the game's result is)")
     if config.value_target == "result" and not config.replay_size:
         raise ConfigError("bad value 0 for 'replay_size': value_target 'result' needs a replay "
                           "buffer (a position waits there for its game's result)")

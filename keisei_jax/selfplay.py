@@ -17,12 +17,13 @@ from keisei_jax.shogi.state import State
 def advance(
     apply_fn: Callable, params: Any, state: State, action: jax.Array, start: State, *,
     shaping_coef: jax.Array, check_bonus_pawns: float,
-) -> tuple[State, env.StepOutcome, jax.Array, jax.Array]:
+) -> tuple[State, env.StepOutcome, jax.Array, jax.Array, State]:
     """Play ``action`` int32[B] in every game; finished games restart from ``start``.
 
     Returns (the games after the reset, the step's ``StepOutcome``, the mover's reward with
-    shaping (``shaping.shaped_reward``) float32[B], and -V(cut position) where the ply cap cut
-    the game, else 0, float32[B]: the bootstrap of the mover's return).
+    shaping (``shaping.shaped_reward``) float32[B], -V(cut position) where the ply cap cut
+    the game, else 0, float32[B]: the bootstrap of the mover's return, and the games the move
+    reached, before the reset).
     """
     reset, out, nxt = env.step_autoreset_with_next(state, action, start)
     reward = shaped_reward(state, nxt, out.reward, shaping_coef=shaping_coef,
@@ -36,4 +37,4 @@ def advance(
 
     bootstrap = jax.lax.cond(jnp.any(out.truncated), cut_values,
                              lambda: jnp.zeros_like(out.reward))
-    return reset, out, reward, bootstrap
+    return reset, out, reward, bootstrap, nxt

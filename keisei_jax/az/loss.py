@@ -24,6 +24,8 @@ class Batch:
       value_target: float32[N]. Return of the position for its side to move.
       policy_weight: float32[N]. 1 where the policy target is learned (a full search), else 0.
       value_weight: float32[N]. 1 where the value target is known, else 0.
+      material_target: float32[N] or None. The game's final material for the side to move,
+        tanh(pawns / 10), where the value target is known (None: no material head).
     """
 
     obs: jax.Array
@@ -32,11 +34,17 @@ class Batch:
     value_target: jax.Array
     policy_weight: jax.Array
     value_weight: jax.Array
+    material_target: jax.Array | None = None
 
 
-def az_loss(apply_fn, params, batch: Batch, *, value_coef: float):
-    """Returns (policy cross-entropy + value_coef * 0.5 * squared value error, diagnostics)."""
-    logits, value = apply_fn(params, batch.obs)
+def az_loss(apply_fn, params, batch: Batch, *, value_coef: float, material_coef: float = 0.0):
+    """Returns (policy cross-entropy + value_coef * 0.5 * squared value error + material_coef *
+    0.5 * squared material error, diagnostics). With ``material_coef`` > 0, ``apply_fn`` returns
+    ``(logits, value, material)`` (``models.apply_with_material``)."""
+    if material_coef > 0:
+        logits, value, material = apply_fn(params, batch.obs)
+    else:
+        logits, value = apply_fn(params, batch.obs)
     num_slots = batch.policy_target.shape[-1]
     actions, count = search.legal_slots(batch.legal_bits, num_slots=num_slots)
     valid = jnp.arange(num_slots) < count[:, None]
@@ -51,15 +59,21 @@ def az_loss(apply_fn, params, batch: Batch, *, value_coef: float):
     policy_loss = mean(cross_entropy)
     # Means over the positions that have each target: a batch with few known values weighs them
     # as a full one would (the replay buffer's first iterations).
+    known = jnp.maximum(batch.value_weight.sum(), 1.0)
     value_error = batch.value_weight * jnp.square(value - batch.value_target)
-    value_loss = 0.5 * jnp.sum(value_error) / jnp.maximum(batch.value_weight.sum(), 1.0)
+    value_loss = 0.5 * jnp.sum(value_error) / known
+    material_loss = jnp.float32(0.0)
+    if material_coef > 0:  # known where the value target is: both come with the game's end
+        material_error = batch.value_weight * jnp.square(material - batch.material_target)
+        material_loss = 0.5 * jnp.sum(material_error) / known
     probs = jnp.exp(log_probs)
     entropy = mean(-jnp.sum(jnp.where(valid, probs * log_probs, 0.0), axis=-1))
     aux = {
         "policy_loss": policy_loss,
         "value_loss": value_loss,
+        "material_loss": material_loss,
         "entropy": entropy,
         # KL(target || network): how far the search moved the policy at these positions.
         "policy_kl": policy_loss - mean(target_entropy),
     }
-    return policy_loss + value_coef * value_loss, aux
+    return policy_loss + value_coef * value_loss + material_coef * material_loss, aux

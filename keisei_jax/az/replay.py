@@ -11,8 +11,9 @@ A position's value target is the result of its game, known only when that game e
 several iterations after the position was played. Each position records which of its lane's games
 it belongs to (``game``: the lane's count of finished games when it was played), each lane keeps
 the results of its last ``K`` finished games, and after every rollout the positions whose game
-has ended take that result (``resolve``). A position whose game outlives its stay in the buffer
-never gets one and teaches only the policy.
+has ended take that result (``resolve``), and, with the network's material head, the game's
+final material balance as an auxiliary target. A position whose game outlives its stay in the
+buffer never gets either and teaches only the policy.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ class ReplayBuffer:
       resolved: bool[B, L]. The value target is known (its game has ended).
       games_done: int32[B]. Games each lane has finished.
       results: float32[B, K]. Black's result (+1, 0, -1) of each lane's game ``g`` at ``g % K``.
+      material_target: float32[B, L] or None. The game's final material balance for the
+        position's mover, tanh(pawns / ``MATERIAL_SCALE``), valid where ``resolved``: what the
+        network's material head learns (None: no material head; the checkpoints of such runs
+        keep their structure).
+      final_materials: float32[B, K] or None. Black's final material balance (pawns) of each
+        lane's game ``g`` at ``g % K``.
     """
 
     obs: jax.Array
@@ -57,11 +64,19 @@ class ReplayBuffer:
     resolved: jax.Array
     games_done: jax.Array
     results: jax.Array
+    material_target: jax.Array | None = None
+    final_materials: jax.Array | None = None
+
+
+# Pawns of material per unit before the tanh of the material target: a rook and a bishop up
+# reads tanh(1.8) = 0.95.
+MATERIAL_SCALE = 10.0
 
 
 def init(num_lanes: int, per_lane: int, *, num_slots: int, num_results: int,
-         obs_shape: tuple[int, ...], legal_words: int) -> ReplayBuffer:
-    """An empty buffer of ``per_lane`` positions on each of ``num_lanes`` lanes."""
+         obs_shape: tuple[int, ...], legal_words: int, material: bool = False) -> ReplayBuffer:
+    """An empty buffer of ``per_lane`` positions on each of ``num_lanes`` lanes (``material``:
+    with the material head's targets)."""
     b, n = num_lanes, per_lane
     return ReplayBuffer(
         obs=jnp.zeros((b, n, *obs_shape), jnp.float16),
@@ -75,6 +90,8 @@ def init(num_lanes: int, per_lane: int, *, num_slots: int, num_results: int,
         resolved=jnp.zeros((b, n), jnp.bool_),
         games_done=jnp.zeros((b,), jnp.int32),
         results=jnp.zeros((b, num_results), jnp.float32),
+        material_target=jnp.zeros((b, n), jnp.float32) if material else None,
+        final_materials=jnp.zeros((b, num_results), jnp.float32) if material else None,
     )
 
 
@@ -98,6 +115,11 @@ def add(buffer: ReplayBuffer, traj: SearchTransition, start: jax.Array, *,
     cell = game % num_results
     results = buffer.results.at[lanes, cell].set(
         jnp.where(done, black, buffer.results[lanes, cell]))
+    materials = None
+    if buffer.final_materials is not None:
+        black_material = jnp.where(traj.color == 0, 1.0, -1.0) * traj.material
+        materials = buffer.final_materials.at[lanes, cell].set(
+            jnp.where(done, black_material, buffer.final_materials[lanes, cell]))
 
     def put(old, new):  # new [T, B, ...] -> old [B, L, ...] at slots [start, start + T)
         new = jnp.swapaxes(new, 0, 1).astype(old.dtype)
@@ -117,6 +139,9 @@ def add(buffer: ReplayBuffer, traj: SearchTransition, start: jax.Array, *,
         resolved=put(buffer.resolved, jnp.full(done.shape, known)),
         games_done=buffer.games_done + done.sum(0).astype(jnp.int32),
         results=results,
+        material_target=(None if buffer.material_target is None
+                         else put(buffer.material_target, jnp.zeros(done.shape, jnp.float32))),
+        final_materials=materials,
     )
 
 
@@ -134,10 +159,17 @@ def resolve(buffer: ReplayBuffer, *, search_blend: float) -> ReplayBuffer:
                                   axis=1)
     z = jnp.where(buffer.color == 0, z_black, -z_black)
     target = (1.0 - search_blend) * z + search_blend * buffer.search_value
+    material_target = buffer.material_target
+    if material_target is not None:
+        m_black = jnp.take_along_axis(buffer.final_materials,
+                                      jnp.maximum(buffer.game, 0) % num_results, axis=1)
+        m = jnp.where(buffer.color == 0, m_black, -m_black)
+        material_target = jnp.where(ready, jnp.tanh(m / MATERIAL_SCALE), material_target)
     return dataclasses.replace(
         buffer,
         value_target=jnp.where(ready, target, buffer.value_target),
         resolved=buffer.resolved | ready,
+        material_target=material_target,
     )
 
 
@@ -156,4 +188,6 @@ def sample(buffer: ReplayBuffer, key: jax.Array, num: int, filled: jax.Array
         "policy_weight": take(buffer.policy_weight),
         "value_target": take(buffer.value_target),
         "value_weight": take(buffer.resolved).astype(jnp.float32),
+        "material_target": (None if buffer.material_target is None
+                            else take(buffer.material_target)),
     }

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from keisei_jax import search, shogi
 from keisei_jax.selfplay import advance
+from keisei_jax.shaping import material
 from keisei_jax.shogi.state import State
 
 
@@ -37,6 +38,9 @@ class SearchTransition:
       bootstrap_value: float32[B]. -V(cut position) where truncated (mover's view), else 0.
       termination: int8[B]. ``Termination`` code of the step (0 while the game goes on).
       game_length: int32[B]. Plies of the game after the move.
+      material: float32[B]. The mover's material balance in pawns after its move (board and
+        hands, ``shaping.material``): at a game's last move, its final material, the target of
+        the network's material head (``az.replay``).
     """
 
     obs: jax.Array
@@ -54,6 +58,7 @@ class SearchTransition:
     bootstrap_value: jax.Array
     termination: jax.Array
     game_length: jax.Array
+    material: jax.Array
 
 
 def self_play(
@@ -110,7 +115,7 @@ def self_play(
             sampled = jnp.take_along_axis(out.actions, slot[:, None], axis=-1)[:, 0]
             early = (state.ply < sampled_plies) & (out.num_legal > 0)
             action = jnp.where(early, sampled, action)
-        reset, outcome, reward, bootstrap = advance(
+        reset, outcome, reward, bootstrap, reached = advance(
             apply_fn, params, state, action, start, shaping_coef=shaping_coef,
             check_bonus_pawns=check_bonus_pawns)
         transition = SearchTransition(
@@ -120,7 +125,7 @@ def self_play(
             full_search=jnp.broadcast_to(full, action.shape), result=outcome.reward,
             reward=reward, terminated=outcome.terminated, truncated=outcome.truncated,
             bootstrap_value=bootstrap, termination=outcome.termination,
-            game_length=outcome.game_length,
+            game_length=outcome.game_length, material=-material(reached),
         )
         return reset, transition
 

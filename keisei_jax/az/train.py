@@ -4,6 +4,8 @@ AlphaZero update as one compiled ``lax.scan``, with the same ``Runner`` and ``Tr
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -77,12 +79,16 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
             buffer = replay.init(
                 cfg.num_envs, per_lane, num_slots=search.MAX_LEGAL_MOVES,
                 num_results=cfg.rollout_len + 1, obs_shape=(9, 9, shogi.NUM_PLANES),
-                legal_words=env_state.legal_bits.shape[-1])
+                legal_words=env_state.legal_bits.shape[-1], material=cfg.material_head_coef > 0)
         return Runner(params=params, opt_state=tx.init(params), env_state=env_state,
                       key=key, iteration=jnp.int32(0), replay=buffer)
 
+    learn_fn = (functools.partial(models.apply_with_material, model)
+                if cfg.material_head_coef > 0 else apply_fn)
+
     def loss_fn(p, b):
-        return az_loss(apply_fn, p, b, value_coef=cfg.value_coef)
+        return az_loss(learn_fn, p, b, value_coef=cfg.value_coef,
+                       material_coef=cfg.material_head_coef)
 
     def learn(runner: Runner, traj: SearchTransition, last_values: jax.Array, key: jax.Array):
         """(params, opt_state, buffer, metrics) after this iteration's update."""

@@ -24,3 +24,13 @@ class ModuleApply:
 def apply_fn(model: Any) -> ModuleApply:
     """``(params, obs) -> (logits, value)`` of ``model`` (see ``ModuleApply``)."""
     return ModuleApply(model)
+
+
+def apply_with_material(model: Any, params: Any, obs: jax.Array
+                        ) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(logits, value, material)``: ``model``'s outputs and its material head's prediction
+    float32[B] (``ModelConfig.material_head``; the head's output is collected, not returned, so
+    every other caller keeps the two outputs)."""
+    (logits, value), state = model.apply({"params": params}, obs, mutable=["intermediates"])
+    (material,) = state["intermediates"]["material"]
+    return logits, value, material

@@ -66,6 +66,9 @@ class ModelConfig:
       attack_planes: append the attack counts of ``attack_planes.attack_planes`` to the input.
       value_hidden: width of a ReLU layer between the value head's 1x1 conv and its output
         (0: the output reads the conv's features directly).
+      material_head: a second output beside the value, from the same features: the game's
+        final material balance for the side to move, tanh(pawns / 10) (``apply_with_material``;
+        the value itself still learns the result). Shogi knowledge: a knowledge aid.
       dtype: compute dtype, "float32" or "bfloat16" (parameters stay float32).
     """
 
@@ -93,6 +96,9 @@ class ModelConfig:
                                 "input (models/attack_planes.py)")
     value_hidden: int = field(64, lo=0, absent=0,
                               doc="hidden units of the value head; 0: linear head")
+    material_head: bool = field(
+        False, doc="a second output of the value head predicting the game's final material "
+        "balance (an auxiliary target, az.replay; read with models.apply_with_material)")
     dtype: str = field("float32", choices=("float32", "bfloat16"), doc="compute dtype")
 
 
@@ -221,6 +227,9 @@ class ActorCriticResTower(nn.Module):
         if cfg.value_hidden:
             v = nn.relu(nn.Dense(cfg.value_hidden, dtype=dtype)(v))
         value = nn.Dense(1, dtype=dtype)(v)[:, 0].astype(jnp.float32)
+        if cfg.material_head:  # an auxiliary output: returned only to a caller that asks
+            material = nn.Dense(1, dtype=dtype, name="material_head")(v)[:, 0]
+            self.sow("intermediates", "material", nn.tanh(material.astype(jnp.float32)))
         if cfg.material_prior:
             value = value + MaterialPrior()(obs)
         if cfg.threat_prior:

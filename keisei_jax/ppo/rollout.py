@@ -104,7 +104,7 @@ def rollout(
             learn = state.color != random_color
             u_random = jax.random.uniform(k_random, state.color.shape)
             action = jnp.where(learn, action, env.sample_uniform_legal(state.legal_bits, u_random))
-        reset, out, reward, bootstrap = advance(
+        reset, out, reward, bootstrap, _ = advance(
             apply_fn, params, state, action, start, shaping_coef=shaping_coef,
             check_bonus_pawns=check_bonus_pawns)
         transition = Transition(

@@ -1,6 +1,7 @@
 """Gumbel AlphaZero: value targets by hand, policy targets on legal moves, the driver, resume."""
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import jax
@@ -11,22 +12,23 @@ import pytest
 from keisei_jax import az, env, models, search, shogi
 from keisei_jax.algos import make_train
 from keisei_jax.checkpoints import Checkpointer
-from keisei_jax.config import ConfigError, TrainConfig, validate
+from keisei_jax.config import ConfigError, TrainConfig, knowledge_aids, validate
 from keisei_jax.metrics import read_metrics
 from keisei_jax.models import ModelConfig
 from keisei_jax.training import train_and_evaluate
 
-# The az config's machinery at tiny shapes: result targets through a replay buffer,
-# playout-cap randomisation and sampled opening plies.
+# The az config's machinery at tiny shapes: result targets through a replay buffer, the
+# material head, an annealed material term, playout-cap randomisation and sampled opening plies.
 CONFIG = TrainConfig(
     algo="gumbel_az",
     model=ModelConfig(num_blocks=1, channels=8, policy_head="local", value_channels=8,
-                      value_hidden=16),
+                      value_hidden=16, material_head=True),
     num_envs=4, rollout_len=4, max_plies=24, num_epochs=1, minibatch_size=8,
     search_simulations=4, search_considered_actions=4, gamma=1.0, gae_lambda=0.9,
     search_full_fraction=0.5, search_cheap_simulations=2, selfplay_sampled_plies=4,
     value_target="result", value_search_blend=0.25, replay_size=64, replay_reuse=2.0,
-    replay_warmup=16, material_shaping=0.0, total_iterations=8, iterations_per_call=4,
+    replay_warmup=16, material_head_coef=0.5, material_shaping=0.01, shaping_anneal_frac=0.5,
+    total_iterations=8, iterations_per_call=4,
     eval_every=0, checkpoint_every=4, keep_checkpoints=3, tensorboard=False,
 )
 
@@ -43,6 +45,7 @@ def _traj(**fields):
         "bootstrap_value": jnp.zeros((t, 1)), "search_value": jnp.zeros((t, 1)),
         "color": (jnp.arange(t) % 2).astype(jnp.int8)[:, None],
         "full_search": jnp.ones((t, 1), bool), "result": jnp.zeros((t, 1)),
+        "material": jnp.zeros((t, 1)),
     }
     given = {k: jnp.asarray(v)[:, None] for k, v in fields.items()}
     return az.SearchTransition(**{**zeros, **given})
@@ -114,7 +117,8 @@ def test_replay_buffer_gives_positions_their_game_result_by_mover():
         result=jnp.array([[0.0, 0], [0, 0], [1, 0], [0, 0]]), reward=jnp.zeros((t, b)),
         terminated=jnp.array([[False, False], [False, False], [True, False], [False, False]]),
         truncated=jnp.zeros((t, b), bool), bootstrap_value=jnp.zeros((t, b)),
-        termination=jnp.zeros((t, b), jnp.int8), game_length=jnp.zeros((t, b), jnp.int32))
+        termination=jnp.zeros((t, b), jnp.int8), game_length=jnp.zeros((t, b), jnp.int32),
+        material=jnp.zeros((t, b)))
     buffer = az.replay.init(b, 8, num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
                             obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
     buffer = az.replay.add(buffer, traj, 4, value_target=None)
@@ -135,6 +139,66 @@ def test_replay_buffer_gives_positions_their_game_result_by_mover():
     np.testing.assert_allclose(buffer.value_target[0, [7, 0, 1]], [1.0, -1.0, 1.0])
     sampled = az.replay.sample(buffer, jax.random.PRNGKey(0), 64, jnp.int32(8))
     assert sampled["obs"].dtype == jnp.float32 and sampled["value_weight"].shape == (64,)
+
+
+def test_material_targets_are_the_final_material_by_mover():
+    # One lane: Black, White, then Black mates having ended 6 pawns up (after its move).
+    t = 3
+    traj = az.SearchTransition(
+        obs=jnp.zeros((t, 1, 9, 9, shogi.NUM_PLANES)),
+        legal_bits=jnp.zeros((t, 1, 507), jnp.uint32),
+        policy_target=jnp.zeros((t, 1, search.MAX_LEGAL_MOVES)),
+        search_value=jnp.zeros((t, 1)), network_value=jnp.zeros((t, 1)),
+        action=jnp.zeros((t, 1), jnp.int32), color=jnp.array([[0], [1], [0]], jnp.int8),
+        full_search=jnp.ones((t, 1), bool), result=jnp.array([[0.0], [0.0], [1.0]]),
+        reward=jnp.zeros((t, 1)), terminated=jnp.array([[False], [False], [True]]),
+        truncated=jnp.zeros((t, 1), bool), bootstrap_value=jnp.zeros((t, 1)),
+        termination=jnp.zeros((t, 1), jnp.int8), game_length=jnp.zeros((t, 1), jnp.int32),
+        material=jnp.array([[1.0], [-2.0], [6.0]]))
+    shapes = dict(num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
+                  obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
+    plain = az.replay.init(1, 3, **shapes)
+    assert plain.material_target is None and plain.final_materials is None
+    assert az.replay.sample(az.replay.resolve(az.replay.add(plain, traj, 0, value_target=None),
+                                              search_blend=0.0),
+                            jax.random.PRNGKey(0), 4, jnp.int32(3))["material_target"] is None
+    buffer = az.replay.init(1, 3, material=True, **shapes)
+    buffer = az.replay.resolve(az.replay.add(buffer, traj, 0, value_target=None),
+                               search_blend=0.0)
+    scale = az.replay.MATERIAL_SCALE
+    np.testing.assert_allclose(buffer.material_target[0],
+                               np.tanh(np.array([6.0, -6.0, 6.0]) / scale), rtol=1e-6)
+    sampled = az.replay.sample(buffer, jax.random.PRNGKey(0), 8, jnp.int32(3))
+    assert sampled["material_target"].shape == (8,)
+
+
+def test_the_material_head_learns_beside_the_value():
+    config = validate(CONFIG)
+    with pytest.raises(ConfigError, match="material_head_coef"):
+        validate(dataclasses.replace(config, material_head_coef=0.0))
+    with pytest.raises(ConfigError, match="material_head_coef"):
+        validate(dataclasses.replace(config, model=dataclasses.replace(config.model,
+                                                                       material_head=False)))
+    with pytest.raises(ConfigError, match="value_target"):
+        validate(dataclasses.replace(config, value_target="lambda_return"))
+    model = models.make_model(config.model)
+    params = models.init_params(model, jax.random.PRNGKey(0))
+    assert "material_head" in params
+    obs = shogi.observe(env.init_batch(3))
+    logits, value, material = models.apply_with_material(model, params, obs)
+    plain_logits, plain_value = models.apply_fn(model)(params, obs)  # two outputs as ever
+    np.testing.assert_array_equal(value, plain_value)
+    assert material.shape == (3,) and logits.shape == plain_logits.shape
+    batch = az.Batch(obs=obs, legal_bits=env.init_batch(3).legal_bits,
+                     policy_target=jnp.zeros((3, search.MAX_LEGAL_MOVES)).at[:, 0].set(1.0),
+                     value_target=jnp.zeros(3), policy_weight=jnp.ones(3),
+                     value_weight=jnp.ones(3), material_target=jnp.ones(3))
+    learn = functools.partial(models.apply_with_material, model)
+    grads, aux = jax.grad(lambda p: az.az_loss(learn, p, batch, value_coef=1.0,
+                                               material_coef=0.5), has_aux=True)(params)
+    assert float(aux["material_loss"]) > 0
+    assert float(jnp.abs(grads["material_head"]["kernel"]).sum()) > 0
+    assert {"model.material_head", "material_head_coef"} <= set(knowledge_aids(config))
 
 
 def test_result_targets_need_a_replay_buffer_and_az_fields_need_gumbel_az():
@@ -195,6 +259,9 @@ def test_a_tiny_gumbel_az_run_trains_through_the_driver(runs):
         strict=True)]
     assert step == 8 and all(moved)
     assert runner.replay.obs.shape == (4, 16, 9, 9, shogi.NUM_PLANES)
+    # the material head learned: its targets resolved with the results, its loss finite
+    assert np.isfinite(last["train/material_loss"]) and last["train/material_loss"] > 0
+    assert np.any(np.asarray(runner.replay.material_target) != 0)
 
 
 def test_gumbel_az_resume_is_bit_exact(runs):

@@ -87,8 +87,12 @@ def test_az_learns_results_and_az_pure_has_no_knowledge_aids():
     az, pure = _configs().get("az"), _configs().get("az_pure")
     for config in (az, pure):
         assert config.value_target == "result" and config.replay_size > 0
-        assert config.material_shaping == 0 and config.check_bonus_pawns == 0
+        assert config.check_bonus_pawns == 0  # not potential-based: it changes the optimum
         assert config.model.heads == "pooled" and config.model.hand_planes == "per_kind"
+    # az's material term is annealed away by mid-run; its material head has its own output
+    assert az.material_shaping > 0 and 0 < az.shaping_anneal_frac <= 0.5
+    assert az.model.material_head and az.material_head_coef > 0
+    assert pure.material_shaping == 0 and not pure.model.material_head
     aids = ("action_prior", "material_prior", "threat_prior", "king_safety_prior",
             "attack_planes")
     assert all(getattr(az.model, a) for a in aids)
@@ -96,7 +100,8 @@ def test_az_learns_results_and_az_pure_has_no_knowledge_aids():
     assert pure.search_mate_candidates == 0 and pure.value_search_blend == 0
     # The aids are named in one place, and one function turns them all off.
     assert knowledge_aids(pure) == [] and knowledge_aids(without_knowledge_aids(az)) == []
-    assert knowledge_aids(az) == [f"model.{a}" for a in aids] + ["search_mate_candidates"]
+    assert knowledge_aids(az) == [f"model.{a}" for a in aids] + [
+        "material_shaping", "search_mate_candidates", "model.material_head", "material_head_coef"]
     assert knowledge_aids(_configs().get("az_lambda"))[-3:] == [
         "material_shaping", "check_bonus_pawns", "search_mate_candidates"]
 
