@@ -24,10 +24,10 @@ ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actio
                "lr_decay_iterations": 0, "lr_final_frac": 0.0, "search_full_fraction": 1.0,
                "search_cheap_simulations": 4, "selfplay_sampled_plies": 0,
                "value_target": "lambda_return", "value_search_blend": 0.0, "replay_size": 0,
-               "replay_reuse": 4.0, "replay_warmup": 0}
+               "replay_reuse": 4.0, "replay_warmup": 0, "material_head_coef": 0.0}
 MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "king_safety_prior": False,
                      "attack_planes": False,
-                     "value_hidden": 0}
+                     "value_hidden": 0, "material_head": False}
 
 
 def _configs():
