@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from keisei_jax import compile_cache  # imports jax: after argument checks
 
+    compile_cache.enable_in_place_loops()  # before JAX's backend starts
     compile_cache.enable_persistent_cache()
     from keisei_jax.usi.engine import run
 
