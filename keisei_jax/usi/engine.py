@@ -191,6 +191,7 @@ class Session:
     # ``serve``'s bookkeeping: the input line being handled, and the last stop/quit read ahead.
     line: int = 0
     stop_line: int = -1
+    reader: threading.Thread | None = None  # serve's input thread (alive: input not at its end)
     rng: np.random.Generator = dataclasses.field(default_factory=np.random.default_rng)
     clock: Callable[[], float] = time.monotonic
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
@@ -222,6 +223,14 @@ class Session:
     def search_running(self) -> bool:
         """Whether a stopped search is still finishing in its thread."""
         return self.background is not None and self.background.running()
+
+    def reading(self, wait_s: float = 0.0) -> bool:
+        """Whether ``serve``'s input thread is still reading after ``wait_s`` seconds (a GUI
+        that sent ``quit`` may keep the pipe open)."""
+        if self.reader is None:
+            return False
+        self.reader.join(wait_s)
+        return self.reader.is_alive()
 
     def stop_requested(self) -> bool:
         """Whether a ``stop`` or ``quit`` came in after the line being handled (``serve``
@@ -596,7 +605,8 @@ def serve(session: Session, lines: Iterable[str]) -> None:
         finally:
             pending.put(None)  # the end of the input ends the loop
 
-    threading.Thread(target=read, name="keisei-usi-input", daemon=True).start()
+    session.reader = threading.Thread(target=read, name="keisei-usi-input", daemon=True)
+    session.reader.start()
     while (item := pending.get()) is not None:
         session.line, line = item
         if not handle(session, line):
