@@ -49,6 +49,7 @@ from keisei_jax.usi.protocol import (
     parse_setoption,
 )
 from keisei_jax.usi.thinking import (
+    MATE_CHECK_S,
     MIN_SIMULATIONS,
     RESERVE_S,
     TIME_SAFETY,
@@ -56,6 +57,7 @@ from keisei_jax.usi.thinking import (
     SearchResult,
     SearchRun,
     Thinking,
+    capacity_for,
     choose_simulations,
     ladder_up_to,
     plan_checked_simulations,
@@ -303,10 +305,10 @@ def _load_policy(session: Session) -> None:
 
 def _searcher(session: Session, *, checked: bool = False) -> Searcher | None:
     """The search of the loaded network under the current options (None: the greedy baseline,
-    or ``Simulations`` 0). The smallest size and the default one are compiled and timed here,
-    at ``isready`` (the protocol's time for preparation), not on a move's clock; ``checked``
-    (``isready``) also compiles the default size with the root's mate checks (``mate_checks``),
-    which a clock then uses only once compiled."""
+    or ``Simulations`` 0). The program of the default size's capacity is compiled and timed
+    here; ``checked`` (``isready``: the protocol's time for preparation, not a move's clock) also
+    ``MaxSimulations``' capacity, plain and with the root's mate checks (``mate_checks``), so
+    that between them the programs hold every size a clock asks for."""
     if session.network is None or session.simulations == 0:
         return None
     searcher = session.searcher
@@ -316,12 +318,14 @@ def _searcher(session: Session, *, checked: bool = False) -> Searcher | None:
             apply_fn, params, obs_max_plies=obs_max_plies,
             considered_actions=session.considered_actions, material_coef=material_coef,
             on_compile=session.info)
-    default = min(session.simulations, session.max_simulations)
-    sizes = sorted({MIN_SIMULATIONS, default})
+    default = max(min(session.simulations, session.max_simulations), MIN_SIMULATIONS)
+    largest = capacity_for(session.max_simulations)
+    # At a go only the default's (a no-op after isready): a clock compiles only what it can pay.
+    capacities = {capacity_for(default)} | ({largest} if checked else set())
     try:
-        searcher.prepare(sizes, shogi.init(max_plies=_GAME_MAX_PLIES))
+        searcher.prepare(sorted(capacities), shogi.init(max_plies=_GAME_MAX_PLIES))
         if checked and session.mate_checks:
-            searcher.prepare([default], shogi.init(max_plies=_GAME_MAX_PLIES), mate_checks=True)
+            searcher.prepare([largest], shogi.init(max_plies=_GAME_MAX_PLIES), mate_checks=True)
     except (RuntimeError, MemoryError) as err:  # XLA cannot compile or run it here
         session.info(f"search disabled ({type(err).__name__}: {err}): playing one forward pass")
         session.network, session.searcher = None, None
@@ -387,53 +391,95 @@ def _forced_reply(session: Session, state: shogi.State | None) -> str | None:
 def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
     """The ``bestmove`` for ``state`` (None: no valid position) under the limits of ``go``,
     writing its ``info`` lines: a USI move, ``resign`` or ``win``. The number of simulations
-    follows ``thinking.choose_simulations``; 0 (or no search) plays one forward pass."""
+    follows ``thinking.choose_simulations``; 0 (or no search) plays one forward pass. Under a
+    clock an ``info string`` says what the time allows and why, and the answer comes by the
+    budget less ``RESERVE_S`` whatever the search is doing (one forward pass, computed first,
+    if it is not done)."""
     start = session.clock()
     forced = _forced_reply(session, state)
     if forced is not None:
         return forced
     searcher = _searcher(session)
-    if searcher is not None:
-        _wait_for_background(session, go, int(state.color), start)
-        if go.nodes is not None and go.nodes > session.max_simulations:
-            session.info(f"go nodes {go.nodes} is above MaxSimulations: searching "
-                         f"{session.max_simulations}")
-        n = choose_simulations(
-            go, color=int(state.color), simulations=session.simulations,
-            max_simulations=session.max_simulations, elapsed_s=session.clock() - start,
-            sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
-            compiled=searcher.compiled())
-        checked = 0 if not (n and session.mate_checks) else plan_checked_simulations(
-            go, color=int(state.color), elapsed_s=session.clock() - start, limit=n,
-            sims_per_s=searcher.sims_per_s, compiled=searcher.compiled(mate_checks=True))
-        n = checked or n
-        if n > 0 and session.stop_requested():  # while the last search was finishing
-            session.info("stopped before the search began: playing the network's move")
-            return _forward_move(session, state)
-        if n > 0:
-            run = session.background = SearchRun(searcher, state, n, _key(session),
-                                                 _gumbel_scale(session), mate_checks=checked > 0)
-            if not run.wait(session.stop_requested):
-                session.info(f"stopped before the search of {n} simulations finished: playing "
-                             "the network's move")
-                return _forward_move(session, state)
-            if run.error is not None:  # e.g. XLA out of memory at a huge size
-                err = run.error
-                session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
-                             "playing the network's move")
-                return _forward_move(session, state)
-            result = run.result
-            if result is not None:
-                _report(session, result, start)
-                return result.move
-            session.info("the search chose no legal move (non-finite network output): "
-                         "playing the network's move")
-    return _forward_move(session, state)
+    if searcher is None:
+        return _forward_move(session, state)
+    color = int(state.color)
+    _wait_for_background(session, go, color, start)
+    if go.nodes is not None and go.nodes > session.max_simulations:
+        session.info(f"go nodes {go.nodes} is above MaxSimulations: searching "
+                     f"{session.max_simulations}")
+    n = choose_simulations(
+        go, color=color, simulations=session.simulations,
+        max_simulations=session.max_simulations, elapsed_s=session.clock() - start,
+        sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
+        programs=searcher.programs())
+    checked = 0 if not (n and session.mate_checks) else plan_checked_simulations(
+        go, color=color, elapsed_s=session.clock() - start, limit=n,
+        sims_per_s=searcher.sims_per_s, programs=searcher.programs(mate_checks=True))
+    n = checked or n
+    budget = time_budget(go, color)
+    if budget is not None:
+        session.info(_clock_note(session, searcher, go, budget, start, n, checked > 0))
+    if n == 0:
+        return _forward_move(session, state)
+    if session.stop_requested():  # while the last search was finishing
+        session.info("stopped before the search began: playing the network's move")
+        return _forward_move(session, state)
+    # Under a clock the fallback is ready before the search takes the machine.
+    fallback = None if budget is None else session.analyse(state, session.rng)
+    run = session.background = SearchRun(searcher, state, n, _key(session),
+                                         _gumbel_scale(session), mate_checks=checked > 0)
+
+    def late() -> bool:
+        return budget is not None and session.clock() - start >= budget - RESERVE_S
+
+    if not run.wait(lambda: session.stop_requested() or late()):
+        if session.stop_requested():
+            session.info(f"stopped before the search of {n} simulations finished: playing "
+                         "the network's move")
+        else:
+            session.info(f"the search of {n} simulations was not done "
+                         f"{budget - RESERVE_S:.2f} s into the move: playing the network's move")
+        return _forward_move(session, state, fallback)
+    if run.error is not None:  # e.g. XLA out of memory at a huge size
+        err = run.error
+        session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
+                     "playing the network's move")
+        return _forward_move(session, state, fallback)
+    result = run.result
+    if result is not None:
+        _report(session, result, start)
+        return result.move
+    session.info("the search chose no legal move (non-finite network output): "
+                 "playing the network's move")
+    return _forward_move(session, state, fallback)
 
 
-def _forward_move(session: Session, state: shogi.State) -> str:
-    """One forward pass (or the greedy baseline) and its info lines."""
-    analysis = session.analyse(state, session.rng)
+def _clock_note(session: Session, searcher: Searcher, go: Go, budget: float, start: float,
+                n: int, checked: bool) -> str:
+    """What a clock allows this move and why, for an ``info string``."""
+    left = max(budget - (session.clock() - start) - RESERVE_S, 0.0)
+    head = (f"time {budget:.2f} s for this move, {left:.2f} s after the reserve; "
+            f"{searcher.sims_per_s:.0f} simulations/s")
+    if n == 0:
+        return (f"{head}: no search fits ({MIN_SIMULATIONS} simulations take "
+                f"~{searcher.estimate_s(MIN_SIMULATIONS):.2f} s, more than {TIME_SAFETY:.0%} "
+                "of that): one forward pass")
+    limit = session.max_simulations if go.nodes is None else min(go.nodes,
+                                                                 session.max_simulations)
+    why = ("go nodes" if go.nodes is not None else "MaxSimulations") if n == limit else (
+        f"{TIME_SAFETY:.0%} of the time left" + (f" less the mate checks' {MATE_CHECK_S} s"
+                                                  if checked else ""))
+    return (f"{head}: searching {n} simulations" + (" with mate checks" if checked else "")
+            + f", ~{searcher.estimate_s(n, checked):.2f} s, on the program of up to "
+            f"{searcher.capacity(n, checked)} (limited by {why})")
+
+
+def _forward_move(session: Session, state: shogi.State, analysis: Analysis | None = None
+                  ) -> str:
+    """One forward pass (or the greedy baseline; ``analysis`` if already made) and its info
+    lines."""
+    if analysis is None:
+        analysis = session.analyse(state, session.rng)
     cp = 0 if analysis.value is None else _centipawns(analysis.value)
     session.info("top " + " ".join(f"{m} {p:.3f}" for m, p in analysis.top)
                  + ("" if analysis.value is None else f" value {analysis.value:+.3f}"))
