@@ -49,6 +49,8 @@ from keisei_jax.usi.protocol import (
     parse_setoption,
 )
 from keisei_jax.usi.thinking import (
+    INSURANCE_SHARE,
+    INSURED_FROM,
     MATE_CHECK_S,
     MIN_SIMULATIONS,
     RESERVE_S,
@@ -407,18 +409,28 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
     if go.nodes is not None and go.nodes > session.max_simulations:
         session.info(f"go nodes {go.nodes} is above MaxSimulations: searching "
                      f"{session.max_simulations}")
-    n = choose_simulations(
-        go, color=color, simulations=session.simulations,
-        max_simulations=session.max_simulations, elapsed_s=session.clock() - start,
-        sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
-        programs=searcher.programs())
-    checked = 0 if not (n and session.mate_checks) else plan_checked_simulations(
-        go, color=color, elapsed_s=session.clock() - start, limit=n,
-        sims_per_s=searcher.sims_per_s, programs=searcher.programs(mate_checks=True))
-    n = checked or n
+
+    def plan(spent_s: float) -> tuple[int, bool]:
+        """(simulations, with mate checks) once ``spent_s`` more seconds are gone."""
+        elapsed = session.clock() - start + spent_s
+        n = choose_simulations(
+            go, color=color, simulations=session.simulations,
+            max_simulations=session.max_simulations, elapsed_s=elapsed,
+            sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
+            programs=searcher.programs())
+        checked = 0 if not (n and session.mate_checks) else plan_checked_simulations(
+            go, color=color, elapsed_s=elapsed, limit=n, sims_per_s=searcher.sims_per_s,
+            programs=searcher.programs(mate_checks=True))
+        return checked or n, checked > 0
+
+    n, checked = plan(0.0)
     budget = time_budget(go, color)
+    insurance = 0
+    if budget is not None and n >= INSURED_FROM:
+        insurance = max(MIN_SIMULATIONS, n // INSURANCE_SHARE)
+        n, checked = plan(searcher.estimate_s(insurance) / TIME_SAFETY)
     if budget is not None:
-        session.info(_clock_note(session, searcher, go, budget, start, n, checked > 0))
+        session.info(_clock_note(session, searcher, go, budget, start, n, checked, insurance))
     if n == 0:
         return _forward_move(session, state)
     if session.stop_requested():  # while the last search was finishing
@@ -427,19 +439,23 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
     # Under a clock the fallback is ready before the search takes the machine.
     fallback = None if budget is None else session.analyse(state, session.rng)
     run = session.background = SearchRun(searcher, state, n, _key(session),
-                                         _gumbel_scale(session), mate_checks=checked > 0)
+                                         _gumbel_scale(session), mate_checks=checked,
+                                         insurance=insurance)
 
     def late() -> bool:
         return budget is not None and session.clock() - start >= budget - RESERVE_S
 
     if not run.wait(lambda: session.stop_requested() or late()):
-        if session.stop_requested():
-            session.info(f"stopped before the search of {n} simulations finished: playing "
-                         "the network's move")
-        else:
-            session.info(f"the search of {n} simulations was not done "
-                         f"{budget - RESERVE_S:.2f} s into the move: playing the network's move")
-        return _forward_move(session, state, fallback)
+        insured = run.insured
+        why = ("stopped before the search of {n} simulations finished" if
+               session.stop_requested() else "the search of {n} simulations was not done "
+               f"{budget - RESERVE_S:.2f} s into the move").format(n=n)
+        if insured is None:
+            session.info(f"{why}: playing the network's move")
+            return _forward_move(session, state, fallback)
+        session.info(f"{why}: playing the search of {insured.nodes}")
+        _report(session, insured, start)
+        return insured.move
     if run.error is not None:  # e.g. XLA out of memory at a huge size
         err = run.error
         session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
@@ -455,7 +471,7 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
 
 
 def _clock_note(session: Session, searcher: Searcher, go: Go, budget: float, start: float,
-                n: int, checked: bool) -> str:
+                n: int, checked: bool, insurance: int) -> str:
     """What a clock allows this move and why, for an ``info string``."""
     left = max(budget - (session.clock() - start) - RESERVE_S, 0.0)
     head = (f"time {budget:.2f} s for this move, {left:.2f} s after the reserve; "
@@ -469,7 +485,10 @@ def _clock_note(session: Session, searcher: Searcher, go: Go, budget: float, sta
     why = ("go nodes" if go.nodes is not None else "MaxSimulations") if n == limit else (
         f"{TIME_SAFETY:.0%} of the time left" + (f" less the mate checks' {MATE_CHECK_S} s"
                                                   if checked else ""))
-    return (f"{head}: searching {n} simulations" + (" with mate checks" if checked else "")
+    first = "" if not insurance else (
+        f"{insurance} simulations (~{searcher.estimate_s(insurance):.2f} s, the move should "
+        "the next not be done in time), then ")
+    return (f"{head}: searching {first}{n} simulations" + (" with mate checks" if checked else "")
             + f", ~{searcher.estimate_s(n, checked):.2f} s, on the program of up to "
             f"{searcher.capacity(n, checked)} (limited by {why})")
 

@@ -20,7 +20,8 @@ most ``TIME_SAFETY`` of the budget left after a 0.1 s reserve; fewer than ``MIN_
 0 (one forward pass, compiled with the network). The engine also answers at the budget less the
 reserve whatever the search is doing (``SearchRun.wait``), with one forward pass computed
 before the search, so a machine that slows down mid-search costs that move's search, not the
-game.
+game; a plan of ``INSURED_FROM`` simulations or more first searches 1/``INSURANCE_SHARE`` of
+them (the main search gets what is left), and that search is the move at the deadline.
 
 Mate checks. A search may also run the root's mate checks (``search.search``'s
 ``mate_threat_moves`` and ``mate_five_retries``, as every search player does): a separate
@@ -30,7 +31,8 @@ every search runs them; under a clock ``plan_checked_simulations`` takes the mos
 that a compiled checked program holds, up to the plain plan's, whose estimate plus
 ``MATE_CHECK_S`` fits the same share of the budget (the checks are worth more than a larger
 tree: docs/search.md, "Mate threats at the root"), else the plain plan runs. A search with
-them lowers the simulations/s estimate only when it outlasted that estimate.
+them lowers the simulations/s estimate when it outlasted it, and raises it (slowly) only by the
+rate it would have had if the checks took no time, which is never above the true one.
 
 Every other search (``go nodes``, a clock, a plain ``go``) runs in a ``SearchRun`` thread that the
 engine's loop waits on, so a ``stop`` or ``quit`` read meanwhile answers at once (with one
@@ -72,10 +74,14 @@ RESERVE_S = 0.1  # kept back from every budget: output, the GUI's own latency
 MOVES_TO_GO = 40  # the main time is shared among this many moves
 MAX_TIME_MS = 10**9  # clock values are clamped here (11.6 days)
 MATE_CHECK_S = 0.6  # the root's mate checks took up to this long a position (docs/search.md)
+# A clock search of at least INSURED_FROM simulations runs a plain search of 1/INSURANCE_SHARE
+# of them first: should the machine slow down, the move played at the deadline is that one's.
+INSURED_FROM = 512
+INSURANCE_SHARE = 8
 # A program's fixed cost per tree node until it is timed (measured ~12 us on 2 CPU cores: the
 # tree's arrays are set up on every search).
 OVERHEAD_PER_NODE_S = 2e-5
-RATE_PROBE = 128  # simulations of the search that times a program once it is compiled
+RATE_PROBE = 256  # simulations of the search that times a program once it is compiled
 
 
 def time_budget(go: Go, color: int) -> float | None:
@@ -321,6 +327,7 @@ class Searcher:
         self.on_compile = on_compile
         self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
         self._rate_timed = self._compile_timed = False
+        self._probe = 0  # simulations of the largest rate probe of ``prepare``
         self.fixed_s: dict[tuple[int, bool], float] = {}
         leaves, treedef = jax.tree_util.tree_flatten(self.params)
         self._signature = (apply_fn, obs_max_plies, considered_actions, self.material_coef, treedef,
@@ -386,7 +393,8 @@ class Searcher:
                 ) -> None:
         """Compile and time each capacity not timed yet: a warm-up search of ``state``
         (untimed: the first run of a program is slow), a one-simulation search (its fixed
-        cost), then, plain, a search of ``RATE_PROBE`` simulations (the rate)."""
+        cost), then, plain, a search of up to ``RATE_PROBE`` simulations: the largest such
+        probe so far sets the rate (a small one is mostly noise)."""
         for capacity in capacities:
             if (capacity, mate_checks) in self.fixed_s:
                 continue
@@ -397,7 +405,10 @@ class Searcher:
             self.fixed_s[(capacity, mate_checks)] = run(1)[1]
             if not mate_checks:
                 probe = min(capacity, RATE_PROBE)
-                self._update_rate(probe, run(probe)[1], capacity)
+                seconds = run(probe)[1]
+                if probe >= self._probe:
+                    self._probe, self._rate_timed = probe, False  # this one sets the rate
+                self._update_rate(probe, seconds, capacity)
 
     def compile(self, num_simulations: int) -> None:
         """Compile a program that holds ``num_simulations`` (>= 1) if none is compiled yet."""
@@ -427,9 +438,11 @@ class Searcher:
                mate_checks: bool = False) -> SearchResult | None:
         """Search ``state`` (compiling a capacity if none holds ``num_simulations``, untimed);
         None when the search's move is not a legal slot (a network that outputs NaN).
-        ``timed`` updates ``sims_per_s`` (with ``mate_checks`` only when the search outlasted
-        its estimate, and then to what would have predicted it; searches below
-        ``MIN_SIMULATIONS`` are mostly fixed cost and leave it)."""
+        ``timed`` updates ``sims_per_s`` (searches below ``MIN_SIMULATIONS`` are mostly fixed
+        cost and leave it). With ``mate_checks``, whose time is unknown up to ``MATE_CHECK_S``:
+        a search that outlasted its estimate lowers it to what would have predicted it, any
+        other raises it by ``updated_rate`` toward the rate had the checks taken no time (a
+        lower bound of the true rate), never lowering it."""
         capacity = self.capacity(num_simulations, mate_checks)
         self._program(capacity, mate_checks)  # compiled outside the timing
         fixed = self.fixed_s.get((capacity, mate_checks), prior_overhead_s(capacity))
@@ -438,6 +451,9 @@ class Searcher:
         if timed and mate_checks:
             if seconds > fixed + num_simulations / self.sims_per_s + MATE_CHECK_S:
                 self.sims_per_s = num_simulations / max(seconds - MATE_CHECK_S - fixed, 1e-9)
+            elif num_simulations >= MIN_SIMULATIONS:
+                at_least = num_simulations / max(seconds - fixed, 1e-9)
+                self.sims_per_s = max(self.sims_per_s, updated_rate(self.sims_per_s, at_least))
         elif timed and num_simulations >= MIN_SIMULATIONS:
             self._update_rate(num_simulations, seconds, capacity)
         num_legal, slot = int(out["num_legal"]), int(out["slot"])
@@ -461,21 +477,28 @@ class SearchRun:
     """One ``Searcher.search`` in a thread (it owns the thread): XLA can neither be interrupted
     while it compiles nor while it runs, so the caller waits on it (``wait``) and gives up when
     told to stop, leaving the thread to finish on its own. ``result``: the search's (None also
-    when it chose no legal move); ``error``: what it raised (XLA out of memory, say)."""
+    when it chose no legal move); ``error``: what it raised (XLA out of memory, say).
+    ``insurance`` > 0 first runs a plain search of that many simulations (``insured``: its
+    result), a move to play should the main search not be done in time."""
 
     def __init__(self, searcher: Searcher, state: shogi.State, num_simulations: int,
-                 key: jax.Array, gumbel_scale: float, *, mate_checks: bool):
+                 key: jax.Array, gumbel_scale: float, *, mate_checks: bool, insurance: int = 0):
         self.result: SearchResult | None = None
+        self.insured: SearchResult | None = None
         self.error: RuntimeError | MemoryError | None = None
         self._done = threading.Event()
         self.thread = threading.Thread(
             target=self._run, args=(searcher, state, num_simulations, key, gumbel_scale,
-                                    mate_checks),
+                                    mate_checks, insurance),
             name="keisei-usi-go", daemon=True)
         self.thread.start()
 
-    def _run(self, searcher, state, num_simulations, key, gumbel_scale, mate_checks) -> None:
+    def _run(self, searcher, state, num_simulations, key, gumbel_scale, mate_checks,
+             insurance) -> None:
         try:
+            if insurance > 0:
+                self.insured = searcher.search(state, insurance, jax.random.fold_in(key, 1),
+                                               gumbel_scale)
             self.result = searcher.search(state, num_simulations, key, gumbel_scale,
                                           mate_checks=mate_checks)
         except (RuntimeError, MemoryError) as err:

@@ -14,7 +14,7 @@ import jax
 import pytest
 
 from keisei_jax import shogi
-from keisei_jax.usi import Session, handle
+from keisei_jax.usi import Session, engine, handle
 from keisei_jax.usi.protocol import SPIN_OPTIONS
 from keisei_jax.usi.thinking import RESERVE_S
 from tests.paths import ROOT
@@ -74,7 +74,8 @@ def test_a_warm_engine_spends_a_10_s_byoyomi_and_answers_100_ms_in_time(run_dir)
         nodes = int(searches[-1][searches[-1].index("nodes") + 1])
         assert nodes >= 16 * _DEFAULT_SIMULATIONS, lines
         (note,) = [line for line in lines if line.startswith("info string time 10.00 s")]
-        assert f"searching {nodes} simulations" in note, note
+        # A search this long runs a small one first, the move should it be late.
+        assert f"), then {nodes} simulations, " in note, note
         assert seconds < 10.0 - RESERVE_S / 2, (seconds, lines)
         for _ in range(3):
             lines, seconds = _go(proc, moves, "go btime 0 wtime 0 byoyomi 100")
@@ -107,14 +108,21 @@ def timed_session(run_dir):
     return session, out
 
 
-def test_a_search_that_runs_late_is_cut_at_the_deadline(timed_session, monkeypatch):
+@pytest.mark.parametrize("insured_from", [None, 16])
+def test_a_search_that_runs_late_is_cut_at_the_deadline(timed_session, monkeypatch,
+                                                        insured_from):
+    # None: a search too small to insure (the forward pass computed before it is played);
+    # 16: the 8-simulation search run first is.
     session, out = timed_session
+    if insured_from is not None:
+        monkeypatch.setattr(engine, "INSURED_FROM", insured_from)
     release = threading.Event()
     search = session.searcher.search
 
-    def slow(*args, **kwargs):  # the machine got busy: this search takes far longer
-        assert release.wait(60)
-        return search(*args, **kwargs)
+    def slow(state, n, *args, **kwargs):  # the machine got busy: the 16 takes far longer
+        if n > 8:
+            assert release.wait(60)
+        return search(state, n, *args, **kwargs)
 
     monkeypatch.setattr(session.searcher, "search", slow)
     session.searcher.sims_per_s = 1e6  # the estimate says 16 simulations take no time
@@ -127,11 +135,15 @@ def test_a_search_that_runs_late_is_cut_at_the_deadline(timed_session, monkeypat
     finally:
         release.set()
     assert 1.0 - RESERVE_S <= seconds < 1.0, seconds
-    assert "info string the search of 16 simulations was not done 0.90 s into the move: " \
-        "playing the network's move" in out, out
+    played = "the network's move" if insured_from is None else "the search of 8"
+    assert ("info string the search of 16 simulations was not done 0.90 s into the move: "
+            f"playing {played}") in out, out
     bestmoves = [line for line in out if line.startswith("bestmove")]
     assert len(bestmoves) == 1 and out[-1] == bestmoves[0]
-    assert out[-2].startswith("info depth 1 seldepth 1 nodes 1 ")  # the forward pass's line
+    pv_line = out[-2].split()  # the played search's line comes last, as GUIs read it
+    assert pv_line[:2] == ["info", "depth"]
+    assert pv_line[pv_line.index("nodes") + 1] == ("1" if insured_from is None else "8")
+    assert out[-1].split()[1] == pv_line[pv_line.index("pv") + 1]
     assert out[-1].split()[1] in shogi.legal_usi_moves(_after("7g7f"))
     session.background.thread.join(60)
     assert not session.search_running()
