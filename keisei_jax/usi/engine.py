@@ -1,12 +1,14 @@
 """The USI engine front end: a trained policy (or the greedy baseline) behind the USI protocol.
 
 With a checkpoint the engine searches (Gumbel MuZero over the rules engine, ``usi.thinking``):
-``go nodes N`` searches N simulations, a ``go`` with a clock as many as fit in its time, a plain
-``go`` the ``Simulations`` option (0: one forward pass, no search). ``go infinite``/``go ponder``
+``go nodes N`` searches N simulations, a ``go`` with a clock as many as fit in its time (and
+answers by its deadline whatever the search is doing), a plain ``go`` the ``Simulations`` option
+(0: one forward pass, no search). ``go infinite``/``go ponder``
 search in a thread with growing sizes while this loop keeps reading input, and ``stop``/
 ``ponderhit`` answer with the last completed search (waiting only for the first, small one).
 Every other search runs in a thread too, and a ``stop`` or ``quit`` that arrives before it is
-done answers at once with one forward pass (``serve`` reads the input ahead of the loop).
+done answers at once with one forward pass, or the small search a long clock search runs
+first (``serve`` reads the input ahead of the loop).
 The greedy baseline and a forward pass are immediate: their ``go ponder``/``go infinite``
 compute the move at once and hold the ``bestmove`` until ``ponderhit``/``stop``.
 
@@ -394,9 +396,10 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
     """The ``bestmove`` for ``state`` (None: no valid position) under the limits of ``go``,
     writing its ``info`` lines: a USI move, ``resign`` or ``win``. The number of simulations
     follows ``thinking.choose_simulations``; 0 (or no search) plays one forward pass. Under a
-    clock an ``info string`` says what the time allows and why, and the answer comes by the
-    budget less ``RESERVE_S`` whatever the search is doing (one forward pass, computed first,
-    if it is not done)."""
+    clock an ``info string`` says what the time allows and why, a plan of ``INSURED_FROM`` or
+    more first searches 1/``INSURANCE_SHARE`` of it, and the answer comes by the budget less
+    ``RESERVE_S`` whatever the search is doing (that first search's move, else one forward pass
+    computed before the search)."""
     start = session.clock()
     forced = _forced_reply(session, state)
     if forced is not None:
@@ -445,29 +448,27 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
     def late() -> bool:
         return budget is not None and session.clock() - start >= budget - RESERVE_S
 
-    if not run.wait(lambda: session.stop_requested() or late()):
-        insured = run.insured
-        why = ("stopped before the search of {n} simulations finished" if
-               session.stop_requested() else "the search of {n} simulations was not done "
-               f"{budget - RESERVE_S:.2f} s into the move").format(n=n)
-        if insured is None:
+    def instead(why: str) -> str:
+        """The insurance search's move, else the forward pass's, after ``why`` in words."""
+        if run.insured is None:
             session.info(f"{why}: playing the network's move")
             return _forward_move(session, state, fallback)
-        session.info(f"{why}: playing the search of {insured.nodes}")
-        _report(session, insured, start)
-        return insured.move
+        session.info(f"{why}: playing the search of {run.insured.nodes}")
+        _report(session, run.insured, start)
+        return run.insured.move
+
+    if not run.wait(lambda: session.stop_requested() or late()):
+        if session.stop_requested():
+            return instead(f"stopped before the search of {n} simulations finished")
+        return instead(f"the search of {n} simulations was not done "
+                       f"{budget - RESERVE_S:.2f} s into the move")
     if run.error is not None:  # e.g. XLA out of memory at a huge size
         err = run.error
-        session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
-                     "playing the network's move")
-        return _forward_move(session, state, fallback)
-    result = run.result
-    if result is not None:
-        _report(session, result, start)
-        return result.move
-    session.info("the search chose no legal move (non-finite network output): "
-                 "playing the network's move")
-    return _forward_move(session, state, fallback)
+        return instead(f"search of {n} simulations failed ({type(err).__name__}: {err})")
+    if run.result is None:
+        return instead("the search chose no legal move (non-finite network output)")
+    _report(session, run.result, start)
+    return run.result.move
 
 
 def _clock_note(session: Session, searcher: Searcher, go: Go, budget: float, start: float,
