@@ -7,6 +7,9 @@ importing the package never changes JAX's configuration.
 
 ``compile_timer()`` measures the seconds compiling (tracing, lowering, XLA or a cache read)
 inside a block, so a rate can leave its first call's compile out.
+
+``enable_in_place_loops()`` sets the XLA flag under which a search updates its tree in place on a
+CPU (``keisei-usi`` calls it first).
 """
 
 from __future__ import annotations
@@ -53,6 +56,23 @@ def enable_persistent_cache() -> Path | None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_COMPILE_TIME_S)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return directory
+
+
+# Without region analysis, XLA's copy insertion on CPU copies the game states a search tree
+# holds on every simulation (the step reads the parent's row of the arrays it then writes the
+# child's into): each simulation cost ~1 us per node of the tree, so a search's time grew as
+# its size squared (2,048 simulations of the shipped network: 4.3 s without, 1.6 s with it, on
+# 2 busy CPU cores; docs/usi.md).
+IN_PLACE_FLAG = "--xla_cpu_copy_insertion_use_region_analysis=true"
+
+
+def enable_in_place_loops() -> None:
+    """Add ``IN_PLACE_FLAG`` to ``XLA_FLAGS`` unless the variable already names that flag. It
+    takes effect only if JAX has not started its CPU backend yet (call it before any
+    computation); processes started from this one inherit it."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if IN_PLACE_FLAG.split("=")[0] not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {IN_PLACE_FLAG}".strip()
 
 
 # JAX's compile stages (their ``jax.monitoring`` time spans): a nested jit is traced inside its

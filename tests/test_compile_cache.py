@@ -85,10 +85,25 @@ def _entry_points(tmp_path):
 @pytest.mark.parametrize("name", ["train.py", "evaluate.py", "strength.py", "elo.py", "play.py",
                                   "keisei-usi"])
 def test_every_entry_point_enables_the_cache_before_its_work(tmp_path, monkeypatch, name):
+    monkeypatch.setenv("XLA_FLAGS", "")  # restored afterwards (keisei-usi adds to it)
     monkeypatch.setattr(compile_cache, "enable_persistent_cache", _refuse)
     with pytest.raises(_Enabled):
         _entry_points(tmp_path)[name]()
     assert not (tmp_path / "r").exists() and not (tmp_path / "s").exists()
+    if name == "keisei-usi":  # its searches update their trees in place, from the first one
+        assert os.environ["XLA_FLAGS"] == compile_cache.IN_PLACE_FLAG
+
+
+def test_the_in_place_flag_is_added_once_and_a_choice_is_kept(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    compile_cache.enable_in_place_loops()
+    compile_cache.enable_in_place_loops()
+    assert os.environ["XLA_FLAGS"] == ("--xla_force_host_platform_device_count=2 "
+                                       + compile_cache.IN_PLACE_FLAG)
+    mine = "--xla_cpu_copy_insertion_use_region_analysis=false"
+    monkeypatch.setenv("XLA_FLAGS", mine)
+    compile_cache.enable_in_place_loops()
+    assert os.environ["XLA_FLAGS"] == mine
 
 
 def test_the_notebook_enables_the_cache():

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import mctx
 
 from keisei_jax import env, shogi
+from keisei_jax.search.gumbel import gumbel_policy
 from keisei_jax.shaping import shaped_reward
 from keisei_jax.shogi import mate
 from keisei_jax.shogi.game import apply_move
@@ -270,7 +271,8 @@ def search(
     params: Any,
     state: State,
     key: jax.Array,
-    num_simulations: int,
+    num_simulations: int | jax.Array,
+    capacity: int | None = None,
     max_num_considered_actions: int = CONSIDERED_ACTIONS,
     gumbel_scale: float = 0.0,
     num_slots: int = MAX_LEGAL_MOVES,
@@ -317,9 +319,14 @@ def search(
     ``q_transform`` (``Q_TRANSFORMS``) turns completed Q-values into the preferences Sequential
     Halving and the improved policy add to the prior logits.
 
+    ``capacity`` (static) makes the count a run-time value: ``num_simulations`` may then be a
+    traced int32 in [1, ``capacity``], the tree holds ``capacity + 1`` nodes, and the search is
+    the one a program compiled for that count makes (``search.gumbel``): one program serves
+    every size up to ``capacity``.
+
     ``return_tree`` keeps the whole search tree in the output (``SearchOutput.tree``).
     """
-    if num_simulations < 1:
+    if capacity is None and num_simulations < 1:
         raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
     qtransform = q_transform_fn(q_transform)
     shaping = not (isinstance(shaping_coef, (int, float)) and shaping_coef == 0)
@@ -357,6 +364,12 @@ def search(
     def tree_search(valid):
         root = mctx.RootFnOutput(prior_logits=jnp.where(valid, root_prior, _INVALID_LOGIT),
                                  value=root_value, embedding=root_node)
+        if capacity is not None:
+            return gumbel_policy(
+                params, key, root, recurrent_fn, num_simulations=num_simulations,
+                capacity=capacity, invalid_actions=~valid,
+                max_num_considered_actions=max_num_considered_actions,
+                gumbel_scale=gumbel_scale, qtransform=qtransform)
         return mctx.gumbel_muzero_policy(
             params, key, root, recurrent_fn, num_simulations,
             invalid_actions=~valid,

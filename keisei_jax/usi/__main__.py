@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from keisei_jax import compile_cache  # imports jax: after argument checks
 
+    compile_cache.enable_in_place_loops()  # before JAX's backend starts
     compile_cache.enable_persistent_cache()
     from keisei_jax.usi.engine import run
 
@@ -62,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     session = run(lines, write, checkpoint=args.checkpoint, temperature=args.temperature,
                   simulations=args.simulations, max_simulations=args.max_simulations,
                   considered_actions=args.considered_actions, mate_checks=args.mate_checks)
-    if session.search_running():
+    if session.search_running() or session.reading(wait_s=0.5):
         # A stopped search is still inside XLA: interpreter shutdown would tear down the
-        # runtime under it. Every answer is written and flushed; leave now.
+        # runtime under it; or the input thread still waits on a pipe the GUI keeps open after
+        # quit: shutdown would abort on its lock of stdin. Every answer is written and
+        # flushed; leave now.
         sys.stdout.flush()
         os._exit(0)
     return 0

@@ -1,12 +1,14 @@
 """The USI engine front end: a trained policy (or the greedy baseline) behind the USI protocol.
 
 With a checkpoint the engine searches (Gumbel MuZero over the rules engine, ``usi.thinking``):
-``go nodes N`` searches N simulations, a ``go`` with a clock as many as fit in its time, a plain
-``go`` the ``Simulations`` option (0: one forward pass, no search). ``go infinite``/``go ponder``
+``go nodes N`` searches N simulations, a ``go`` with a clock as many as fit in its time (and
+answers by its deadline whatever the search is doing), a plain ``go`` the ``Simulations`` option
+(0: one forward pass, no search). ``go infinite``/``go ponder``
 search in a thread with growing sizes while this loop keeps reading input, and ``stop``/
 ``ponderhit`` answer with the last completed search (waiting only for the first, small one).
 Every other search runs in a thread too, and a ``stop`` or ``quit`` that arrives before it is
-done answers at once with one forward pass (``serve`` reads the input ahead of the loop).
+done answers at once with one forward pass, or the small search a long clock search runs
+first (``serve`` reads the input ahead of the loop).
 The greedy baseline and a forward pass are immediate: their ``go ponder``/``go infinite``
 compute the move at once and hold the ``bestmove`` until ``ponderhit``/``stop``.
 
@@ -49,6 +51,9 @@ from keisei_jax.usi.protocol import (
     parse_setoption,
 )
 from keisei_jax.usi.thinking import (
+    INSURANCE_SHARE,
+    INSURED_FROM,
+    MATE_CHECK_S,
     MIN_SIMULATIONS,
     RESERVE_S,
     TIME_SAFETY,
@@ -56,6 +61,7 @@ from keisei_jax.usi.thinking import (
     SearchResult,
     SearchRun,
     Thinking,
+    capacity_for,
     choose_simulations,
     ladder_up_to,
     plan_checked_simulations,
@@ -191,6 +197,7 @@ class Session:
     # ``serve``'s bookkeeping: the input line being handled, and the last stop/quit read ahead.
     line: int = 0
     stop_line: int = -1
+    reader: threading.Thread | None = None  # serve's input thread (alive: input not at its end)
     rng: np.random.Generator = dataclasses.field(default_factory=np.random.default_rng)
     clock: Callable[[], float] = time.monotonic
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
@@ -222,6 +229,14 @@ class Session:
     def search_running(self) -> bool:
         """Whether a stopped search is still finishing in its thread."""
         return self.background is not None and self.background.running()
+
+    def reading(self, wait_s: float = 0.0) -> bool:
+        """Whether ``serve``'s input thread is still reading after ``wait_s`` seconds (a GUI
+        that sent ``quit`` may keep the pipe open)."""
+        if self.reader is None:
+            return False
+        self.reader.join(wait_s)
+        return self.reader.is_alive()
 
     def stop_requested(self) -> bool:
         """Whether a ``stop`` or ``quit`` came in after the line being handled (``serve``
@@ -294,10 +309,10 @@ def _load_policy(session: Session) -> None:
 
 def _searcher(session: Session, *, checked: bool = False) -> Searcher | None:
     """The search of the loaded network under the current options (None: the greedy baseline,
-    or ``Simulations`` 0). The smallest size and the default one are compiled and timed here,
-    at ``isready`` (the protocol's time for preparation), not on a move's clock; ``checked``
-    (``isready``) also compiles the default size with the root's mate checks (``mate_checks``),
-    which a clock then uses only once compiled."""
+    or ``Simulations`` 0). The program of the default size's capacity is compiled and timed
+    here; ``checked`` (``isready``: the protocol's time for preparation, not a move's clock) also
+    ``MaxSimulations``' capacity, plain and with the root's mate checks (``mate_checks``), so
+    that between them the programs hold every size a clock asks for."""
     if session.network is None or session.simulations == 0:
         return None
     searcher = session.searcher
@@ -307,12 +322,14 @@ def _searcher(session: Session, *, checked: bool = False) -> Searcher | None:
             apply_fn, params, obs_max_plies=obs_max_plies,
             considered_actions=session.considered_actions, material_coef=material_coef,
             on_compile=session.info)
-    default = min(session.simulations, session.max_simulations)
-    sizes = sorted({MIN_SIMULATIONS, default})
+    default = max(min(session.simulations, session.max_simulations), MIN_SIMULATIONS)
+    largest = capacity_for(session.max_simulations)
+    # At a go only the default's (a no-op after isready): a clock compiles only what it can pay.
+    capacities = {capacity_for(default)} | ({largest} if checked else set())
     try:
-        searcher.prepare(sizes, shogi.init(max_plies=_GAME_MAX_PLIES))
+        searcher.prepare(sorted(capacities), shogi.init(max_plies=_GAME_MAX_PLIES))
         if checked and session.mate_checks:
-            searcher.prepare([default], shogi.init(max_plies=_GAME_MAX_PLIES), mate_checks=True)
+            searcher.prepare([largest], shogi.init(max_plies=_GAME_MAX_PLIES), mate_checks=True)
     except (RuntimeError, MemoryError) as err:  # XLA cannot compile or run it here
         session.info(f"search disabled ({type(err).__name__}: {err}): playing one forward pass")
         session.network, session.searcher = None, None
@@ -378,53 +395,111 @@ def _forced_reply(session: Session, state: shogi.State | None) -> str | None:
 def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
     """The ``bestmove`` for ``state`` (None: no valid position) under the limits of ``go``,
     writing its ``info`` lines: a USI move, ``resign`` or ``win``. The number of simulations
-    follows ``thinking.choose_simulations``; 0 (or no search) plays one forward pass."""
+    follows ``thinking.choose_simulations``; 0 (or no search) plays one forward pass. Under a
+    clock an ``info string`` says what the time allows and why, a plan of ``INSURED_FROM`` or
+    more first searches 1/``INSURANCE_SHARE`` of it, and the answer comes by the budget less
+    ``RESERVE_S`` whatever the search is doing (that first search's move, else one forward pass
+    computed before the search)."""
     start = session.clock()
     forced = _forced_reply(session, state)
     if forced is not None:
         return forced
     searcher = _searcher(session)
-    if searcher is not None:
-        _wait_for_background(session, go, int(state.color), start)
-        if go.nodes is not None and go.nodes > session.max_simulations:
-            session.info(f"go nodes {go.nodes} is above MaxSimulations: searching "
-                         f"{session.max_simulations}")
+    if searcher is None:
+        return _forward_move(session, state)
+    color = int(state.color)
+    _wait_for_background(session, go, color, start)
+    if go.nodes is not None and go.nodes > session.max_simulations:
+        session.info(f"go nodes {go.nodes} is above MaxSimulations: searching "
+                     f"{session.max_simulations}")
+
+    def plan(spent_s: float) -> tuple[int, bool]:
+        """(simulations, with mate checks) once ``spent_s`` more seconds are gone."""
+        elapsed = session.clock() - start + spent_s
         n = choose_simulations(
-            go, color=int(state.color), simulations=session.simulations,
-            max_simulations=session.max_simulations, elapsed_s=session.clock() - start,
+            go, color=color, simulations=session.simulations,
+            max_simulations=session.max_simulations, elapsed_s=elapsed,
             sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
-            compiled=searcher.compiled())
+            programs=searcher.programs())
         checked = 0 if not (n and session.mate_checks) else plan_checked_simulations(
-            go, color=int(state.color), elapsed_s=session.clock() - start, limit=n,
-            sims_per_s=searcher.sims_per_s, compiled=searcher.compiled(mate_checks=True))
-        n = checked or n
-        if n > 0 and session.stop_requested():  # while the last search was finishing
-            session.info("stopped before the search began: playing the network's move")
-            return _forward_move(session, state)
-        if n > 0:
-            run = session.background = SearchRun(searcher, state, n, _key(session),
-                                                 _gumbel_scale(session), mate_checks=checked > 0)
-            if not run.wait(session.stop_requested):
-                session.info(f"stopped before the search of {n} simulations finished: playing "
-                             "the network's move")
-                return _forward_move(session, state)
-            if run.error is not None:  # e.g. XLA out of memory at a huge size
-                err = run.error
-                session.info(f"search of {n} simulations failed ({type(err).__name__}: {err}): "
-                             "playing the network's move")
-                return _forward_move(session, state)
-            result = run.result
-            if result is not None:
-                _report(session, result, start)
-                return result.move
-            session.info("the search chose no legal move (non-finite network output): "
-                         "playing the network's move")
-    return _forward_move(session, state)
+            go, color=color, elapsed_s=elapsed, limit=n, sims_per_s=searcher.sims_per_s,
+            programs=searcher.programs(mate_checks=True))
+        return checked or n, checked > 0
+
+    n, checked = plan(0.0)
+    budget = time_budget(go, color)
+    insurance = 0
+    if budget is not None and n >= INSURED_FROM:
+        insurance = max(MIN_SIMULATIONS, n // INSURANCE_SHARE)
+        n, checked = plan(searcher.estimate_s(insurance) / TIME_SAFETY)
+    if budget is not None:
+        session.info(_clock_note(session, searcher, go, budget, start, n, checked, insurance))
+    if n == 0:
+        return _forward_move(session, state)
+    if session.stop_requested():  # while the last search was finishing
+        session.info("stopped before the search began: playing the network's move")
+        return _forward_move(session, state)
+    # Under a clock the fallback is ready before the search takes the machine.
+    fallback = None if budget is None else session.analyse(state, session.rng)
+    run = session.background = SearchRun(searcher, state, n, _key(session),
+                                         _gumbel_scale(session), mate_checks=checked,
+                                         insurance=insurance)
+
+    def late() -> bool:
+        return budget is not None and session.clock() - start >= budget - RESERVE_S
+
+    def instead(why: str) -> str:
+        """The insurance search's move, else the forward pass's, after ``why`` in words."""
+        if run.insured is None:
+            session.info(f"{why}: playing the network's move")
+            return _forward_move(session, state, fallback)
+        session.info(f"{why}: playing the search of {run.insured.nodes}")
+        _report(session, run.insured, start)
+        return run.insured.move
+
+    if not run.wait(lambda: session.stop_requested() or late()):
+        if session.stop_requested():
+            return instead(f"stopped before the search of {n} simulations finished")
+        return instead(f"the search of {n} simulations was not done "
+                       f"{budget - RESERVE_S:.2f} s into the move")
+    if run.error is not None:  # e.g. XLA out of memory at a huge size
+        err = run.error
+        return instead(f"search of {n} simulations failed ({type(err).__name__}: {err})")
+    if run.result is None:
+        return instead("the search chose no legal move (non-finite network output)")
+    _report(session, run.result, start)
+    return run.result.move
 
 
-def _forward_move(session: Session, state: shogi.State) -> str:
-    """One forward pass (or the greedy baseline) and its info lines."""
-    analysis = session.analyse(state, session.rng)
+def _clock_note(session: Session, searcher: Searcher, go: Go, budget: float, start: float,
+                n: int, checked: bool, insurance: int) -> str:
+    """What a clock allows this move and why, for an ``info string``."""
+    left = max(budget - (session.clock() - start) - RESERVE_S, 0.0)
+    head = (f"time {budget:.2f} s for this move, {left:.2f} s after the reserve; "
+            f"{searcher.sims_per_s:.0f} simulations/s")
+    if n == 0:
+        return (f"{head}: no search fits ({MIN_SIMULATIONS} simulations take "
+                f"~{searcher.estimate_s(MIN_SIMULATIONS):.2f} s, more than {TIME_SAFETY:.0%} "
+                "of that): one forward pass")
+    limit = session.max_simulations if go.nodes is None else min(go.nodes,
+                                                                 session.max_simulations)
+    why = ("go nodes" if go.nodes is not None else "MaxSimulations") if n == limit else (
+        f"{TIME_SAFETY:.0%} of the time left" + (f" less the mate checks' {MATE_CHECK_S} s"
+                                                  if checked else ""))
+    first = "" if not insurance else (
+        f"{insurance} simulations (~{searcher.estimate_s(insurance):.2f} s, the move should "
+        "the next not be done in time), then ")
+    return (f"{head}: searching {first}{n} simulations" + (" with mate checks" if checked else "")
+            + f", ~{searcher.estimate_s(n, checked):.2f} s, on the program of up to "
+            f"{searcher.capacity(n, checked)} (limited by {why})")
+
+
+def _forward_move(session: Session, state: shogi.State, analysis: Analysis | None = None
+                  ) -> str:
+    """One forward pass (or the greedy baseline; ``analysis`` if already made) and its info
+    lines."""
+    if analysis is None:
+        analysis = session.analyse(state, session.rng)
     cp = 0 if analysis.value is None else _centipawns(analysis.value)
     session.info("top " + " ".join(f"{m} {p:.3f}" for m, p in analysis.top)
                  + ("" if analysis.value is None else f" value {analysis.value:+.3f}"))
@@ -596,7 +671,8 @@ def serve(session: Session, lines: Iterable[str]) -> None:
         finally:
             pending.put(None)  # the end of the input ends the loop
 
-    threading.Thread(target=read, name="keisei-usi-input", daemon=True).start()
+    session.reader = threading.Thread(target=read, name="keisei-usi-input", daemon=True)
+    session.reader.start()
     while (item := pending.get()) is not None:
         session.line, line = item
         if not handle(session, line):

@@ -1,28 +1,38 @@
 """How the USI engine thinks: a Gumbel MuZero search (``keisei_jax.search``) sized to ``go``.
 
-Sizes. mctx's ``num_simulations`` is static, so every size is its own compiled program (seconds
-to compile on a CPU). Searches under a clock use the sizes of ``LADDER`` (8, 16, 32, ...,
-doubling). A ``Searcher`` keeps the compiled programs of one network, the measured simulations
-per second and the longest compile seen. On a persistent-cache hit (``JAX_COMPILATION_CACHE_DIR``)
-the cache's record of the original compile time counts, so a cached program does not make
-compiling an uncached size look cheap.
+Programs. A search program is compiled for a *capacity* (a tree of ``capacity + 1`` nodes, one of
+``LADDER``: 8, 16, 32, ..., doubling) and searches any number of simulations up to it, the
+number being an argument (``search.search(capacity=...)``: the very search a program compiled for
+that number makes). A ``Searcher`` keeps the compiled programs of one network (seconds to
+minutes each to compile on a CPU; the persistent cache ``JAX_COMPILATION_CACHE_DIR`` keeps them
+for the next process), each program's fixed cost (the tree's set-up, the root's evaluation: a
+one-simulation search, timed), the simulations per second, and the longest compile seen. On a
+persistent-cache hit the cache's record of the original compile time counts, so a cached program
+does not make compiling a new capacity look cheap. A search of ``n`` runs on the smallest
+compiled capacity >= ``n``.
 
 Time. ``time_budget`` is what one move may take: ``movetime``; else a slice of the main time
 (1/40) plus the increment plus the whole byoyomi, at most what the clock allows (main time plus
-byoyomi, or the increment if that is more). ``plan_simulations`` takes the largest candidate size
-whose estimate (size / simulations per second, plus the compile estimate when it is not compiled
-yet) is at most half of the budget left after a 0.1 s reserve; when none fits, 0 (one forward
-pass, compiled with the network).
+byoyomi, or the increment if that is more). ``plan_simulations`` takes the most simulations
+(up to ``go nodes`` or ``MaxSimulations``) whose estimate (the program's fixed cost + simulations
+/ simulations per second, plus the compile estimate when no compiled capacity holds them) is at
+most ``TIME_SAFETY`` of the budget left after a 0.1 s reserve; fewer than ``MIN_SIMULATIONS``:
+0 (one forward pass, compiled with the network). The engine also answers at the budget less the
+reserve whatever the search is doing (``SearchRun.wait``), with one forward pass computed
+before the search, so a machine that slows down mid-search costs that move's search, not the
+game; a plan of ``INSURED_FROM`` simulations or more first searches 1/``INSURANCE_SHARE`` of
+them (the main search gets what is left), and that search is the move at the deadline.
 
 Mate checks. A search may also run the root's mate checks (``search.search``'s
 ``mate_threat_moves`` and ``mate_five_retries``, as every search player does): a separate
-program per size, compiled at ``isready`` for the default size (~4x the compile of a plain
-search), whose extra time depends on the position (30-600 ms measured on 2 CPU cores) rather
-than on the simulations. Without a clock every search runs them; under a clock
-``plan_checked_simulations`` takes the largest size compiled with them, up to the plain plan's,
-whose estimate plus ``MATE_CHECK_S`` fits the same share of the budget (the checks are worth
-more than a larger tree: docs/search.md, "Mate threats at the root"), else the plain plan runs.
-A search with them lowers the simulations/s estimate only when it outlasted that estimate.
+program per capacity (~4x the compile of a plain search), whose extra time depends on the
+position (30-600 ms measured on 2 CPU cores) rather than on the simulations. Without a clock
+every search runs them; under a clock ``plan_checked_simulations`` takes the most simulations
+that a compiled checked program holds, up to the plain plan's, whose estimate plus
+``MATE_CHECK_S`` fits the same share of the budget (the checks are worth more than a larger
+tree: docs/search.md, "Mate threats at the root"), else the plain plan runs. A search with
+them lowers the simulations/s estimate when it outlasted it, and raises it (slowly) only by the
+rate it would have had if the checks took no time, which is never above the true one.
 
 Every other search (``go nodes``, a clock, a plain ``go``) runs in a ``SearchRun`` thread that the
 engine's loop waits on, so a ``stop`` or ``quit`` read meanwhile answers at once (with one
@@ -30,8 +40,8 @@ forward pass) however long the search would still compile or run.
 
 ``go infinite`` / ``go ponder``: ``Thinking`` runs searches of doubling size in a thread until it
 is stopped; each takes about twice the one before, so the search still running at ``stop`` has
-about as long left as the thinking has lasted, and a size is compiled only once the thinking has
-lasted as long as a compile.
+about as long left as the thinking has lasted, and a capacity is compiled only once the thinking
+has lasted as long as a compile.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jax
@@ -52,18 +62,26 @@ import numpy as np
 from keisei_jax import search, shogi
 from keisei_jax.usi.protocol import SPIN_OPTIONS, Go
 
-LADDER = tuple(8 << k for k in range(14))  # 8 ... 65,536 simulations
-MIN_SIMULATIONS = LADDER[0]
+LADDER = tuple(8 << k for k in range(14))  # capacities: 8 ... 65,536 simulations
+MIN_SIMULATIONS = LADDER[0]  # the smallest search a clock runs (below: one forward pass)
 assert (SPIN_OPTIONS["MaxSimulations"][1:] == (MIN_SIMULATIONS, LADDER[-1])
         and SPIN_OPTIONS["Simulations"][2] == LADDER[-1])
 MAX_PV = 64  # plies of principal variation reported at most
 INITIAL_SIMS_PER_S = 20.0  # before any measurement: slow on purpose
 INITIAL_COMPILE_S = 60.0  # before any compile was timed
-TIME_SAFETY = 0.5  # a search may take this share of the time left
+TIME_SAFETY = 0.8  # a search may take this share of the time left (the deadline guards the rest)
 RESERVE_S = 0.1  # kept back from every budget: output, the GUI's own latency
 MOVES_TO_GO = 40  # the main time is shared among this many moves
 MAX_TIME_MS = 10**9  # clock values are clamped here (11.6 days)
 MATE_CHECK_S = 0.6  # the root's mate checks took up to this long a position (docs/search.md)
+# A clock search of at least INSURED_FROM simulations runs a plain search of 1/INSURANCE_SHARE
+# of them first: should the machine slow down, the move played at the deadline is that one's.
+INSURED_FROM = 512
+INSURANCE_SHARE = 8
+# A program's fixed cost per tree node until it is timed (measured ~12 us on 2 CPU cores: the
+# tree's arrays are set up on every search).
+OVERHEAD_PER_NODE_S = 2e-5
+RATE_PROBE = 256  # simulations of the search that times a program once it is compiled
 
 
 def time_budget(go: Go, color: int) -> float | None:
@@ -87,16 +105,44 @@ def time_budget(go: Go, color: int) -> float | None:
     return min(budgets) if budgets else None
 
 
-def plan_simulations(*, remaining_s: float, candidates: Iterable[int],
-                     compiled: Container[int], sims_per_s: float, compile_s: float) -> int:
-    """The largest candidate ``n`` with ``n / sims_per_s`` (+ ``compile_s`` when ``n`` is not
-    compiled) ``<= TIME_SAFETY * remaining_s``; 0 (no search) when none fits."""
+def capacity_for(num_simulations: int) -> int:
+    """The smallest ``LADDER`` capacity that holds ``num_simulations`` (1 ... 65,536)."""
+    for capacity in LADDER:
+        if capacity >= num_simulations:
+            return capacity
+    raise ValueError(f"num_simulations must be in [1, {LADDER[-1]}], got {num_simulations!r}")
+
+
+def prior_overhead_s(capacity: int) -> float:
+    """A program's fixed cost (seconds) before it is timed."""
+    return OVERHEAD_PER_NODE_S * (capacity + 1)
+
+
+def _most_that_fit(seconds: float, sims_per_s: float, fixed_s: float, limit: int) -> int:
+    """The most simulations ``n <= limit`` with ``fixed_s + n / sims_per_s <= seconds``."""
+    if not seconds - fixed_s > 0:  # also NaN
+        return 0
+    n = min(limit, math.floor((seconds - fixed_s) * sims_per_s))
+    while n > 0 and fixed_s + n / sims_per_s > seconds:  # the floor's rounding, at most once
+        n -= 1
+    return max(n, 0)
+
+
+def plan_simulations(*, remaining_s: float, limit: int, programs: Mapping[int, float],
+                     sims_per_s: float, compile_s: float) -> int:
+    """The most simulations ``n <= limit`` whose estimate is at most ``TIME_SAFETY *
+    remaining_s``, 0 (no search) below ``min(MIN_SIMULATIONS, limit)``. ``programs``: the
+    compiled capacities and their fixed costs in seconds; a search of ``n`` costs the fixed cost
+    of a compiled capacity >= ``n`` plus ``n / sims_per_s``. While none holds ``limit``, a program
+    for it may be compiled: ``compile_s`` plus ``prior_overhead_s`` of that capacity more."""
     usable = TIME_SAFETY * remaining_s
     best = 0
-    for n in candidates:
-        if n / sims_per_s + (0.0 if n in compiled else compile_s) <= usable:
-            best = max(best, n)
-    return best
+    for capacity, fixed_s in programs.items():
+        best = max(best, _most_that_fit(usable, sims_per_s, fixed_s, min(limit, capacity)))
+    if not any(capacity >= limit for capacity in programs):
+        best = max(best, _most_that_fit(
+            usable, sims_per_s, compile_s + prior_overhead_s(capacity_for(limit)), limit))
+    return best if best >= min(MIN_SIMULATIONS, limit) else 0
 
 
 def ladder_up_to(limit: int) -> tuple[int, ...]:
@@ -106,11 +152,11 @@ def ladder_up_to(limit: int) -> tuple[int, ...]:
 
 def choose_simulations(go: Go, *, color: int, simulations: int, max_simulations: int,
                        elapsed_s: float, sims_per_s: float, compile_s: float,
-                       compiled: Container[int]) -> int:
+                       programs: Mapping[int, float]) -> int:
     """Simulations for ``go`` (0: one forward pass). ``go nodes N``: N (at most
-    ``max_simulations``); no clock: ``simulations`` (the option); a clock: the largest size up
-    to ``go nodes`` or ``max_simulations`` that fits what is left of the budget after
-    ``elapsed_s`` (``plan_simulations``)."""
+    ``max_simulations``); no clock: ``simulations`` (the option); a clock: the most up to ``go
+    nodes`` or ``max_simulations`` that fit what is left of the budget after ``elapsed_s``
+    (``plan_simulations`` over the compiled ``programs``)."""
     nodes = None if go.nodes is None else min(go.nodes, max_simulations)
     budget = time_budget(go, color)
     if budget is None:
@@ -118,26 +164,27 @@ def choose_simulations(go: Go, *, color: int, simulations: int, max_simulations:
     limit = max_simulations if nodes is None else nodes
     if limit == 0:
         return 0
-    return plan_simulations(remaining_s=budget - elapsed_s - RESERVE_S,
-                            candidates=ladder_up_to(limit), compiled=compiled,
-                            sims_per_s=sims_per_s, compile_s=compile_s)
+    return plan_simulations(remaining_s=budget - elapsed_s - RESERVE_S, limit=limit,
+                            programs=programs, sims_per_s=sims_per_s, compile_s=compile_s)
 
 
 def plan_checked_simulations(go: Go, *, color: int, elapsed_s: float, limit: int,
-                             sims_per_s: float, compiled: Container[int]) -> int:
+                             sims_per_s: float, programs: Mapping[int, float]) -> int:
     """Simulations of a search with the root's mate checks for ``go`` (0: none), ``limit``
-    being the plain search's plan: ``limit`` itself without a clock; under one, the largest
-    ``compiled`` size <= ``limit`` whose estimate plus ``MATE_CHECK_S`` is at most
-    ``TIME_SAFETY`` of the budget left after ``elapsed_s`` and ``RESERVE_S``."""
+    being the plain search's plan: ``limit`` itself without a clock; under one, the most up to
+    ``limit`` that a compiled checked program of ``programs`` holds and whose estimate plus
+    ``MATE_CHECK_S`` is at most ``TIME_SAFETY`` of the budget left after ``elapsed_s`` and
+    ``RESERVE_S``."""
     budget = time_budget(go, color)
     if budget is None:
         return limit
-    # n / rate + MATE_CHECK_S <= TIME_SAFETY * left  <=>  n / rate <= TIME_SAFETY * (left -
-    # MATE_CHECK_S / TIME_SAFETY): the plain rule over the compiled sizes, on less time.
+    if limit == 0:
+        return 0
+    # est + MATE_CHECK_S <= TIME_SAFETY * left  <=>  est <= TIME_SAFETY * (left - MATE_CHECK_S /
+    # TIME_SAFETY): the plain rule over the compiled programs, on less time, never compiling.
     return plan_simulations(
-        remaining_s=budget - elapsed_s - RESERVE_S - MATE_CHECK_S / TIME_SAFETY,
-        candidates=[n for n in compiled if n <= limit], compiled=compiled,
-        sims_per_s=sims_per_s, compile_s=0.0)
+        remaining_s=budget - elapsed_s - RESERVE_S - MATE_CHECK_S / TIME_SAFETY, limit=limit,
+        programs=programs, sims_per_s=sims_per_s, compile_s=math.inf)
 
 
 def updated_rate(old: float, measured: float) -> float:
@@ -207,20 +254,22 @@ def _principal_variation(tree: mctx.Tree, root_slot: jax.Array, length: int
     return actions, alive.sum().astype(jnp.int32)
 
 
-def _think(params: Any, state: shogi.State, key: jax.Array, gumbel_scale: jax.Array, *,
-           apply_fn: Callable, obs_max_plies: int | None, considered: int,
-           num_simulations: int, material_coef: float, mate_checks: bool
+def _think(params: Any, state: shogi.State, key: jax.Array, gumbel_scale: jax.Array,
+           num_simulations: jax.Array, *, apply_fn: Callable, obs_max_plies: int | None,
+           considered: int, capacity: int, material_coef: float, mate_checks: bool
            ) -> dict[str, jax.Array]:
-    """One search of one position and what the engine reports of it (jitted per size, with
-    and without the root's mate checks)."""
+    """One search of ``num_simulations`` (int32[], at most ``capacity``) of one position and
+    what the engine reports of it (jitted per capacity, with and without the root's mate
+    checks)."""
     out = search.search(
         apply_fn=apply_fn, params=params, state=jax.tree_util.tree_map(lambda x: x[None], state),
-        key=key, num_simulations=num_simulations, max_num_considered_actions=considered,
+        key=key, num_simulations=num_simulations, capacity=capacity,
+        max_num_considered_actions=considered,
         gumbel_scale=gumbel_scale, obs_max_plies=obs_max_plies, shaping_coef=material_coef,
         mate_threat_moves=search.MATE_THREAT_MOVES if mate_checks else 0,
         mate_five_retries=search.MATE_FIVE_RETRIES if mate_checks else 0,
         return_tree=True)
-    pv, pv_len = _principal_variation(out.tree, out.slot[0], min(num_simulations, MAX_PV))
+    pv, pv_len = _principal_variation(out.tree, out.slot[0], min(capacity, MAX_PV))
     return {
         "slot": out.slot[0], "num_legal": out.num_legal[0], "actions": out.actions[0],
         "weights": out.action_weights[0], "value": out.root_value[0], "pv": pv,
@@ -257,8 +306,10 @@ class Searcher:
     ``eval.search_player`` takes it.
 
     sims_per_s: estimated simulations per second (``INITIAL_SIMS_PER_S`` until a search is
-    timed, then ``updated_rate``). compile_s: the longest compile timed
-    (``INITIAL_COMPILE_S`` until one is), the estimate for a size not compiled yet.
+    timed, then ``updated_rate``). compile_s: the longest compile timed (``INITIAL_COMPILE_S``
+    until one is), the estimate for a capacity not compiled yet. fixed_s: (capacity, mate
+    checks) -> a program's fixed cost in seconds, timed once (``prepare``);
+    ``prior_overhead_s`` until then.
     on_compile: told in words before and after each compile (the engine's ``info string``: a
     GUI shows that the engine is compiling, not hung).
     """
@@ -276,83 +327,135 @@ class Searcher:
         self.on_compile = on_compile
         self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
         self._rate_timed = self._compile_timed = False
-        self._prepared: set[tuple[int, bool]] = set()
+        self._probe = 0  # simulations of the largest rate probe of ``prepare``
+        self.fixed_s: dict[tuple[int, bool], float] = {}
         leaves, treedef = jax.tree_util.tree_flatten(self.params)
         self._signature = (apply_fn, obs_max_plies, considered_actions, self.material_coef, treedef,
                            tuple((x.shape, x.dtype.str) for x in leaves))
 
-    def is_compiled(self, num_simulations: int, mate_checks: bool = False) -> bool:
-        return (self._signature, num_simulations, mate_checks) in _PROGRAMS
-
     def compiled(self, mate_checks: bool = False) -> frozenset[int]:
-        """The sizes compiled (with or without the root's mate checks)."""
-        return frozenset(n for sig, n, checks in list(_PROGRAMS)
+        """The capacities compiled (with or without the root's mate checks)."""
+        return frozenset(c for sig, c, checks in list(_PROGRAMS)
                          if sig == self._signature and checks == mate_checks)
 
-    def _program(self, num_simulations: int, mate_checks: bool = False) -> Any:
-        key = (self._signature, num_simulations, mate_checks)
+    def is_compiled(self, num_simulations: int, mate_checks: bool = False) -> bool:
+        """Whether a search of ``num_simulations`` needs no compile."""
+        return any(c >= num_simulations for c in self.compiled(mate_checks))
+
+    def programs(self, mate_checks: bool = False) -> dict[int, float]:
+        """The compiled capacities and their fixed costs in seconds (timed or prior)."""
+        return {c: self.fixed_s.get((c, mate_checks), prior_overhead_s(c))
+                for c in self.compiled(mate_checks)}
+
+    def capacity(self, num_simulations: int, mate_checks: bool = False) -> int:
+        """The capacity a search of ``num_simulations`` runs on: the smallest compiled one that
+        holds it, else the ``LADDER`` one to compile."""
+        held = [c for c in self.compiled(mate_checks) if c >= num_simulations]
+        return min(held) if held else capacity_for(num_simulations)
+
+    def estimate_s(self, num_simulations: int, mate_checks: bool = False) -> float:
+        """Seconds a search of ``num_simulations`` is expected to take, compiled (plus
+        ``MATE_CHECK_S`` with the checks)."""
+        capacity = self.capacity(num_simulations, mate_checks)
+        fixed = self.fixed_s.get((capacity, mate_checks), prior_overhead_s(capacity))
+        return fixed + num_simulations / self.sims_per_s + (MATE_CHECK_S if mate_checks else 0.0)
+
+    def _program(self, capacity: int, mate_checks: bool = False) -> Any:
+        key = (self._signature, capacity, mate_checks)
         with _COMPILE_LOCK:
             if key in _PROGRAMS:
                 return _PROGRAMS[key]
             think = jax.jit(functools.partial(
                 _think, apply_fn=self.apply_fn, obs_max_plies=self.obs_max_plies,
-                considered=self.considered_actions, num_simulations=num_simulations,
+                considered=self.considered_actions, capacity=capacity,
                 material_coef=self.material_coef, mate_checks=mate_checks))
-            what = f"the {num_simulations}-simulation search" + (
+            what = f"the search of up to {capacity} simulations" + (
                 " with mate checks" if mate_checks else "")
             if self.on_compile is not None:
                 self.on_compile(f"compiling {what} (first time only, up to minutes on a CPU)")
             _cache_hit.seconds = 0.0
             start = self.clock()
             program = think.lower(self.params, _host(shogi.init()), _host(jax.random.PRNGKey(0)),
-                                  np.float32(0)).compile()
+                                  np.float32(0), np.int32(1)).compile()
             wall = self.clock() - start
+            cached = _cache_hit.seconds > 0
             seconds = max(wall, _cache_hit.seconds)
             _PROGRAMS[key] = program
             if self.on_compile is not None:
-                self.on_compile(f"compiled {what} in {wall:.1f} s")
-        if not mate_checks:  # plain sizes' estimate; checked ones compile late only without a clock
+                self.on_compile(f"compiled {what} in {wall:.1f} s"
+                                + (" (read from the persistent cache)" if cached else ""))
+        if not mate_checks:  # checked programs compile late only without a clock
             self.compile_s = max(self.compile_s, seconds) if self._compile_timed else seconds
             self._compile_timed = True
         return program
 
-    def prepare(self, sizes: Iterable[int], state: shogi.State, mate_checks: bool = False
+    def prepare(self, capacities: Iterable[int], state: shogi.State, mate_checks: bool = False
                 ) -> None:
-        """Compile and time each size not prepared yet: a warm-up search of ``state``
-        (untimed: the first run of a program is slow), then a timed one (plain searches: the
-        rate is theirs)."""
-        for n in sizes:
-            if (n, mate_checks) not in self._prepared:
-                self.search(state, n, jax.random.PRNGKey(0), timed=False, mate_checks=mate_checks)
-                if not mate_checks:
-                    self.search(state, n, jax.random.PRNGKey(1))
-                self._prepared.add((n, mate_checks))
+        """Compile and time each capacity not timed yet: a warm-up search of ``state``
+        (untimed: the first run of a program is slow), a one-simulation search (its fixed
+        cost), then, plain, a search of up to ``RATE_PROBE`` simulations: the largest such
+        probe so far sets the rate (a small one is mostly noise)."""
+        for capacity in capacities:
+            if (capacity, mate_checks) in self.fixed_s:
+                continue
+            self._program(capacity, mate_checks)
+            run = functools.partial(self._run, state, key=jax.random.PRNGKey(0),
+                                    capacity=capacity, mate_checks=mate_checks)
+            run(min(capacity, MIN_SIMULATIONS))
+            self.fixed_s[(capacity, mate_checks)] = run(1)[1]
+            if not mate_checks:
+                probe = min(capacity, RATE_PROBE)
+                seconds = run(probe)[1]
+                if probe >= self._probe:
+                    self._probe, self._rate_timed = probe, False  # this one sets the rate
+                self._update_rate(probe, seconds, capacity)
 
     def compile(self, num_simulations: int) -> None:
-        """Compile the search of ``num_simulations`` (>= 1) if it is not compiled yet."""
+        """Compile a program that holds ``num_simulations`` (>= 1) if none is compiled yet."""
         if num_simulations < 1:
             raise ValueError(f"num_simulations must be >= 1, got {num_simulations!r}")
-        self._program(num_simulations)
+        self._program(self.capacity(num_simulations))
+
+    def _run(self, state: shogi.State, num_simulations: int, *, key: jax.Array,
+             capacity: int, mate_checks: bool, gumbel_scale: float = 0.0
+             ) -> tuple[dict[str, np.ndarray], float]:
+        """(outputs, seconds) of one search on the program of ``capacity``."""
+        program = self._program(capacity, mate_checks)
+        start = self.clock()
+        out = jax.device_get(program(self.params, _host(state), _host(key),
+                                     np.float32(gumbel_scale), np.int32(num_simulations)))
+        return out, self.clock() - start
+
+    def _update_rate(self, num_simulations: int, seconds: float, capacity: int) -> None:
+        """Fold in a plain search's rate, its program's fixed cost taken out."""
+        fixed = self.fixed_s.get((capacity, False), prior_overhead_s(capacity))
+        rate = num_simulations / max(seconds - fixed, 1e-9)
+        self.sims_per_s = updated_rate(self.sims_per_s, rate) if self._rate_timed else rate
+        self._rate_timed = True
 
     def search(self, state: shogi.State, num_simulations: int, key: jax.Array,
                gumbel_scale: float = 0.0, *, timed: bool = True,
                mate_checks: bool = False) -> SearchResult | None:
-        """Search ``state`` (compiling the size if needed, untimed); None when the search's move
-        is not a legal slot (a network that outputs NaN). ``timed`` updates ``sims_per_s``
-        (with ``mate_checks`` only when the search outlasted its estimate plus
-        ``MATE_CHECK_S``, and then to what would have predicted it)."""
-        program = self._program(num_simulations, mate_checks)
-        start = self.clock()
-        out = jax.device_get(program(self.params, _host(state), _host(key),
-                                     np.float32(gumbel_scale)))
-        seconds = self.clock() - start
+        """Search ``state`` (compiling a capacity if none holds ``num_simulations``, untimed);
+        None when the search's move is not a legal slot (a network that outputs NaN).
+        ``timed`` updates ``sims_per_s`` (searches below ``MIN_SIMULATIONS`` are mostly fixed
+        cost and leave it). With ``mate_checks``, whose time is unknown up to ``MATE_CHECK_S``:
+        a search that outlasted its estimate lowers it to what would have predicted it, any
+        other raises it by ``updated_rate`` toward the rate had the checks taken no time (a
+        lower bound of the true rate), never lowering it."""
+        capacity = self.capacity(num_simulations, mate_checks)
+        self._program(capacity, mate_checks)  # compiled outside the timing
+        fixed = self.fixed_s.get((capacity, mate_checks), prior_overhead_s(capacity))
+        out, seconds = self._run(state, num_simulations, key=key, capacity=capacity,
+                                 mate_checks=mate_checks, gumbel_scale=gumbel_scale)
         if timed and mate_checks:
-            if seconds > num_simulations / self.sims_per_s + MATE_CHECK_S:
-                self.sims_per_s = num_simulations / (seconds - MATE_CHECK_S)
-        elif timed:
-            rate = num_simulations / max(seconds, 1e-9)
-            self.sims_per_s = updated_rate(self.sims_per_s, rate) if self._rate_timed else rate
-            self._rate_timed = True
+            if seconds > fixed + num_simulations / self.sims_per_s + MATE_CHECK_S:
+                self.sims_per_s = num_simulations / max(seconds - MATE_CHECK_S - fixed, 1e-9)
+            elif num_simulations >= MIN_SIMULATIONS:
+                at_least = num_simulations / max(seconds - fixed, 1e-9)
+                self.sims_per_s = max(self.sims_per_s, updated_rate(self.sims_per_s, at_least))
+        elif timed and num_simulations >= MIN_SIMULATIONS:
+            self._update_rate(num_simulations, seconds, capacity)
         num_legal, slot = int(out["num_legal"]), int(out["slot"])
         if not 0 <= slot < num_legal:
             return None
@@ -374,21 +477,28 @@ class SearchRun:
     """One ``Searcher.search`` in a thread (it owns the thread): XLA can neither be interrupted
     while it compiles nor while it runs, so the caller waits on it (``wait``) and gives up when
     told to stop, leaving the thread to finish on its own. ``result``: the search's (None also
-    when it chose no legal move); ``error``: what it raised (XLA out of memory, say)."""
+    when it chose no legal move); ``error``: what it raised (XLA out of memory, say).
+    ``insurance`` > 0 first runs a plain search of that many simulations (``insured``: its
+    result), a move to play should the main search not be done in time."""
 
     def __init__(self, searcher: Searcher, state: shogi.State, num_simulations: int,
-                 key: jax.Array, gumbel_scale: float, *, mate_checks: bool):
+                 key: jax.Array, gumbel_scale: float, *, mate_checks: bool, insurance: int = 0):
         self.result: SearchResult | None = None
+        self.insured: SearchResult | None = None
         self.error: RuntimeError | MemoryError | None = None
         self._done = threading.Event()
         self.thread = threading.Thread(
             target=self._run, args=(searcher, state, num_simulations, key, gumbel_scale,
-                                    mate_checks),
+                                    mate_checks, insurance),
             name="keisei-usi-go", daemon=True)
         self.thread.start()
 
-    def _run(self, searcher, state, num_simulations, key, gumbel_scale, mate_checks) -> None:
+    def _run(self, searcher, state, num_simulations, key, gumbel_scale, mate_checks,
+             insurance) -> None:
         try:
+            if insurance > 0:
+                self.insured = searcher.search(state, insurance, jax.random.fold_in(key, 1),
+                                               gumbel_scale)
             self.result = searcher.search(state, num_simulations, key, gumbel_scale,
                                           mate_checks=mate_checks)
         except (RuntimeError, MemoryError) as err:

@@ -310,6 +310,7 @@ def test_isready_compiles_what_a_position_runs():
 
 
 def test_mate_checks_flag_sets_the_option(capsys, monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", ""))  # main adds to it
     for flags, default in (([], "true"), (["--no-mate-checks"], "false")):
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"usi\nquit\n")))
         assert usi_main(flags) == 0
@@ -326,3 +327,19 @@ def test_out_of_range_numbers_are_named(greedy_session):
     _send(session, "setoption name Seed value \u00b2")  # a digit to str.isdigit, not to int
     assert out == ["info string setoption: Seed must be a non-negative integer, got '?' "
                    "(ignored)"], out
+
+
+def test_quit_exits_cleanly_while_the_gui_keeps_the_pipe_open():
+    # GUIs send quit and wait for the process with its stdin still open: the input thread is
+    # then blocked in a read, and interpreter shutdown used to abort on its lock (SIGABRT).
+    proc = subprocess.Popen([sys.executable, "-m", "keisei_jax.usi"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("usi\nisready\nquit\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()[-2000:]
+        assert proc.stdout.read().splitlines()[-1] == "readyok"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdin.close()

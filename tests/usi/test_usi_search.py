@@ -4,6 +4,7 @@ a pv legal in sequence), ``go infinite`` and ``stop``, the options, NaN network 
 time rule itself by hypothesis."""
 
 import functools
+import math
 import subprocess
 import sys
 import threading
@@ -22,12 +23,15 @@ from keisei_jax.usi.engine import network_analyse
 from keisei_jax.usi.thinking import (
     LADDER,
     MATE_CHECK_S,
+    MIN_SIMULATIONS,
     RESERVE_S,
     TIME_SAFETY,
     _node_depths,
+    capacity_for,
     choose_simulations,
     plan_checked_simulations,
     plan_simulations,
+    prior_overhead_s,
     time_budget,
     updated_rate,
 )
@@ -93,7 +97,7 @@ def searching(run_dir):
     session = Session(write=out.append, checkpoint=str(run_dir), clock=lambda: 0.0)
     _send(session, *SEARCH_SETOPTIONS, "isready")
     assert out[-1] == "readyok" and session.searcher is not None
-    assert session.searcher.compiled() >= {8, 16}
+    assert session.searcher.compiled() == {16}  # one program holds 8 and 16 simulations
     return session, out
 
 
@@ -134,27 +138,35 @@ def test_the_pv_goes_deeper_than_the_root(searching):
 
 
 @pytest.mark.parametrize(("rate", "go", "expected"), [
-    (100.0, "go byoyomi 1000", 16),  # 0.5 * (1.0 - 0.1) s = 0.45 s: 45 simulations fit
-    (20.0, "go byoyomi 1000", 8),  # 9 fit
-    (10.0, "go byoyomi 1000", 0),  # 4.5 fit: below the smallest size, one forward pass
-    (100.0, "go movetime 300", 8),  # 0.1 s: 10 fit
+    (100.0, "go byoyomi 1000", 16),  # 0.8 * (1.0 - 0.1) s = 0.72 s: 72 fit, MaxSimulations 16
+    (20.0, "go byoyomi 1000", 14),  # 14.4 fit: any count, not a ladder size
+    (10.0, "go byoyomi 1000", 0),  # 7.2 fit: below the smallest search, one forward pass
+    (100.0, "go movetime 300", 16),  # 0.8 * 0.2 s: 16 fit
+    (50.0, "go movetime 300", 8),  # 8 fit
     (1000.0, "go btime 1000 wtime 40000 binc 0 winc 0", 16),  # White: 40 s / 40 = 1 s
     (1000.0, "go btime 40000 wtime 100 byoyomi 0", 0),  # White's 100 ms: nothing fits
     (200.0, "go byoyomi 1000 nodes 8", 8),  # nodes caps what the time allows
     (1e6, "go byoyomi 1000000000000", 16),  # absurd limits: clamped, MaxSimulations caps
-    (1e6, "go btime 0 wtime 0 byoyomi 0 winc 500", 16),  # the increment alone: 0.2 s
+    (1e6, "go btime 0 wtime 0 byoyomi 0 winc 500", 16),  # the increment alone: 0.4 s
 ])
-def test_a_clock_gives_the_simulations_the_measured_rate_allows(searching, rate, go, expected):
+def test_a_clock_gives_the_simulations_the_measured_rate_allows(searching, monkeypatch, rate,
+                                                                 go, expected):
     session, out = searching
     _send(session, "position startpos moves 7g7f")  # White to move
     session.searcher.sims_per_s = rate  # as if measured
+    monkeypatch.setitem(session.searcher.fixed_s, (16, False), 0.0)  # as if free
     out.clear()
     _send(session, go)
     assert len(_bestmoves(out)) == 1
     infos = [_info(line) for line in out if line.startswith("info depth")]
     assert [i["nodes"] for i in infos] == [expected or 1], out  # 1: the forward pass
+    # The clock's choice is said first, with the reason.
+    (note,) = [line for line in out if line.startswith("info string time ")]
     if expected:
+        assert f": searching {expected} simulations, " in note, note
         assert session.searcher.sims_per_s != rate  # the search was timed and the rate updated
+    else:
+        assert note.endswith(": one forward pass"), note
 
 
 def test_a_size_is_not_compiled_on_a_clock_that_cannot_pay_for_it(searching):
@@ -165,7 +177,7 @@ def test_a_size_is_not_compiled_on_a_clock_that_cannot_pay_for_it(searching):
     try:
         session.searcher.sims_per_s, session.searcher.compile_s = 1e6, 20.0
         out.clear()
-        _send(session, "go byoyomi 10000")  # 4.95 s usable: 32 would fit, its compile not
+        _send(session, "go byoyomi 10000")  # 7.92 s usable: 32 would fit, its compile not
         assert _searches(out)[0]["nodes"] == 16 and not session.searcher.is_compiled(32)
     finally:
         session.searcher.compile_s = compile_s
@@ -205,10 +217,10 @@ def test_mate_checks_run_where_the_clock_allows_them(searching, monkeypatch):
         assert calls == [(16, False), (16, True)]
         assert moves["false"] in _ALLOW_MATE_IN_THREE, moves
         assert moves["true"] not in _ALLOW_MATE_IN_THREE, moves
-        # A clock: 16 simulations + MATE_CHECK_S must fit half of what is left (0.5 * 0.9 s
-        # of a 1 s byoyomi does not, 0.5 * 9.9 s of 10 s does).
+        # A clock: 16 simulations + MATE_CHECK_S must fit 80% of what is left (0.8 * 0.4 s
+        # of a 0.5 s byoyomi does not, 0.8 * 9.9 s of 10 s does).
         calls.clear()
-        for go in ("go byoyomi 1000", "go byoyomi 10000"):
+        for go in ("go byoyomi 500", "go byoyomi 10000"):
             searcher.sims_per_s = 1e6
             _send(session, go)
         assert calls == [(16, False), (16, True)]
@@ -217,13 +229,17 @@ def test_mate_checks_run_where_the_clock_allows_them(searching, monkeypatch):
         _send(session, "setoption name MateChecks value false")
 
 
-def test_a_checked_search_lowers_the_rate_only_past_its_estimate(searching):
+def test_a_checked_search_lowers_the_rate_past_its_estimate_and_raises_it_slowly(searching):
     searcher = searching[0].searcher
     rate, clock = searcher.sims_per_s, searcher.clock
+    fixed = searcher.programs(mate_checks=True)[16]
     try:
-        for seconds, expected in ((MATE_CHECK_S / 2, 1e6), (MATE_CHECK_S + 2.0, 16 / 2.0)):
+        for start_rate, seconds, expected in (
+                (1e6, MATE_CHECK_S / 2, 1e6),  # within its estimate: the checks' time unknown
+                (1e6, MATE_CHECK_S + 2.0, 16 / (2.0 - fixed)),  # past it: as if the checks ran
+                (10.0, MATE_CHECK_S / 2, updated_rate(10.0, 16 / (MATE_CHECK_S / 2 - fixed)))):
             ticks = iter((0.0, seconds))
-            searcher.clock, searcher.sims_per_s = functools.partial(next, ticks), 1e6
+            searcher.clock, searcher.sims_per_s = functools.partial(next, ticks), start_rate
             searcher.search(_state("7g7f"), 16, jax.random.PRNGKey(0), mate_checks=True)
             assert searcher.sims_per_s == pytest.approx(expected, rel=1e-3)
     finally:
@@ -232,13 +248,21 @@ def test_a_checked_search_lowers_the_rate_only_past_its_estimate(searching):
 
 def test_plan_checked_simulations():
     common = {"color": shogi.BLACK, "elapsed_s": 0.0, "sims_per_s": 1000.0,
-              "compiled": {16, 64}}
+              "programs": {16: 0.0, 64: 0.0}}
     assert plan_checked_simulations(Go(), limit=32, **common) == 32  # no clock: the plan
-    # 0.5 * (3 - 0.1) = 1.45 s: 64 / 1000 + 0.6 fits; limit 32 leaves the compiled 16.
+    # 0.8 * (3 - 0.1) = 2.32 s: 1,720 simulations + 0.6 s fit; the compiled capacities hold 64.
     assert plan_checked_simulations(Go(byoyomi=3000), limit=128, **common) == 64
-    assert plan_checked_simulations(Go(byoyomi=3000), limit=32, **common) == 16
-    assert plan_checked_simulations(Go(byoyomi=3000), limit=8, **common) == 0
-    assert plan_checked_simulations(Go(byoyomi=1000), limit=128, **common) == 0  # 0.45 s
+    assert plan_checked_simulations(Go(byoyomi=3000), limit=32, **common) == 32
+    assert plan_checked_simulations(Go(byoyomi=3000), limit=8, **common) == 8
+    # 0.8 * 0.6 s = 0.48 s: not even the checks fit.
+    assert plan_checked_simulations(Go(byoyomi=700), limit=128, **common) == 0
+    # 0.8 * 0.9 s = 0.72 s: 120 simulations + 0.6 s; a slow program holds fewer.
+    assert plan_checked_simulations(Go(byoyomi=1000), limit=128,
+                                    **{**common, "programs": {128: 0.0}}) == 120
+    assert plan_checked_simulations(Go(byoyomi=1000), limit=128,
+                                    **{**common, "programs": {128: 0.1}}) == 20
+    assert plan_checked_simulations(Go(byoyomi=1000), limit=128,
+                                    **{**common, "programs": {}}) == 0  # never compiles
 
 
 def test_go_nodes_without_a_clock_and_plain_go(searching):
@@ -500,35 +524,50 @@ def test_time_budget():
 def test_choose_simulations():
     common = {"color": shogi.BLACK, "simulations": 64, "max_simulations": 1024,
               "elapsed_s": 0.0, "sims_per_s": 1000.0, "compile_s": 5.0,
-              "compiled": {8, 64, 128}}
+              "programs": {8: 0.0, 64: 0.0, 128: 0.0}}
     assert choose_simulations(Go(), **common) == 64
     assert choose_simulations(Go(nodes=300), **common) == 300  # no clock: exactly N
     assert choose_simulations(Go(nodes=10**29), **common) == 1024
     assert choose_simulations(Go(nodes=0, byoyomi=10_000), **common) == 0
-    # 0.5 * (1 - 0.1) s at 1000/s = 450: 128 is the largest compiled size that fits.
+    # 0.8 * (1 - 0.1) s at 1000/s = 720: the largest compiled capacity, 128, holds fewer.
     assert choose_simulations(Go(byoyomi=1000), **common) == 128
-    # 0.5 * (20 - 0.1) = 9.95 s: MaxSimulations 1024 is not compiled, and 5 + 1.024 s fits.
+    # 0.8 * (20 - 0.1) = 15.9 s: no program holds 1024, and 5 s to compile one + 1.024 s fits.
     assert choose_simulations(Go(byoyomi=20_000), **common) == 1024
-    assert choose_simulations(Go(byoyomi=20_000), **{**common, "elapsed_s": 10.0}) == 128
-    assert choose_simulations(Go(byoyomi=1000, nodes=100), **common) == 64  # 100: compile
+    assert choose_simulations(Go(byoyomi=20_000), **{**common, "elapsed_s": 14.0}) == 128
+    # Any count a compiled capacity holds: 100 on the program of up to 128.
+    assert choose_simulations(Go(byoyomi=1000, nodes=100), **common) == 100
     assert choose_simulations(Go(byoyomi=20_000, nodes=100), **common) == 100
+    # A program's fixed cost counts: the one of up to 128 costs 0.5 s, so 220 fit it.
+    slow = {**common, "programs": {8: 0.0, 64: 0.0, 128: 0.5}}
+    assert choose_simulations(Go(byoyomi=1000), **slow) == 128
+    assert choose_simulations(Go(byoyomi=1000), **{**slow, "programs": {8: 0.0, 128: 0.65}}) == 70
+    assert choose_simulations(Go(byoyomi=1000), **{**slow, "programs": {8: 0.0, 128: 0.715}}) == 8
 
 
 @settings(max_examples=300, deadline=None)
 @given(remaining=st.floats(-10, 1000), rate=st.floats(1e-3, 1e7),
-       compile_s=st.floats(0, 1000), compiled=st.sets(st.sampled_from(LADDER)),
+       compile_s=st.floats(0, 1000),
+       programs=st.dictionaries(st.sampled_from(LADDER), st.floats(0, 10)),
        limit=st.integers(1, LADDER[-1]))
-def test_plan_never_overcommits_and_takes_the_largest_that_fits(remaining, rate, compile_s,
-                                                                 compiled, limit):
-    candidates = tuple(n for n in LADDER if n < limit) + (limit,)
-    n = plan_simulations(remaining_s=remaining, candidates=candidates, compiled=compiled,
+def test_plan_never_overcommits_and_takes_the_most_that_fit(remaining, rate, compile_s,
+                                                             programs, limit):
+    n = plan_simulations(remaining_s=remaining, limit=limit, programs=programs,
                          sims_per_s=rate, compile_s=compile_s)
+    usable = TIME_SAFETY * remaining
 
-    def estimate(k):
-        return k / rate + (0 if k in compiled else compile_s)
+    def estimate(k):  # the cheapest way to search k: a program that holds it, or a compile
+        costs = [fixed + k / rate for c, fixed in programs.items() if c >= k]
+        if not any(c >= limit for c in programs):
+            costs.append(compile_s + prior_overhead_s(capacity_for(limit)) + k / rate)
+        return min(costs, default=math.inf)
 
-    assert n == 0 or (n in candidates and estimate(n) <= TIME_SAFETY * remaining)
-    assert all(estimate(k) > TIME_SAFETY * remaining for k in candidates if k > n)
+    smallest = min(MIN_SIMULATIONS, limit)
+    assert n == 0 or (smallest <= n <= limit and estimate(n) <= usable)
+    # The estimate only grows with k, so the next count up is enough to show n is the most.
+    if n == 0:
+        assert estimate(smallest) > usable
+    elif n < limit:
+        assert estimate(n + 1) > usable
     assert RESERVE_S > 0
 
 
