@@ -3,11 +3,11 @@
     python experiments/export_baseline.py --run runs/az --name az_420
 
 writes ``experiments/baselines/NAME/``: the checkpoint (its latest, or ``--step``) without its
-replay buffer (``checkpoints.export_for_play``: a player needs the network, not the 130 MB of
-positions an ``az`` runner keeps), the run's ``config.json`` and its ``metrics.jsonl`` up to that
-step. Every checkpoint argument then takes ``baseline:NAME`` (``evaluate.py --checkpoint`` and
-``--opponent``, ``strength.py``, ``elo.py``, ``keisei-usi --checkpoint``). Add its row to
-``experiments/baselines/README.md``.
+replay buffer (``checkpoints.export_for_play``: a player needs the network, not the positions
+an ``az`` runner keeps: 3.4 MB instead of 7.7), the run's ``config.json`` and its
+``metrics.jsonl`` up to that step. Every checkpoint argument then takes ``baseline:NAME``
+(``evaluate.py --checkpoint`` and ``--opponent``, ``strength.py``, ``elo.py``,
+``keisei-usi --checkpoint``). Add its row to ``experiments/baselines/README.md``.
 """
 
 from __future__ import annotations

@@ -299,3 +299,25 @@ def test_a_run_exports_for_play_without_its_replay_buffer(runs, tmp_path, capsys
     assert export_baseline.main(["--run", str(straight), "--name", "tiny_az",
                                  "--into", str(tmp_path)]) == 2  # never over an existing one
     assert "exists" in capsys.readouterr().err
+
+
+def test_a_buffer_without_material_targets_saves_and_loads_without_them(tmp_path):
+    from keisei_jax import checkpoints
+
+    config = dataclasses.replace(
+        CONFIG, model=dataclasses.replace(CONFIG.model, material_head=False),
+        material_head_coef=0.0)
+    runner = make_train(config).init(jax.random.PRNGKey(0))
+    assert runner.replay.material_target is None
+    # Nested dataclasses are stored by their non-None fields: a buffer saved before the
+    # material fields existed has the same tree as one saved without them today.
+    stored = checkpoints._stored(runner)["replay"]
+    assert "material_target" not in stored and "final_materials" not in stored
+    ck = Checkpointer(tmp_path / "checkpoints", keep=1)
+    try:
+        ck.save(0, runner, config)
+        restored, _ = ck.restore(make_train(config).init(jax.random.PRNGKey(1)), config, 0)
+    finally:
+        ck.close()
+    assert restored.replay.material_target is None
+    np.testing.assert_array_equal(restored.replay.results, runner.replay.results)
