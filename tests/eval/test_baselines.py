@@ -23,3 +23,11 @@ def test_the_previous_az_baseline_loads_with_keiseis_heads():
 def test_an_unknown_baseline_names_the_shipped_ones():
     with pytest.raises(CheckpointError, match="unknown baseline 'nope'.*az_lambda_850"):
         load_policy("baseline:nope")
+
+
+def test_the_result_targets_baseline_loads_as_a_play_only_export():
+    policy = load_policy("baseline:az_result_420")
+    assert policy.step == 420 and policy.config.value_target == "result"
+    assert policy.config.model.heads == "pooled"  # the fixed heads
+    _, value = policy.apply_fn(policy.params, shogi.observe(env.init_batch(1)))
+    assert np.isfinite(np.asarray(value)).all()
