@@ -52,6 +52,18 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: %(default)s)".lstrip()
 
 
+def add_engine_flags(group) -> None:
+    """The flags every tool that plays engines takes: a USI engine's search limit, its
+    setoption pairs and the answer timeout (``eval.engine_specs.make_engine``'s arguments)."""
+    group.add_argument("--go", default=None,
+                       help="USI engines' search limit: 'depth N', 'nodes N', 'movetime MS' or "
+                       "'byoyomi MS'")
+    group.add_argument("--usi-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="setoption for a USI engine (repeatable)")
+    group.add_argument("--timeout", type=float, default=30.0,
+                       help="seconds an engine may take per answer before it forfeits")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="run workdir or checkpoint directory")
@@ -105,13 +117,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     group.add_argument("--nodes", type=int, default=None, help="fairy-stockfish: go nodes N")
     group.add_argument("--movetime", type=int, default=None,
                        help="fairy-stockfish: go movetime MS")
-    group.add_argument("--go", default=None,
-                       help="USI engines' search limit: 'depth N', 'nodes N', 'movetime MS' or "
-                       "'byoyomi MS'")
-    group.add_argument("--usi-option", action="append", default=[], metavar="NAME=VALUE",
-                       help="setoption for a USI engine (repeatable)")
-    group.add_argument("--timeout", type=float, default=30.0,
-                       help="seconds an engine may take per answer before it forfeits")
+    add_engine_flags(group)
     parser.add_argument("--seed", type=int, default=0, help="seed of the games' randomness")
     parser.add_argument("--out", default=None,
                         help="output directory (default: <run>/eval/<opponent>-<time>)")

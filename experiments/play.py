@@ -36,6 +36,7 @@ from typing import TextIO
 import jax
 import jax.numpy as jnp
 
+from experiments.evaluate import add_engine_flags
 from keisei_jax import compile_cache, records, shogi
 from keisei_jax import eval as ev
 from keisei_jax.checkpoints import CheckpointError
@@ -68,13 +69,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="simulations per move of a checkpoint's search (default "
                         f"{PLAY_SIMULATIONS}, every tool's); 0 plays its raw policy")
     engine = parser.add_argument_group("engine opponents (as evaluate.py takes them)")
-    engine.add_argument("--go", default=None,
-                        help="a USI engine's search limit: 'depth N', 'nodes N', 'movetime MS' "
-                        "or 'byoyomi MS'")
-    engine.add_argument("--usi-option", action="append", default=[], metavar="NAME=VALUE",
-                        help="setoption for a USI engine (repeatable)")
-    engine.add_argument("--timeout", type=float, default=30.0,
-                        help="seconds an engine may take per answer before it forfeits")
+    add_engine_flags(engine)
     parser.add_argument("--max-plies", type=int, default=512)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between watched moves")
     parser.add_argument("--seed", type=int, default=0)

@@ -264,10 +264,12 @@ def play_engine_match(
     max_plies: int = 512,
     on_game: Callable[[int, EngineGame], None] | None = None,
     openings: Sequence[str] | None = None,
+    on_move: OnMove | None = None,
 ) -> list[EngineGame]:
     """``num_games`` games of A against B, A Black in even-numbered games; games ``2k`` and
     ``2k + 1`` start from ``openings[k]`` (cycling; ``eval.openings``; None: the start
-    position). Both sides are closed at the end whatever happens."""
+    position); ``on_move`` is called after every move of every game (``OnMove``). Both sides
+    are closed at the end whatever happens."""
     if num_games < 1:
         raise ValueError(f"num_games must be >= 1, got {num_games}")
     if openings is not None:
@@ -279,7 +281,8 @@ def play_engine_match(
             key, k = jax.random.split(key)
             opening, sfen = opening_of_game(i, openings)
             game = engine_game(a, b, a_color=i % 2, key=k, max_plies=max_plies,
-                               start="startpos" if opening is None else sfen, opening=opening)
+                               on_move=on_move, start="startpos" if opening is None else sfen,
+                               opening=opening)
             games.append(game)
             if on_game:
                 on_game(i, game)

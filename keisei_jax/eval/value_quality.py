@@ -131,32 +131,19 @@ def engine_positions(a, b, *, games: int, openings: Sequence[str] | None, key: j
                      max_plies: int = 512,
                      on_game: Callable[[int, object], None] | None = None) -> list[str]:
     """The SFEN of every position of ``games`` games between move sources ``a`` and ``b``
-    (engines; ``eval.engine_match``), games ``2k`` and ``2k + 1`` from opening ``k`` with
-    colours swapped, in the order played: each position after a move, a finished game's last
-    one excluded. ``on_game(i, EngineGame)`` after each game; both sides are closed at the end."""
-    from keisei_jax.eval.engine_match import engine_game
-    from keisei_jax.eval.openings import opening_of_game, opening_states
+    (``eval.engine_match.play_engine_match``: openings cycled, colours alternated, both sides
+    closed at the end), in the order played: each position after a move, a finished game's last
+    one excluded."""
+    from keisei_jax.eval.engine_match import play_engine_match
 
-    if openings is not None:
-        opening_states(openings, max_plies=max_plies)  # a bad opening stops here
     sfens: list[str] = []
 
     def on_move(_usi, _color, state):
         if not bool(state.terminated | state.truncated):
             sfens.append(shogi.to_sfen(state))
 
-    try:
-        for i in range(games):
-            key, k = jax.random.split(key)
-            opening, sfen = opening_of_game(i, openings)
-            game = engine_game(a, b, a_color=i % 2, key=k, max_plies=max_plies,
-                               on_move=on_move, start="startpos" if opening is None else sfen,
-                               opening=opening)
-            if on_game is not None:
-                on_game(i, game)
-    finally:
-        a.close()
-        b.close()
+    play_engine_match(a, b, num_games=games, key=key, max_plies=max_plies, on_game=on_game,
+                      openings=openings, on_move=on_move)
     return sfens
 
 
