@@ -419,10 +419,10 @@ def choose_move(session: Session, state: shogi.State | None, go: Go) -> str:
         n = choose_simulations(
             go, color=color, simulations=session.simulations,
             max_simulations=session.max_simulations, elapsed_s=elapsed,
-            sims_per_s=searcher.sims_per_s, compile_s=searcher.compile_s,
+            seconds=searcher.seconds, compile_s=searcher.compile_s,
             programs=searcher.programs())
         checked = 0 if not (n and session.mate_checks) else plan_checked_simulations(
-            go, color=color, elapsed_s=elapsed, limit=n, sims_per_s=searcher.sims_per_s,
+            go, color=color, elapsed_s=elapsed, limit=n, seconds=searcher.seconds,
             programs=searcher.programs(mate_checks=True))
         return checked or n, checked > 0
 
@@ -475,8 +475,9 @@ def _clock_note(session: Session, searcher: Searcher, go: Go, budget: float, sta
                 n: int, checked: bool, insurance: int) -> str:
     """What a clock allows this move and why, for an ``info string``."""
     left = max(budget - (session.clock() - start) - RESERVE_S, 0.0)
+    size = max(n, MIN_SIMULATIONS)
     head = (f"time {budget:.2f} s for this move, {left:.2f} s after the reserve; "
-            f"{searcher.sims_per_s:.0f} simulations/s")
+            f"{size / searcher.seconds(size):.0f} simulations/s at {size}")
     if n == 0:
         return (f"{head}: no search fits ({MIN_SIMULATIONS} simulations take "
                 f"~{searcher.estimate_s(MIN_SIMULATIONS):.2f} s, more than {TIME_SAFETY:.0%} "

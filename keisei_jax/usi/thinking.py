@@ -14,9 +14,10 @@ compiled capacity >= ``n``.
 Time. ``time_budget`` is what one move may take: ``movetime``; else a slice of the main time
 (1/40) plus the increment plus the whole byoyomi, at most what the clock allows (main time plus
 byoyomi, or the increment if that is more). ``plan_simulations`` takes the most simulations
-(up to ``go nodes`` or ``MaxSimulations``) whose estimate (the program's fixed cost + simulations
-/ simulations per second, plus the compile estimate when no compiled capacity holds them) is at
-most ``TIME_SAFETY`` of the budget left after a 0.1 s reserve; fewer than ``MIN_SIMULATIONS``:
+(up to ``go nodes`` or ``MaxSimulations``) whose estimate (the program's fixed cost plus the
+simulations' time, ``Searcher.seconds``: a measured rate that falls as a power of the size, the
+tree deepening; plus the compile estimate when no compiled capacity holds them) is at most
+``TIME_SAFETY`` of the budget left after a 0.1 s reserve; fewer than ``MIN_SIMULATIONS``:
 0 (one forward pass, compiled with the network). The engine also answers at the budget less the
 reserve whatever the search is doing (``SearchRun.wait``), with one forward pass computed
 before the search, so a machine that slows down mid-search costs that move's search, not the
@@ -81,7 +82,13 @@ INSURANCE_SHARE = 8
 # A program's fixed cost per tree node until it is timed (measured ~12 us on 2 CPU cores: the
 # tree's arrays are set up on every search).
 OVERHEAD_PER_NODE_S = 2e-5
-RATE_PROBE = 256  # simulations of the search that times a program once it is compiled
+# The searches that time a program once it is compiled: the rate at RATE_PROBE simulations, and
+# how it falls as the tree grows (the slowdown exponent, from the rate at RATE_PROBE / 4). Each
+# simulation walks a deeper tree: az_lambda_850 ran 1,300 simulations/s at 512 and 860 at 11,369
+# (exponent ~0.13); the tiny test network ~0.25.
+RATE_PROBE = 2048
+PRIOR_SLOWDOWN = 0.15  # the exponent until two probes measure it
+MAX_SLOWDOWN = 0.5
 
 
 def time_budget(go: Go, color: int) -> float | None:
@@ -118,30 +125,36 @@ def prior_overhead_s(capacity: int) -> float:
     return OVERHEAD_PER_NODE_S * (capacity + 1)
 
 
-def _most_that_fit(seconds: float, sims_per_s: float, fixed_s: float, limit: int) -> int:
-    """The most simulations ``n <= limit`` with ``fixed_s + n / sims_per_s <= seconds``."""
-    if not seconds - fixed_s > 0:  # also NaN
-        return 0
-    n = min(limit, math.floor((seconds - fixed_s) * sims_per_s))
-    while n > 0 and fixed_s + n / sims_per_s > seconds:  # the floor's rounding, at most once
-        n -= 1
-    return max(n, 0)
+def _most_that_fit(seconds: Callable[[int], float], usable_s: float, limit: int) -> int:
+    """The most ``n`` in [0, ``limit``] with ``seconds(n) <= usable_s`` (``seconds`` grows with
+    ``n``; 0 when even 1 does not fit), by bisection."""
+    low, high = 0, max(limit, 0)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if seconds(mid) <= usable_s:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def plan_simulations(*, remaining_s: float, limit: int, programs: Mapping[int, float],
-                     sims_per_s: float, compile_s: float) -> int:
+                     seconds: Callable[[int], float], compile_s: float) -> int:
     """The most simulations ``n <= limit`` whose estimate is at most ``TIME_SAFETY *
-    remaining_s``, 0 (no search) below ``min(MIN_SIMULATIONS, limit)``. ``programs``: the
+    remaining_s``, 0 (no search) below ``min(MIN_SIMULATIONS, limit)``. ``seconds(n)``: the
+    time ``n`` simulations take, growing with ``n`` (``Searcher.seconds``). ``programs``: the
     compiled capacities and their fixed costs in seconds; a search of ``n`` costs the fixed cost
-    of a compiled capacity >= ``n`` plus ``n / sims_per_s``. While none holds ``limit``, a program
+    of a compiled capacity >= ``n`` plus ``seconds(n)``. While none holds ``limit``, a program
     for it may be compiled: ``compile_s`` plus ``prior_overhead_s`` of that capacity more."""
     usable = TIME_SAFETY * remaining_s
+    if not usable > 0:  # also NaN
+        return 0
     best = 0
     for capacity, fixed_s in programs.items():
-        best = max(best, _most_that_fit(usable, sims_per_s, fixed_s, min(limit, capacity)))
+        best = max(best, _most_that_fit(seconds, usable - fixed_s, min(limit, capacity)))
     if not any(capacity >= limit for capacity in programs):
-        best = max(best, _most_that_fit(
-            usable, sims_per_s, compile_s + prior_overhead_s(capacity_for(limit)), limit))
+        extra = compile_s + prior_overhead_s(capacity_for(limit))
+        best = max(best, _most_that_fit(seconds, usable - extra, limit))
     return best if best >= min(MIN_SIMULATIONS, limit) else 0
 
 
@@ -151,7 +164,7 @@ def ladder_up_to(limit: int) -> tuple[int, ...]:
 
 
 def choose_simulations(go: Go, *, color: int, simulations: int, max_simulations: int,
-                       elapsed_s: float, sims_per_s: float, compile_s: float,
+                       elapsed_s: float, seconds: Callable[[int], float], compile_s: float,
                        programs: Mapping[int, float]) -> int:
     """Simulations for ``go`` (0: one forward pass). ``go nodes N``: N (at most
     ``max_simulations``); no clock: ``simulations`` (the option); a clock: the most up to ``go
@@ -165,11 +178,12 @@ def choose_simulations(go: Go, *, color: int, simulations: int, max_simulations:
     if limit == 0:
         return 0
     return plan_simulations(remaining_s=budget - elapsed_s - RESERVE_S, limit=limit,
-                            programs=programs, sims_per_s=sims_per_s, compile_s=compile_s)
+                            programs=programs, seconds=seconds, compile_s=compile_s)
 
 
 def plan_checked_simulations(go: Go, *, color: int, elapsed_s: float, limit: int,
-                             sims_per_s: float, programs: Mapping[int, float]) -> int:
+                             seconds: Callable[[int], float],
+                             programs: Mapping[int, float]) -> int:
     """Simulations of a search with the root's mate checks for ``go`` (0: none), ``limit``
     being the plain search's plan: ``limit`` itself without a clock; under one, the most up to
     ``limit`` that a compiled checked program of ``programs`` holds and whose estimate plus
@@ -184,7 +198,7 @@ def plan_checked_simulations(go: Go, *, color: int, elapsed_s: float, limit: int
     # TIME_SAFETY): the plain rule over the compiled programs, on less time, never compiling.
     return plan_simulations(
         remaining_s=budget - elapsed_s - RESERVE_S - MATE_CHECK_S / TIME_SAFETY, limit=limit,
-        programs=programs, sims_per_s=sims_per_s, compile_s=math.inf)
+        programs=programs, seconds=seconds, compile_s=math.inf)
 
 
 def updated_rate(old: float, measured: float) -> float:
@@ -305,9 +319,11 @@ class Searcher:
     programs) and how fast they run. ``material_coef``: the network's material shaping, as
     ``eval.search_player`` takes it.
 
-    sims_per_s: estimated simulations per second (``INITIAL_SIMS_PER_S`` until a search is
-    timed, then ``updated_rate``). compile_s: the longest compile timed (``INITIAL_COMPILE_S``
-    until one is), the estimate for a capacity not compiled yet. fixed_s: (capacity, mate
+    sims_per_s: estimated simulations per second of a search of ``rate_size`` simulations
+    (``INITIAL_SIMS_PER_S`` until a search is timed, then ``updated_rate``); a search of ``n``
+    runs ``(rate_size / n) ** slowdown`` times as fast (``seconds``): the tree deepens.
+    compile_s: the longest compile timed (``INITIAL_COMPILE_S`` until one is), the estimate
+    for a capacity not compiled yet. fixed_s: (capacity, mate
     checks) -> a program's fixed cost in seconds, timed once (``prepare``);
     ``prior_overhead_s`` until then.
     on_compile: told in words before and after each compile (the engine's ``info string``: a
@@ -326,6 +342,7 @@ class Searcher:
         self.clock = clock
         self.on_compile = on_compile
         self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
+        self.rate_size, self.slowdown = RATE_PROBE, PRIOR_SLOWDOWN
         self._rate_timed = self._compile_timed = False
         self._probe = 0  # simulations of the largest rate probe of ``prepare``
         self.fixed_s: dict[tuple[int, bool], float] = {}
@@ -353,12 +370,23 @@ class Searcher:
         held = [c for c in self.compiled(mate_checks) if c >= num_simulations]
         return min(held) if held else capacity_for(num_simulations)
 
+    def seconds(self, num_simulations: int) -> float:
+        """Seconds the simulations of a search take, its program's fixed cost aside."""
+        n = max(num_simulations, 1)
+        return n / self.sims_per_s * (n / self.rate_size) ** self.slowdown
+
+    def _at_rate_size(self, num_simulations: int, seconds: float) -> float:
+        """The rate at ``rate_size`` that a search of ``num_simulations`` in ``seconds`` (its
+        fixed cost taken out) implies."""
+        n = max(num_simulations, 1)
+        return n / max(seconds, 1e-9) * (n / self.rate_size) ** self.slowdown
+
     def estimate_s(self, num_simulations: int, mate_checks: bool = False) -> float:
         """Seconds a search of ``num_simulations`` is expected to take, compiled (plus
         ``MATE_CHECK_S`` with the checks)."""
         capacity = self.capacity(num_simulations, mate_checks)
         fixed = self.fixed_s.get((capacity, mate_checks), prior_overhead_s(capacity))
-        return fixed + num_simulations / self.sims_per_s + (MATE_CHECK_S if mate_checks else 0.0)
+        return fixed + self.seconds(num_simulations) + (MATE_CHECK_S if mate_checks else 0.0)
 
     def _program(self, capacity: int, mate_checks: bool = False) -> Any:
         key = (self._signature, capacity, mate_checks)
@@ -393,8 +421,9 @@ class Searcher:
                 ) -> None:
         """Compile and time each capacity not timed yet: a warm-up search of ``state``
         (untimed: the first run of a program is slow), a one-simulation search (its fixed
-        cost), then, plain, a search of up to ``RATE_PROBE`` simulations: the largest such
-        probe so far sets the rate (a small one is mostly noise)."""
+        cost), then, plain, searches of up to ``RATE_PROBE`` and a quarter of that: the largest
+        such probe so far sets the rate (a small one is mostly noise) and, with its quarter,
+        the slowdown."""
         for capacity in capacities:
             if (capacity, mate_checks) in self.fixed_s:
                 continue
@@ -402,13 +431,18 @@ class Searcher:
             run = functools.partial(self._run, state, key=jax.random.PRNGKey(0),
                                     capacity=capacity, mate_checks=mate_checks)
             run(min(capacity, MIN_SIMULATIONS))
-            self.fixed_s[(capacity, mate_checks)] = run(1)[1]
-            if not mate_checks:
-                probe = min(capacity, RATE_PROBE)
-                seconds = run(probe)[1]
-                if probe >= self._probe:
-                    self._probe, self._rate_timed = probe, False  # this one sets the rate
-                self._update_rate(probe, seconds, capacity)
+            fixed = self.fixed_s[(capacity, mate_checks)] = run(1)[1]
+            probe = min(capacity, RATE_PROBE)
+            if mate_checks or probe < self._probe:
+                continue
+            rate = probe / max(run(probe)[1] - fixed, 1e-9)
+            quarter = probe // 4
+            if quarter >= MIN_SIMULATIONS:
+                rate_quarter = quarter / max(run(quarter)[1] - fixed, 1e-9)
+                slowdown = math.log(rate_quarter / rate) / math.log(probe / quarter)
+                self.slowdown = min(max(slowdown, 0.0), MAX_SLOWDOWN)
+            self._probe = self.rate_size = probe
+            self.sims_per_s, self._rate_timed = rate, True
 
     def compile(self, num_simulations: int) -> None:
         """Compile a program that holds ``num_simulations`` (>= 1) if none is compiled yet."""
@@ -429,7 +463,7 @@ class Searcher:
     def _update_rate(self, num_simulations: int, seconds: float, capacity: int) -> None:
         """Fold in a plain search's rate, its program's fixed cost taken out."""
         fixed = self.fixed_s.get((capacity, False), prior_overhead_s(capacity))
-        rate = num_simulations / max(seconds - fixed, 1e-9)
+        rate = self._at_rate_size(num_simulations, seconds - fixed)
         self.sims_per_s = updated_rate(self.sims_per_s, rate) if self._rate_timed else rate
         self._rate_timed = True
 
@@ -449,10 +483,11 @@ class Searcher:
         out, seconds = self._run(state, num_simulations, key=key, capacity=capacity,
                                  mate_checks=mate_checks, gumbel_scale=gumbel_scale)
         if timed and mate_checks:
-            if seconds > fixed + num_simulations / self.sims_per_s + MATE_CHECK_S:
-                self.sims_per_s = num_simulations / max(seconds - MATE_CHECK_S - fixed, 1e-9)
+            if seconds > fixed + self.seconds(num_simulations) + MATE_CHECK_S:
+                self.sims_per_s = self._at_rate_size(num_simulations,
+                                                     seconds - MATE_CHECK_S - fixed)
             elif num_simulations >= MIN_SIMULATIONS:
-                at_least = num_simulations / max(seconds - fixed, 1e-9)
+                at_least = self._at_rate_size(num_simulations, seconds - fixed)
                 self.sims_per_s = max(self.sims_per_s, updated_rate(self.sims_per_s, at_least))
         elif timed and num_simulations >= MIN_SIMULATIONS:
             self._update_rate(num_simulations, seconds, capacity)

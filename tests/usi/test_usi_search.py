@@ -23,6 +23,7 @@ from keisei_jax.usi.engine import network_analyse
 from keisei_jax.usi.thinking import (
     LADDER,
     MATE_CHECK_S,
+    MAX_SLOWDOWN,
     MIN_SIMULATIONS,
     RESERVE_S,
     TIME_SAFETY,
@@ -154,6 +155,7 @@ def test_a_clock_gives_the_simulations_the_measured_rate_allows(searching, monke
     session, out = searching
     _send(session, "position startpos moves 7g7f")  # White to move
     session.searcher.sims_per_s = rate  # as if measured
+    monkeypatch.setattr(session.searcher, "slowdown", 0.0)  # the same rate at every size
     monkeypatch.setitem(session.searcher.fixed_s, (16, False), 0.0)  # as if free
     out.clear()
     _send(session, go)
@@ -247,7 +249,7 @@ def test_a_checked_search_lowers_the_rate_past_its_estimate_and_raises_it_slowly
 
 
 def test_plan_checked_simulations():
-    common = {"color": shogi.BLACK, "elapsed_s": 0.0, "sims_per_s": 1000.0,
+    common = {"color": shogi.BLACK, "elapsed_s": 0.0, "seconds": lambda n: n / 1000.0,
               "programs": {16: 0.0, 64: 0.0}}
     assert plan_checked_simulations(Go(), limit=32, **common) == 32  # no clock: the plan
     # 0.8 * (3 - 0.1) = 2.32 s: 1,720 simulations + 0.6 s fit; the compiled capacities hold 64.
@@ -523,7 +525,7 @@ def test_time_budget():
 
 def test_choose_simulations():
     common = {"color": shogi.BLACK, "simulations": 64, "max_simulations": 1024,
-              "elapsed_s": 0.0, "sims_per_s": 1000.0, "compile_s": 5.0,
+              "elapsed_s": 0.0, "seconds": lambda n: n / 1000.0, "compile_s": 5.0,
               "programs": {8: 0.0, 64: 0.0, 128: 0.0}}
     assert choose_simulations(Go(), **common) == 64
     assert choose_simulations(Go(nodes=300), **common) == 300  # no clock: exactly N
@@ -542,23 +544,33 @@ def test_choose_simulations():
     assert choose_simulations(Go(byoyomi=1000), **slow) == 128
     assert choose_simulations(Go(byoyomi=1000), **{**slow, "programs": {8: 0.0, 128: 0.65}}) == 70
     assert choose_simulations(Go(byoyomi=1000), **{**slow, "programs": {8: 0.0, 128: 0.715}}) == 8
+    # 0.72 s hold 720 simulations at a flat 1000/s, 404 at a rate falling as the square root
+    # of the size past 128.
+    assert choose_simulations(Go(byoyomi=1000), **{**common, "programs": {1024: 0.0},
+                                                   "seconds": lambda n: n / 1000.0}) == 720
+    assert choose_simulations(Go(byoyomi=1000), **{
+        **common, "programs": {1024: 0.0},
+        "seconds": lambda n: n / 1000.0 * (n / 128) ** 0.5}) == 404
 
 
 @settings(max_examples=300, deadline=None)
 @given(remaining=st.floats(-10, 1000), rate=st.floats(1e-3, 1e7),
-       compile_s=st.floats(0, 1000),
+       slowdown=st.floats(0, MAX_SLOWDOWN), compile_s=st.floats(0, 1000),
        programs=st.dictionaries(st.sampled_from(LADDER), st.floats(0, 10)),
        limit=st.integers(1, LADDER[-1]))
-def test_plan_never_overcommits_and_takes_the_most_that_fit(remaining, rate, compile_s,
-                                                             programs, limit):
+def test_plan_never_overcommits_and_takes_the_most_that_fit(remaining, rate, slowdown,
+                                                             compile_s, programs, limit):
+    def seconds(k):
+        return k / rate * (k / 1024) ** slowdown
+
     n = plan_simulations(remaining_s=remaining, limit=limit, programs=programs,
-                         sims_per_s=rate, compile_s=compile_s)
+                         seconds=seconds, compile_s=compile_s)
     usable = TIME_SAFETY * remaining
 
     def estimate(k):  # the cheapest way to search k: a program that holds it, or a compile
-        costs = [fixed + k / rate for c, fixed in programs.items() if c >= k]
+        costs = [fixed + seconds(k) for c, fixed in programs.items() if c >= k]
         if not any(c >= limit for c in programs):
-            costs.append(compile_s + prior_overhead_s(capacity_for(limit)) + k / rate)
+            costs.append(compile_s + prior_overhead_s(capacity_for(limit)) + seconds(k))
         return min(costs, default=math.inf)
 
     smallest = min(MIN_SIMULATIONS, limit)
