@@ -83,8 +83,8 @@ def test_policy_targets_sum_to_one_over_legal_moves_only():
     apply_fn = models.apply_fn(model)
     state = env.init_batch(3, max_plies=12)
     play = jax.jit(lambda p, s, k: az.self_play(
-        apply_fn, p, s, shogi.init(max_plies=12), k, num_steps=14, num_simulations=4,
-        considered_actions=4, gumbel_scale=1.0, shaping_coef=jnp.float32(0.0)))
+        apply_fn, p, s, shogi.init(max_plies=12), k, num_steps=14,
+        settings=az.selfplay_settings(CONFIG), material_coef=jnp.float32(0.0)))
     _, traj = play(params, state, jax.random.PRNGKey(1))
     target = np.asarray(traj.policy_target).reshape(-1, search.MAX_LEGAL_MOVES)
     bits = np.asarray(traj.legal_bits).reshape(-1, traj.legal_bits.shape[-1])
