@@ -195,7 +195,7 @@ def test_the_material_head_learns_beside_the_value():
                      value_weight=jnp.ones(3), material_target=jnp.ones(3))
     learn = functools.partial(models.apply_with_material, model)
     grads, aux = jax.grad(lambda p: az.az_loss(learn, p, batch, value_coef=1.0,
-                                               material_coef=0.5), has_aux=True)(params)
+                                               material_head_coef=0.5), has_aux=True)(params)
     assert float(aux["material_loss"]) > 0
     assert float(jnp.abs(grads["material_head"]["kernel"]).sum()) > 0
     assert {"model.material_head", "material_head_coef"} <= set(knowledge_aids(config))
