@@ -247,15 +247,16 @@ def _one_look(apply_fn, threat_moves: int):
                                 mate_threat_moves=threat_moves)))
 
 
-@pytest.mark.parametrize("colour", ["black", "white"])
-def test_root_mate_in_three_is_played_with_one_simulation(colour):
-    sfens = MATE_IN_3 if colour == "black" else [_mirror(s) for s in MATE_IN_3]
+def test_root_mate_in_three_is_played_with_one_simulation():
+    # Both colours in one batch: each lane is searched from its own side (and one program
+    # compiled, not two).
+    sfens = MATE_IN_3 + [_mirror(s) for s in MATE_IN_3]
+    colours = [0] * len(MATE_IN_3) + [1] * len(MATE_IN_3)
     state = _batch(sfens)
     for threat_moves in (0, search.MATE_THREAT_MOVES):
         out = _one_look(_flat, threat_moves)(state=state, key=jax.random.PRNGKey(0))
-        mates = [oracle.wins_within_three(
-            sfen, shogi.action_to_usi(int(out.action[i]), int(colour == "white")))
-            for i, sfen in enumerate(sfens)]
+        mates = [oracle.wins_within_three(sfen, shogi.action_to_usi(int(out.action[i]), colour))
+                 for i, (sfen, colour) in enumerate(zip(sfens, colours, strict=True))]
         if threat_moves:  # the forced mate is played, a certain win and the whole target
             assert all(mates), mates
             np.testing.assert_array_equal(np.asarray(out.root_value), 1.0)
