@@ -60,8 +60,11 @@ def measure(*, lanes: int, simulations: int, preset: str = "small", num_slots: i
     apply_fn = models.apply_fn(model)
     state = _positions(lanes)
     key = jax.random.PRNGKey(0)
-    kwargs = dict(num_simulations=simulations, max_num_considered_actions=considered,
-                  num_slots=num_slots, mate_candidates=mate_candidates)
+    # Self-play's search: no root mate checks (a player's cost per move, not per simulation).
+    settings = search.SearchSettings(num_simulations=simulations, considered_actions=considered,
+                                     mate_candidates=mate_candidates, mate_threat_moves=0,
+                                     mate_five_retries=0)
+    kwargs = dict(settings=settings, num_slots=num_slots)
     real = jax.jit(functools.partial(search.search, apply_fn=apply_fn, **kwargs))
     flat = jax.jit(functools.partial(search.search, apply_fn=_flat, params=None, **kwargs))
     t_real, compile_s = _time(lambda s, k: real(params=params, state=s, key=k), state, key,

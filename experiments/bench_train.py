@@ -76,7 +76,7 @@ def bench(cfg: TrainConfig, repeats: int, *, shares: bool = True) -> dict[str, f
     @jax.jit
     def rollout_only(params, state, key):
         return rollout(apply_fn, params, state, start, key, num_steps=cfg.rollout_len,
-                       shaping_coef=jnp.float32(cfg.material_shaping))
+                       material_coef=jnp.float32(cfg.material_shaping))
 
     key = jax.random.PRNGKey(1)
     t_engine = _time(engine_only, runner.env_state, key, repeats=repeats)

@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             for ckpt in checkpoint_paths(path):
                 policy = load_policy(ckpt)
                 players.append(policy.player(temperature=args.temperature,
-                                             simulations=args.simulations, gumbel_scale=1.0))
+                                             num_simulations=args.simulations, gumbel_scale=1.0))
     except CheckpointError as err:
         print(f"checkpoint error: {err}", file=sys.stderr)
         return 2

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from keisei_jax.config_field import seed_error  # (no JAX: before argument checks)
-from keisei_jax.default_player import PLAY_SIMULATIONS
+from keisei_jax.default_player import CONSIDERED_ACTIONS, PLAY_SIMULATIONS
 
 OPPONENTS = ("random", "greedy", "checkpoint:DIR", "baseline:NAME",
              "fairy-stockfish[:skill=S,depth=N|nodes=N|movetime=MS|byoyomi=MS]",
@@ -85,7 +85,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     search.add_argument("--opponent-simulations", type=int, default=None,
                         help=f"the same for a checkpoint opponent (default {PLAY_SIMULATIONS}, "
                         "as --simulations)")
-    search.add_argument("--considered-actions", type=int, default=8,
+    search.add_argument("--considered-actions", type=int, default=CONSIDERED_ACTIONS,
                         help="root candidates of Sequential Halving (both searching sides)")
     search.add_argument("--mate-candidates", type=int, default=None,
                         help="checks tried for a mate in one at every search node (0: none; "
@@ -219,11 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"checkpoint error: {err}", file=sys.stderr)
         return 2
+    # Both searching sides: these flags change each checkpoint's own settings (None: its own).
     search = {"considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
               "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
               "mate_threat_moves": args.mate_threat_moves,
               "mate_five_retries": args.mate_five_retries}
-    player = policy.player(temperature=args.temperature, simulations=args.simulations,
+    search = {name: value for name, value in search.items() if value is not None}
+    player = policy.player(temperature=args.temperature, num_simulations=args.simulations,
                            q_transform=args.q_transform, **search)
     if engine is None:
         if args.opponent == "random":
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"opponent checkpoint error: {err}", file=sys.stderr)
                 return 2
             opponent = other.player(temperature=args.opponent_temperature,
-                                    simulations=args.opponent_simulations,
+                                    num_simulations=args.opponent_simulations,
                                     q_transform=args.opponent_q_transform, **search)
     key = jax.random.PRNGKey(args.seed)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -181,7 +181,7 @@ def opponent_side(args: argparse.Namespace) -> ev.Player | ev.MoveSource:
         return {"random": ev.random_player, "greedy": ev.greedy_player}[args.opponent]()
     if args.opponent.startswith("checkpoint:"):
         return load_policy(args.opponent.split(":", 1)[1]).player(
-            temperature=args.temperature, simulations=args.simulations)
+            temperature=args.temperature, num_simulations=args.simulations)
     return engine_specs.make_engine(args.opponent, usi_options=args.usi_option, go=args.go,
                                     timeout=args.timeout)
 
@@ -192,7 +192,7 @@ def choose_sides(args: argparse.Namespace, human: HumanMoves):
     random). ``None`` when a side cannot be made (the error is printed)."""
     try:
         agent = (load_policy(args.checkpoint).player(temperature=args.temperature,
-                                                     simulations=args.simulations)
+                                                     num_simulations=args.simulations)
                  if args.checkpoint else ev.greedy_player())
         opponent = opponent_side(args) if args.opponent else None
     except CheckpointError as err:
@@ -210,9 +210,9 @@ def choose_sides(args: argparse.Namespace, human: HumanMoves):
 
 def compile_label(player: ev.Player) -> str:
     """What compiling ``player``'s moves compiles, in words."""
-    simulations = getattr(player.act, "num_simulations", 0)
-    if simulations:
-        return f"the {simulations}-simulation search"
+    settings = getattr(player.act, "settings", None)
+    if settings is not None:
+        return f"the {settings.num_simulations}-simulation search"
     if isinstance(player.act, ev.NetworkAct):
         return "the network's forward pass"
     return f"the {player.name} player"

@@ -9,8 +9,8 @@ The public surface, as a researcher uses it:
   ``config.algo``) returns the pure ``init`` / ``train_call`` pair; ``train_and_evaluate`` is
   the driver (workdir, checkpoints, evaluations, metrics).
 - ``load_policy(path)`` restores a checkpoint as a ``LoadedPolicy``.
-- ``search``: Gumbel MuZero over the rules engine (``search.search``, its defaults
-  ``search.CONSIDERED_ACTIONS``, ``MATE_CANDIDATES``, ...; ``SearchOutput``).
+- ``search``: Gumbel MuZero over the rules engine (``search.search``; ``SearchSettings``, every
+  setting of a search with one set of defaults, a player's; ``SearchOutput``).
 - Players for the arena: ``random_player``, ``greedy_player``, ``network_player``,
   ``search_player``; ``play_match`` and ``evaluate_vs`` play them against each other.
 - ``models``, ``ppo``, ``az`` and ``usi`` for the parts below those.
@@ -38,6 +38,7 @@ _NAMES = {
     "load_policy": "keisei_jax.eval.checkpoint",
     "LoadedPolicy": "keisei_jax.eval.checkpoint",
     "SearchOutput": "keisei_jax.search",
+    "SearchSettings": "keisei_jax.search",
     "Player": "keisei_jax.eval.players",
     "random_player": "keisei_jax.eval.players",
     "greedy_player": "keisei_jax.eval.players",

@@ -16,7 +16,7 @@ from keisei_jax.shogi.state import State
 
 def advance(
     apply_fn: Callable, params: Any, state: State, action: jax.Array, start: State, *,
-    shaping_coef: jax.Array, check_bonus_pawns: float,
+    material_coef: jax.Array, check_bonus_pawns: float,
 ) -> tuple[State, env.StepOutcome, jax.Array, jax.Array, State]:
     """Play ``action`` int32[B] in every game; finished games restart from ``start``.
 
@@ -26,7 +26,7 @@ def advance(
     reached, before the reset).
     """
     reset, out, nxt = env.step_autoreset_with_next(state, action, start)
-    reward = shaped_reward(state, nxt, out.reward, shaping_coef=shaping_coef,
+    reward = shaped_reward(state, nxt, out.reward, material_coef=material_coef,
                            check_bonus_pawns=check_bonus_pawns)
 
     # A cut game's value is read from its position before the reset; ply-cap cuts are rare, so

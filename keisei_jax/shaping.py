@@ -9,8 +9,8 @@ the run (the late policy then optimises the game result alone) or, with ``shapin
 0, keeps for the whole run (the ``az`` config).
 
 Evaluation scores game results only: no match, record or Elo fit adds shaped reward. A
-searching player, though, adds ``shaping_coef(config, step)`` of its checkpoint's run to the
-tree's edges (``LoadedPolicy.play_material_coef``, the training evaluations' searches), because
+searching player, though, adds ``material_coef(config, step)`` of its checkpoint's run to the
+tree's edges (``LoadedPolicy.material_coef``, the training evaluations' searches), because
 a value trained on shaped returns predicts the result plus that material: 0 once annealed away.
 """
 
@@ -41,17 +41,19 @@ def material_gain(before: State, after: State) -> jax.Array:
     return -material(after) - material(before)
 
 
-def shaped_reward(before: State, after: State, reward: jax.Array, *, shaping_coef: jax.Array,
+def shaped_reward(before: State, after: State, reward: jax.Array, *, material_coef: jax.Array,
                   check_bonus_pawns: float) -> jax.Array:
-    """float32[...]: the mover's ``reward`` plus ``shaping_coef * (material gain +
+    """float32[...]: the mover's ``reward`` plus ``material_coef * (material gain +
     check_bonus_pawns * gives check)`` of the move ``before -> after``."""
     gain = material_gain(before, after) + check_bonus_pawns * after.in_check.astype(jnp.float32)
-    return reward + shaping_coef * gain
+    return reward + material_coef * gain
 
 
-def shaping_coef(config: TrainConfig, iteration: jax.Array | int) -> jax.Array:
-    """The reward-shaping coefficient of ``iteration``, annealed linearly to 0 over
-    ``shaping_anneal_frac`` of the run (0: never annealed)."""
+def material_coef(config: TrainConfig, iteration: jax.Array | int) -> jax.Array:
+    """The material term's coefficient at ``iteration`` (pawns): ``material_shaping``,
+    annealed linearly to 0 over ``shaping_anneal_frac`` of the run (0: never annealed). Every
+    other place names this quantity ``material_coef`` (``search.SearchSettings``,
+    ``LoadedPolicy``, the rollouts)."""
     cfg = config
     if cfg.material_shaping == 0:
         return jnp.float32(0.0)

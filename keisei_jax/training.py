@@ -32,6 +32,7 @@ from jax.sharding import Mesh
 
 from keisei_jax import distributed
 from keisei_jax import workdir as workdirs
+from keisei_jax.az.rollout import selfplay_settings
 from keisei_jax.checkpoints import (
     CheckpointDamaged,
     Checkpointer,
@@ -42,11 +43,13 @@ from keisei_jax.compile_cache import compile_timer
 from keisei_jax.config import ConfigError, TrainConfig, validate
 from keisei_jax.eval.periodic import evaluate_training
 from keisei_jax.metrics import MetricsWriter, Progress, truncate_metrics
-from keisei_jax.shaping import shaping_coef
+from keisei_jax.search import SearchSettings
+from keisei_jax.shaping import material_coef
 from keisei_jax.shogi.state import Termination
 from keisei_jax.workdir import WorkdirError
 
 __all__ = ["TrainingDiverged", "WorkdirError", "periodic_evaluation", "summarise",
+           "training_eval_settings",
            "train_and_evaluate"]
 
 _EVAL_KEY_SALT = 0x5EED  # evaluation draws its own keys, so evaluating never perturbs training
@@ -94,6 +97,19 @@ def summarise(metrics: dict[str, np.ndarray], config: TrainConfig) -> dict[str, 
     return out
 
 
+def training_eval_settings(config: TrainConfig, iteration: int) -> SearchSettings | None:
+    """How the learner searches in the periodic evaluation (None: its raw policy, with
+    ``eval_simulations`` 0): self-play's search at ``eval_simulations`` and the iteration's
+    material term, its root choice Gumbel-sampled unless ``eval_greedy`` (two argmax players
+    would repeat one game per colour)."""
+    if not config.eval_simulations:
+        return None
+    return selfplay_settings(config).replace(
+        num_simulations=config.eval_simulations,
+        gumbel_scale=0.0 if config.eval_greedy else 1.0,
+        material_coef=float(material_coef(config, iteration)), check_bonus_pawns=0.0)
+
+
 def periodic_evaluation(
     model: Any, params: Any, earlier_params: Any | None, config: TrainConfig, iteration: int
 ) -> tuple[dict[str, float], Any | None]:
@@ -109,10 +125,7 @@ def periodic_evaluation(
             # Sampled unless eval_greedy: two argmax players repeat one game per colour, so the
             # ladder's games would be copies of each other.
             temperature=0.0 if config.eval_greedy else 1.0,
-            simulations=config.eval_simulations,
-            considered_actions=config.search_considered_actions,
-            mate_candidates=config.search_mate_candidates,
-            material_coef=float(shaping_coef(config, iteration)),
+            settings=training_eval_settings(config, iteration),
         )
     record["time/eval_seconds"] = time.monotonic() - t_eval
     record["time/eval_compile_seconds"] = compiling.seconds

@@ -14,7 +14,8 @@ import keisei_jax
 from tests.paths import ROOT
 
 PUBLIC = [
-    "LoadedPolicy", "ModelConfig", "Player", "SearchOutput", "TrainConfig", "az", "env",
+    "LoadedPolicy", "ModelConfig", "Player", "SearchOutput", "SearchSettings", "TrainConfig",
+    "az", "env",
     "evaluate_vs", "greedy_player", "load_policy", "make_train", "models", "network_player",
     "play_match", "ppo", "random_player", "search", "search_player", "shogi",
     "train_and_evaluate", "usi",
@@ -39,10 +40,19 @@ def test_each_public_name_resolves_to_its_definition(name):
 
 
 def test_the_search_module_carries_the_search_and_its_defaults():
+    from keisei_jax import default_player
     from keisei_jax.search import tree_search
 
     assert RESOLVED["search"].search is tree_search.search
-    assert keisei_jax.search.CONSIDERED_ACTIONS == tree_search.CONSIDERED_ACTIONS
+    # One set of defaults: the settings' are the default player's numbers.
+    defaults = keisei_jax.SearchSettings()
+    assert keisei_jax.search.SearchSettings is keisei_jax.SearchSettings
+    assert (defaults.num_simulations, defaults.considered_actions, defaults.mate_candidates,
+            defaults.mate_threat_moves, defaults.mate_five_retries) == (
+        default_player.PLAY_SIMULATIONS, default_player.CONSIDERED_ACTIONS,
+        default_player.MATE_CANDIDATES, default_player.MATE_THREAT_MOVES,
+        default_player.MATE_FIVE_RETRIES)
+    assert keisei_jax.TrainConfig().search_considered_actions == defaults.considered_actions
 
 
 def test_unknown_name_is_an_attribute_error_naming_it():

@@ -37,11 +37,13 @@ class Batch:
     material_target: jax.Array | None = None
 
 
-def az_loss(apply_fn, params, batch: Batch, *, value_coef: float, material_coef: float = 0.0):
-    """Returns (policy cross-entropy + value_coef * 0.5 * squared value error + material_coef *
-    0.5 * squared material error, diagnostics). With ``material_coef`` > 0, ``apply_fn`` returns
-    ``(logits, value, material)`` (``models.apply_with_material``)."""
-    if material_coef > 0:
+def az_loss(apply_fn, params, batch: Batch, *, value_coef: float,
+            material_head_coef: float = 0.0):
+    """Returns (policy cross-entropy + value_coef * 0.5 * squared value error +
+    material_head_coef * 0.5 * squared material error, diagnostics). With
+    ``material_head_coef`` > 0, ``apply_fn`` returns ``(logits, value, material)``
+    (``models.apply_with_material``)."""
+    if material_head_coef > 0:
         logits, value, material = apply_fn(params, batch.obs)
     else:
         logits, value = apply_fn(params, batch.obs)
@@ -63,7 +65,7 @@ def az_loss(apply_fn, params, batch: Batch, *, value_coef: float, material_coef:
     value_error = batch.value_weight * jnp.square(value - batch.value_target)
     value_loss = 0.5 * jnp.sum(value_error) / known
     material_loss = jnp.float32(0.0)
-    if material_coef > 0:  # known where the value target is: both come with the game's end
+    if material_head_coef > 0:  # known where the value target is: both come with the game's end
         material_error = batch.value_weight * jnp.square(material - batch.material_target)
         material_loss = 0.5 * jnp.sum(material_error) / known
     probs = jnp.exp(log_probs)
@@ -76,4 +78,4 @@ def az_loss(apply_fn, params, batch: Batch, *, value_coef: float, material_coef:
         # KL(target || network): how far the search moved the policy at these positions.
         "policy_kl": policy_loss - mean(target_entropy),
     }
-    return policy_loss + value_coef * value_loss + material_coef * material_loss, aux
+    return policy_loss + value_coef * value_loss + material_head_coef * material_loss, aux

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from keisei_jax import search, shogi
+from keisei_jax.config import TrainConfig
 from keisei_jax.selfplay import advance
 from keisei_jax.shaping import material
 from keisei_jax.shogi.state import State
@@ -69,34 +70,31 @@ def self_play(
     key: jax.Array,
     *,
     num_steps: int,
-    num_simulations: int,
-    considered_actions: int,
-    gumbel_scale: float,
-    shaping_coef: jax.Array,
-    check_bonus_pawns: float = 0.0,
-    mate_candidates: int = search.MATE_CANDIDATES,
+    settings: search.SearchSettings,
+    material_coef: jax.Array,
     full_search_fraction: float = 1.0,
     cheap_simulations: int = 0,
     sampled_plies: int = 0,
 ) -> tuple[State, SearchTransition]:
-    """``num_steps`` batched plies with auto-reset, each move the search's; returns the new
-    state and [T, B] data. Shaping (training only) adds ``shaping_coef * (material gain +
-    check_bonus_pawns * gives check)`` to the mover's reward, in the search's edges and the targets
-    alike, so the search's values and the returns the value head learns stay one quantity.
+    """``num_steps`` batched plies with auto-reset, each move the search's (``settings``,
+    ``selfplay_settings``); returns the new state and [T, B] data. Shaping (training only) adds
+    ``material_coef * (material gain + settings.check_bonus_pawns * gives check)`` to the
+    mover's reward, in the search's edges and the targets alike, so the search's values and the
+    returns the value head learns stay one quantity (``material_coef``, traced: the run anneals
+    it, in place of ``settings.material_coef``).
 
     Playout-cap randomisation (KataGo): with ``full_search_fraction`` < 1 each ply is, for every
-    lane at once, fully searched (``num_simulations``) with that probability, else searched with
-    ``cheap_simulations`` and marked ``full_search`` False (its policy is not a target; its
-    position still learns the value). ``sampled_plies`` > 0: in a game's first plies the move is
-    drawn from the search's improved policy (AlphaZero's opening temperature 1) instead of the
-    search's choice, so the lanes do not replay a handful of openings."""
+    lane at once, fully searched (``settings.num_simulations``) with that probability, else
+    searched with ``cheap_simulations`` and marked ``full_search`` False (its policy is not a
+    target; its position still learns the value). ``sampled_plies`` > 0: in a game's first
+    plies the move is drawn from the search's improved policy (AlphaZero's opening temperature
+    1) instead of the search's choice, so the lanes do not replay a handful of openings."""
+    num_simulations = settings.num_simulations
 
     def searched(state, step_key, simulations):
         return search.search(
-            apply_fn=apply_fn, params=params, state=state, key=step_key,
-            num_simulations=simulations, max_num_considered_actions=considered_actions,
-            gumbel_scale=gumbel_scale, shaping_coef=shaping_coef,
-            check_bonus_pawns=check_bonus_pawns, mate_candidates=mate_candidates,
+            apply_fn=apply_fn, params=params, state=state, key=step_key, settings=settings,
+            num_simulations=simulations, material_coef=material_coef,
         )
 
     def step(state, step_key):
@@ -116,8 +114,8 @@ def self_play(
             early = (state.ply < sampled_plies) & (out.num_legal > 0)
             action = jnp.where(early, sampled, action)
         reset, outcome, reward, bootstrap, reached = advance(
-            apply_fn, params, state, action, start, shaping_coef=shaping_coef,
-            check_bonus_pawns=check_bonus_pawns)
+            apply_fn, params, state, action, start, material_coef=material_coef,
+            check_bonus_pawns=settings.check_bonus_pawns)
         transition = SearchTransition(
             obs=shogi.observe(state), legal_bits=state.legal_bits,
             policy_target=out.action_weights, search_value=out.root_value,
@@ -130,3 +128,18 @@ def self_play(
         return reset, transition
 
     return jax.lax.scan(step, state, jax.random.split(key, num_steps))
+
+
+def selfplay_settings(config: TrainConfig) -> search.SearchSettings:
+    """The search of self-play as ``config`` sets it: its simulations, candidates, Gumbel
+    sampling, mate-in-one checks and material term (unannealed: ``self_play`` takes the
+    iteration's), without the root's mate checks of play (~10 ms a checked move)."""
+    return search.SearchSettings(
+        num_simulations=config.search_simulations,
+        considered_actions=config.search_considered_actions,
+        gumbel_scale=config.search_gumbel_scale,
+        mate_candidates=config.search_mate_candidates,
+        mate_threat_moves=0, mate_five_retries=0,
+        material_coef=config.material_shaping,
+        check_bonus_pawns=config.check_bonus_pawns,
+    )

@@ -12,11 +12,11 @@ import jax.numpy as jnp
 from keisei_jax import env, models, search, shogi
 from keisei_jax.az import replay
 from keisei_jax.az.loss import Batch, az_loss
-from keisei_jax.az.rollout import SearchTransition, self_play
+from keisei_jax.az.rollout import SearchTransition, self_play, selfplay_settings
 from keisei_jax.config import TrainConfig, replay_per_lane, replay_samples
 from keisei_jax.minibatch import minibatch_epochs
 from keisei_jax.ppo.gae import alternating_gae
-from keisei_jax.shaping import shaping_coef
+from keisei_jax.shaping import material_coef
 from keisei_jax.trainer import (
     Runner,
     Trainer,
@@ -88,7 +88,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
 
     def loss_fn(p, b):
         return az_loss(learn_fn, p, b, value_coef=cfg.value_coef,
-                       material_coef=cfg.material_head_coef)
+                       material_head_coef=cfg.material_head_coef)
 
     def learn(runner: Runner, traj: SearchTransition, last_values: jax.Array, key: jax.Array):
         """(params, opt_state, buffer, metrics) after this iteration's update."""
@@ -141,16 +141,14 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
         )
         return params, opt_state, buffer, metrics
 
+    settings = selfplay_settings(cfg)
+
     def iteration(runner: Runner, _):
         key, k_play, k_update = jax.random.split(runner.key, 3)
-        coef = shaping_coef(cfg, runner.iteration)
+        coef = material_coef(cfg, runner.iteration)
         env_state, traj = self_play(
             apply_fn, runner.params, runner.env_state, start, k_play,
-            num_steps=cfg.rollout_len, num_simulations=cfg.search_simulations,
-            considered_actions=cfg.search_considered_actions,
-            gumbel_scale=cfg.search_gumbel_scale, shaping_coef=coef,
-            check_bonus_pawns=cfg.check_bonus_pawns,
-            mate_candidates=cfg.search_mate_candidates,
+            num_steps=cfg.rollout_len, settings=settings, material_coef=coef,
             full_search_fraction=cfg.search_full_fraction,
             cheap_simulations=cfg.search_cheap_simulations,
             sampled_plies=cfg.selfplay_sampled_plies,
@@ -160,7 +158,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
         metrics = dict(
             metrics,
             **game_metrics(traj.terminated, traj.truncated, traj.game_length, traj.termination),
-            shaping_coef=coef,
+            material_coef=coef,
             mean_value=traj.search_value.mean(),
             mean_reward=traj.reward.mean(),
             full_search=traj.full_search.astype(jnp.float32).mean(),

@@ -21,13 +21,13 @@ from typing import Any
 import jax
 import numpy as np
 
+from keisei_jax import shaping
 from keisei_jax.checkpoints import CHECKSUM_FILE, Checkpointer, CheckpointError
 from keisei_jax.config import TrainConfig
-from keisei_jax.default_player import PLAY_SIMULATIONS
 from keisei_jax.eval.players import Player, network_player
+from keisei_jax.eval.search_player import search_player
 from keisei_jax.models import ModuleApply
-from keisei_jax.search import CONSIDERED_ACTIONS, MATE_FIVE_RETRIES, MATE_THREAT_MOVES
-from keisei_jax.shaping import shaping_coef
+from keisei_jax.search import SearchSettings
 from keisei_jax.workdir import holder
 
 _ATTEMPTS = 5  # reads of a run's latest checkpoint while the run changes it under us
@@ -52,50 +52,39 @@ class LoadedPolicy:
     path: Path
 
     @property
-    def play_material_coef(self) -> float:
-        """The material-shaping coefficient of the run at this checkpoint's iteration: what a
-        pawn won was worth in the returns its value head learned (0 once annealed away)."""
-        return float(shaping_coef(self.config, self.step))
+    def material_coef(self) -> float:
+        """The material term of the run at this checkpoint's iteration (``shaping.material_coef``):
+        what a pawn won was worth in the returns its value head learned (0 once annealed away)."""
+        return float(shaping.material_coef(self.config, self.step))
 
-    def player(self, *, temperature: float = 0.0, simulations: int = PLAY_SIMULATIONS,
-               considered_actions: int = CONSIDERED_ACTIONS, gumbel_scale: float = 0.0,
-               mate_candidates: int | None = None, material_coef: float | None = None,
-               mate_threat_moves: int | None = None, mate_five_retries: int | None = None,
-               q_transform: str = "rescale", name: str | None = None) -> Player:
-        """The default player of every tool (``default_player``): a search of ``simulations``
-        per move (``eval.search_player``; ``mate_candidates`` None: the search's default;
-        ``material_coef`` None: the material shaping this checkpoint's value was trained with,
-        ``play_material_coef``; ``mate_threat_moves``: root moves checked for a mate in three
-        of the reply, None: ``search.MATE_THREAT_MOVES``; ``mate_five_retries``: new searches
-        when the chosen move allows a mate in five, None: ``search.MATE_FIVE_RETRIES``;
-        ``q_transform``: ``search.Q_TRANSFORMS``); or with ``simulations`` 0 the raw policy (its
-        most probable move, or a sample at ``temperature``). A run trained without the mate
-        look-ahead (``search_mate_candidates`` 0, a knowledge aid: ``config.KNOWLEDGE_AIDS``)
-        plays without any mate search unless these ask for one."""
-        name = name or f"{self.path.parent.parent.name}@{self.step}"
+    def search_settings(self, **changes) -> SearchSettings:
+        """How this checkpoint searches in every tool (``default_player``): the search's
+        defaults with the material term its value was trained with (``material_coef``), and no
+        mate search at all for a run trained without the mate look-ahead
+        (``search_mate_candidates`` 0, a knowledge aid: ``config.KNOWLEDGE_AIDS``); then
+        ``changes`` (``SearchSettings`` fields)."""
+        settings = SearchSettings(material_coef=self.material_coef)
         if self.config.search_mate_candidates == 0:  # trained without mate knowledge
-            mate_candidates = 0 if mate_candidates is None else mate_candidates
-            mate_threat_moves = 0 if mate_threat_moves is None else mate_threat_moves
-            mate_five_retries = 0 if mate_five_retries is None else mate_five_retries
-        if simulations:
-            from keisei_jax.eval.search_player import search_player
+            settings = settings.replace(mate_candidates=0, mate_threat_moves=0,
+                                        mate_five_retries=0)
+        return settings.replace(**changes)
 
-            return search_player(
-                self.apply_fn, self.params, num_simulations=simulations,
-                considered_actions=considered_actions, gumbel_scale=gumbel_scale,
-                obs_max_plies=self.config.max_plies,
-                name=f"{name}+s{simulations}" + ("" if q_transform == "rescale"
-                                                 else f"+{q_transform}Q"),
-                material_coef=(self.play_material_coef if material_coef is None
-                               else material_coef),
-                mate_threat_moves=(MATE_THREAT_MOVES if mate_threat_moves is None
-                                   else mate_threat_moves),
-                mate_five_retries=(MATE_FIVE_RETRIES if mate_five_retries is None
-                                   else mate_five_retries),
-                q_transform=q_transform,
-                **({} if mate_candidates is None else {"mate_candidates": mate_candidates}),
-            )
-        return network_player(self.apply_fn, self.params, temperature=temperature, name=name)
+    def player(self, settings: SearchSettings | None = None, *, temperature: float = 0.0,
+               name: str | None = None, **changes) -> Player:
+        """The default player of every tool: this network searching as ``settings`` say (None:
+        ``search_settings(**changes)``), named ``NAME+sN``; or, with ``num_simulations=0``, its
+        raw policy (its most probable move, or a sample at ``temperature``)."""
+        name = name or f"{self.path.parent.parent.name}@{self.step}"
+        if settings is not None and changes:
+            raise TypeError("give either settings or changes to the checkpoint's settings")
+        if settings is None and changes.get("num_simulations") == 0:
+            self.search_settings(**{**changes, "num_simulations": 1})  # the rest still checked
+            return network_player(self.apply_fn, self.params, temperature=temperature, name=name)
+        settings = settings or self.search_settings(**changes)
+        suffix = "" if settings.q_transform == "rescale" else f"+{settings.q_transform}Q"
+        return search_player(self.apply_fn, self.params, settings,
+                             obs_max_plies=self.config.max_plies,
+                             name=f"{name}+s{settings.num_simulations}{suffix}")
 
 
 # Networks shipped with the repository, a run folder each (config.json, metrics.jsonl, one

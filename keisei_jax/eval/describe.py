@@ -24,16 +24,6 @@ def network_text(apply_fn: Any) -> str:
     return f"network {blocks} x {config.channels} channels, {config.policy_head} policy head"
 
 
-def search_text(act: SearchAct) -> str:
-    """Every setting of a search player that changes its moves."""
-    choice = ("best move" if act.gumbel_scale == 0
-              else f"sampled among its candidates, gumbel scale {act.gumbel_scale:g}")
-    return (f"{act.num_simulations} simulations, {act.considered_actions} considered actions, "
-            f"{choice}, mate checks: {act.mate_candidates} per node, {act.mate_threat_moves} root "
-            f"moves against a mate in three, {act.mate_five_retries} retries against a mate in "
-            f"five, material {act.material_coef:g} a pawn, {act.q_transform} Q")
-
-
 def settings(side: Any) -> str:
     """How ``side`` plays, in words ("" for a baseline or a human): a player's network and its
     search or raw policy, an engine's options, search limit and timeout."""
@@ -45,7 +35,7 @@ def settings(side: Any) -> str:
         return ""
     act = side.act
     if isinstance(act, SearchAct):
-        parts = [network_text(act.apply_fn), search_text(act)]
+        parts = [network_text(act.apply_fn), act.settings.describe()]
     elif isinstance(act, NetworkAct):
         parts = [network_text(act.apply_fn), f"raw policy, temperature {act.temperature:g}"]
     else:

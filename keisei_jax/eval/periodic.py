@@ -8,19 +8,18 @@ from typing import Any
 
 import jax
 
-from keisei_jax import models, search
+from keisei_jax import models
 from keisei_jax.eval.arena import evaluate_vs
 from keisei_jax.eval.players import Player, greedy_player, network_player, random_player
 from keisei_jax.eval.results import match_record
 from keisei_jax.eval.search_player import search_player
+from keisei_jax.search import SearchSettings
 
 
 def evaluate_training(
     model: Any, params: Any, earlier_params: Any | None, key: jax.Array, *,
     random_games: int, ladder_games: int, max_plies: int = 512, temperature: float = 0.0,
-    simulations: int = 0, considered_actions: int = search.CONSIDERED_ACTIONS,
-    mate_candidates: int = search.MATE_CANDIDATES,
-    material_coef: float = 0.0,
+    settings: SearchSettings | None = None,
 ) -> dict[str, float]:
     """``eval/random/*`` (``random_games`` games), ``eval/greedy/*`` and, when
     ``earlier_params`` is given, ``eval/earlier/*`` (``ladder_games`` games each; 0 skips a
@@ -29,20 +28,16 @@ def evaluate_training(
     ``model`` is the flax module: its ``models.apply_fn`` is hashable and the players' names are
     dropped before jit, so the arena compiles once per (opponent, games, plies) and later calls
     only swap the parameters. ``earlier_params`` are the learner's parameters at an earlier
-    evaluation or checkpoint. ``temperature`` 0 plays the learner's most probable move, > 0
-    samples at that temperature. ``simulations`` > 0: the learner (and its earlier self) search
-    that many simulations a move (``eval.search_player``; Gumbel-sampled root choice when
-    ``temperature`` > 0, so the games differ, else the search's best move) with
-    ``mate_candidates`` and ``material_coef`` as ``eval.search_player`` takes them.
+    evaluation or checkpoint. Without ``settings`` the learner plays its raw policy:
+    ``temperature`` 0 its most probable move, > 0 a sample at that temperature. With them the
+    learner (and its earlier self) search as they say (``eval.search_player``; training's
+    ``training_eval_settings``).
     """
     apply_fn = models.apply_fn(model)
 
     def player(p, name):
-        if simulations:
-            return search_player(apply_fn, p, num_simulations=simulations,
-                                 considered_actions=considered_actions,
-                                 gumbel_scale=1.0 if temperature > 0 else 0.0, name=name,
-                                 mate_candidates=mate_candidates, material_coef=material_coef)
+        if settings is not None:
+            return search_player(apply_fn, p, settings, name=name)
         return network_player(apply_fn, p, temperature=temperature, name=name)
 
     learner = player(params, "learner")

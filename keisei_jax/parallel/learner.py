@@ -19,7 +19,7 @@ from keisei_jax import models, shogi
 from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
 from keisei_jax.ppo.train import learn_from
-from keisei_jax.shaping import shaping_coef
+from keisei_jax.shaping import material_coef
 from keisei_jax.trainer import Runner, Trainer, optimizer
 
 
@@ -38,7 +38,7 @@ def make_collect(config: TrainConfig, *, lanes: int, segment_length: int, first_
 
     def collect(params, state, key, coef):
         state, traj = rollout(apply_fn, params, state, start, key, num_steps=segment_length,
-                              shaping_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
+                              material_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
                               random_color=random_color)
         _, last_value = apply_fn(params, shogi.observe(state))
         return state, traj, last_value
@@ -59,7 +59,7 @@ def make_learn(trainer: Trainer) -> Callable[[Runner, Transition, jax.Array],
 
     def learn(runner: Runner, traj: Transition, last_values: jax.Array):
         key, _, k_update = jax.random.split(runner.key, 3)  # the rollout key went to the workers
-        coef = shaping_coef(cfg, runner.iteration)
+        coef = material_coef(cfg, runner.iteration)
         params, opt_state, metrics = learn_from(
             cfg, apply_fn, tx, runner.params, runner.opt_state, traj, last_values, k_update, coef
         )

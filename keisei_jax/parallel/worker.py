@@ -130,7 +130,7 @@ def _main(args: WorkerArgs) -> None:
     from keisei_jax.parallel.communicator import WorkerCommunicator
     from keisei_jax.parallel.learner import make_collect
     from keisei_jax.parallel.synchronizer import ModelSynchronizer, params_layout
-    from keisei_jax.shaping import shaping_coef
+    from keisei_jax.shaping import material_coef
 
     cfg, par, me = args.config, args.parallel, args.worker_id
     model = models.make_model(cfg.model)
@@ -159,7 +159,7 @@ def _main(args: WorkerArgs) -> None:
                     time.sleep(0.01)
                     continue
             key, k = jax.random.split(key)
-            state, traj, last_value = collect(params, state, k, shaping_coef(cfg, version))
+            state, traj, last_value = collect(params, state, k, material_coef(cfg, version))
             segment = {f.name: np.asarray(getattr(traj, f.name))
                        for f in dataclasses.fields(traj)}
             segment["last_value"] = np.asarray(last_value)

@@ -81,13 +81,13 @@ def rollout(
     key: jax.Array,
     *,
     num_steps: int,
-    shaping_coef: jax.Array,
+    material_coef: jax.Array,
     check_bonus_pawns: float = 0.0,
     random_color: jax.Array | None = None,
 ) -> tuple[State, Transition]:
     """Play ``num_steps`` batched plies with auto-reset; returns the new state and [T, B] data.
 
-    Shaping adds ``shaping_coef * (material gain + check_bonus_pawns * gives check)`` to the
+    Shaping adds ``material_coef * (material gain + check_bonus_pawns * gives check)`` to the
     mover's reward (both in pawns; see ``shaping``).
 
     ``random_color`` int8[B] (optional): in lanes where it is 0 or 1, that colour is played by a
@@ -105,7 +105,7 @@ def rollout(
             u_random = jax.random.uniform(k_random, state.color.shape)
             action = jnp.where(learn, action, env.sample_uniform_legal(state.legal_bits, u_random))
         reset, out, reward, bootstrap, _ = advance(
-            apply_fn, params, state, action, start, shaping_coef=shaping_coef,
+            apply_fn, params, state, action, start, material_coef=material_coef,
             check_bonus_pawns=check_bonus_pawns)
         transition = Transition(
             obs=obs, legal_bits=state.legal_bits, action=action, log_prob=log_prob, value=value,

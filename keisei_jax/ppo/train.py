@@ -21,7 +21,7 @@ from keisei_jax.config import TrainConfig
 from keisei_jax.ppo.gae import alternating_gae
 from keisei_jax.ppo.loss import Batch, LossConfig, update
 from keisei_jax.ppo.rollout import Transition, curriculum_colors, rollout
-from keisei_jax.shaping import shaping_coef
+from keisei_jax.shaping import material_coef
 from keisei_jax.trainer import (
     Runner,
     Trainer,
@@ -72,7 +72,7 @@ def learn_from(
     metrics = dict(
         metrics,
         **game_metrics(traj.terminated, traj.truncated, traj.game_length, traj.termination),
-        shaping_coef=coef,
+        material_coef=coef,
         mean_value=traj.value.mean(),
         mean_reward=traj.reward.mean(),
         learning_rate=learning_rate(cfg, opt_state),
@@ -108,10 +108,10 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
 
     def iteration(runner: Runner, _):
         key, k_rollout, k_update = jax.random.split(runner.key, 3)
-        coef = shaping_coef(cfg, runner.iteration)
+        coef = material_coef(cfg, runner.iteration)
         env_state, traj = rollout(
             apply_fn, runner.params, runner.env_state, start, k_rollout,
-            num_steps=cfg.rollout_len, shaping_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
+            num_steps=cfg.rollout_len, material_coef=coef, check_bonus_pawns=cfg.check_bonus_pawns,
             random_color=random_color,
         )
         _, last_values = apply_fn(runner.params, shogi.observe(env_state))

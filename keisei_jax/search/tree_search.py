@@ -5,7 +5,7 @@ there is no learned dynamics. The network supplies the prior (its masked logits)
 value; a mate in one found at a node (``shogi.mate``) overrides both. Values are the side to
 move's, so the discount between plies is -1; a move that ends the game gives the mover's result
 as the reward and a discount of 0 (its child is never valued). An optional material term on the
-edges (``shaping_coef``) searches the shaped return a network was trained to predict.
+edges (``material_coef``) searches the shaped return a network was trained to predict.
 
 Actions of the tree are *slots*: slot ``i`` of a node is the ``i``-th legal move of its position
 in Keisei's action order (``legal_slots``). mctx keeps six ``[B, N + 1, num_actions]`` arrays per
@@ -27,6 +27,7 @@ import mctx
 
 from keisei_jax import env, shogi
 from keisei_jax.search.gumbel import gumbel_policy
+from keisei_jax.search.settings import Q_TRANSFORMS, SearchSettings
 from keisei_jax.shaping import shaped_reward
 from keisei_jax.shogi import mate
 from keisei_jax.shogi.game import apply_move
@@ -37,23 +38,8 @@ from keisei_jax.shogi.state import State
 MAX_LEGAL_MOVES = 593
 _INVALID_LOGIT = -1e9  # finite: an all-invalid node (a finished game) still has a defined softmax
 _MATE_LOGIT_BONUS = 30.0  # a mating move's logit above the node's best: all the prior's mass
-# Checks tried per node for a mate in one (each costs one move generation).
-MATE_CANDIDATES = 8
-# In play, the root's most probable moves checked for a mate in three of the reply, per block,
-# and the most blocks checked while none of the checked moves is safe.
-MATE_THREAT_MOVES = 8
+# In play, the most blocks of ``mate_threat_moves`` root moves checked while none is safe.
 MATE_THREAT_BLOCKS = 8
-# In play, new searches at most when the chosen move allows the opponent a mate in five.
-MATE_FIVE_RETRIES = 2
-# Root candidates of Sequential Halving in play: at 64 simulations 8 beat 16 (and 4) head to
-# head (docs/search.md).
-CONSIDERED_ACTIONS = 8
-
-# How the root's completed Q-values become preferences (``search(q_transform=...)``): "rescale"
-# (mctx's default) maps each node's Q-values onto [0, 1] by their own min and max, so the gap
-# between its best and worst child becomes the whole preference however small it is; "fixed"
-# reads them against the game's bounds [-1, 1], so a small gap stays a small preference.
-Q_TRANSFORMS = ("rescale", "fixed")
 
 # (params, obs float32[B, 9, 9, 46]) -> (logits float32[B, 13527], value float32[B])
 ApplyFn = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]]
@@ -271,65 +257,75 @@ def search(
     params: Any,
     state: State,
     key: jax.Array,
-    num_simulations: int | jax.Array,
+    settings: SearchSettings,
+    num_simulations: int | jax.Array | None = None,
     capacity: int | None = None,
-    max_num_considered_actions: int = CONSIDERED_ACTIONS,
-    gumbel_scale: float = 0.0,
+    gumbel_scale: float | jax.Array | None = None,
+    material_coef: float | jax.Array | None = None,
     num_slots: int = MAX_LEGAL_MOVES,
     obs_max_plies: int | None = None,
-    shaping_coef: jax.Array | float = 0.0,
-    check_bonus_pawns: float = 0.0,
-    mate_candidates: int = MATE_CANDIDATES,
-    mate_threat_moves: int = 0,
-    mate_five_retries: int = 0,
-    q_transform: str = "rescale",
     return_tree: bool = False,
 ) -> SearchOutput:
-    """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it).
+    """Gumbel MuZero search from every position of the batch ``state`` [B] (traceable; jit it),
+    as ``settings`` (static) say. ``obs_max_plies`` replaces the ply cap in the network's
+    progress plane (a GUI game may run past the cap trained with). A finished game or one
+    without a legal move is searched harmlessly and gets action 0.
 
-    ``gumbel_scale`` 0 plays the search's best move (evaluation, play); 1 samples the root's
-    considered actions by Gumbel top-k (self-play training). ``obs_max_plies`` replaces the ply
-    cap in the network's progress plane (a GUI game may run past the cap trained with). A
-    finished game or one without a legal move is searched harmlessly and gets action 0.
+    ``settings.gumbel_scale`` 0 plays the search's best move (evaluation, play); 1 samples the
+    root's considered actions by Gumbel top-k (self-play training).
 
-    ``shaping_coef`` > 0 adds ``shaping_coef * (material gain + check_bonus_pawns * gives
-    check)``, in pawns, to every edge's reward, as the self-play targets do: in training the
-    search then sees captures and recaptures before the value network has learned that material
-    wins; in play (``eval.search_player``'s ``material_coef``, no check bonus) a network whose
-    value was trained on material-shaped returns is searched for the return it predicts.
+    ``settings.material_coef`` > 0 adds ``material_coef * (material gain + check_bonus_pawns *
+    gives check)``, in pawns, to every edge's reward, as the self-play targets do: in training
+    the search then sees captures and recaptures before the value network has learned that
+    material wins; in play (no check bonus) a network whose value was trained on
+    material-shaped returns is searched for the return it predicts.
 
-    ``mate_candidates`` > 0 looks for a mate in one at the root and at every node the tree
-    adds (``shogi.mate``, that many checks tried per node): such a node is worth +1 to its side
-    to move and its mating move takes the prior's mass, so a move that allows a mate in one is
-    seen as lost after one simulation, and a mate at the root is played (and is the whole
-    policy target) even when neither the prior nor the tree found it.
+    ``settings.mate_candidates`` > 0 looks for a mate in one at the root and at every node the
+    tree adds (``shogi.mate``, that many checks tried per node): such a node is worth +1 to its
+    side to move and its mating move takes the prior's mass, so a move that allows a mate in
+    one is seen as lost after one simulation, and a mate at the root is played (and is the
+    whole policy target) even when neither the prior nor the tree found it.
 
-    ``mate_threat_moves`` > 0 (play: each move checked costs ~1,200 move generations, ~10 ms
-    on a 2-core CPU) also looks for a mate in three at the root,
-    played like a mate in one, and checks the root's moves for a mate in three of the
-    opponent's reply (``shogi.mate.mated_in_three``), ``mate_threat_moves`` most probable
-    first, then the next ones while none of those checked is safe (up to
-    ``MATE_THREAT_BLOCKS`` blocks). The root then chooses among its safe checked moves; if it
-    has none, among those not found to lose: the mates a few simulations cannot see coming.
+    ``settings.mate_threat_moves`` > 0 (play: each move checked costs ~1,200 move generations,
+    ~10 ms on a 2-core CPU) also looks for a mate in three at the root, played like a mate in
+    one, and checks the root's moves for a mate in three of the opponent's reply
+    (``shogi.mate.mated_in_three``), ``mate_threat_moves`` most probable first, then the next
+    ones while none of those checked is safe (up to ``MATE_THREAT_BLOCKS`` blocks). The root
+    then chooses among its safe checked moves; if it has none, among those not found to lose:
+    the mates a few simulations cannot see coming.
 
-    ``mate_five_retries`` > 0 (play) checks the move the search chose for a mate in five of
-    the opponent (``shogi.mate.mated_in_five``), and when it allows one searches again without
-    it, at most that many times: the king hunts too long for the tree and the mate in three.
+    ``settings.mate_five_retries`` > 0 (play) checks the move the search chose for a mate in
+    five of the opponent (``shogi.mate.mated_in_five``), and when it allows one searches again
+    without it, at most that many times: the king hunts too long for the tree and the mate in
+    three.
 
-    ``q_transform`` (``Q_TRANSFORMS``) turns completed Q-values into the preferences Sequential
-    Halving and the improved policy add to the prior logits.
+    ``settings.q_transform`` (``Q_TRANSFORMS``) turns completed Q-values into the preferences
+    Sequential Halving and the improved policy add to the prior logits.
 
-    ``capacity`` (static) makes the count a run-time value: ``num_simulations`` may then be a
-    traced int32 in [1, ``capacity``], the tree holds ``capacity + 1`` nodes, and the search is
-    the one a program compiled for that count makes (``search.gumbel``): one program serves
-    every size up to ``capacity``.
+    Run-time values in place of the settings' (one compiled program serves them all):
+    ``gumbel_scale`` and ``material_coef`` may be traced (training anneals its material term;
+    ``keisei-usi`` switches between the best move and a sample). ``capacity`` (static) makes
+    the count a run-time value: ``num_simulations`` may then be a traced int32 in [1,
+    ``capacity``], the tree holds ``capacity + 1`` nodes, and the search is the one a program
+    compiled for that count makes (``search.gumbel``): one program serves every size up to
+    ``capacity``. Without ``capacity``, ``num_simulations`` (a Python int) replaces the
+    settings' count.
 
     ``return_tree`` keeps the whole search tree in the output (``SearchOutput.tree``).
     """
+    if num_simulations is None:
+        num_simulations = settings.num_simulations
     if capacity is None and num_simulations < 1:
         raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
-    qtransform = q_transform_fn(q_transform)
-    shaping = not (isinstance(shaping_coef, (int, float)) and shaping_coef == 0)
+    if gumbel_scale is None:
+        gumbel_scale = settings.gumbel_scale
+    if material_coef is None:
+        material_coef = settings.material_coef
+    max_num_considered_actions = settings.considered_actions
+    mate_candidates, mate_threat_moves = settings.mate_candidates, settings.mate_threat_moves
+    check_bonus_pawns = settings.check_bonus_pawns
+    qtransform = q_transform_fn(settings.q_transform)
+    shaping = not (isinstance(material_coef, (int, float)) and material_coef == 0)
     root_node, root_prior, root_value, root_valid, root_mate = _evaluate(
         apply_fn, params, state, obs_max_plies, num_slots, mate_candidates)
     num_legal = root_valid.sum(-1).astype(jnp.int32)  # before any move is taken out below
@@ -348,7 +344,7 @@ def search(
         if shaping:  # a finished game's node gains nothing: its step changed nothing
             finished = node.state.terminated | node.state.truncated
             reward = jnp.where(finished, reward, shaped_reward(
-                node.state, nxt, reward, shaping_coef=shaping_coef,
+                node.state, nxt, reward, material_coef=material_coef,
                 check_bonus_pawns=check_bonus_pawns))
         child, prior, value, _, _ = _evaluate(apply_fn, params, nxt, obs_max_plies, num_slots,
                                               mate_candidates)
@@ -378,9 +374,9 @@ def search(
         )
 
     out = tree_search(root_valid)
-    if mate_five_retries > 0:
+    if settings.mate_five_retries > 0:
         root_valid, out = _without_mates_in_five(tree_search, root_node, root_valid, out,
-                                                 root_mate, retries=mate_five_retries)
+                                                 root_mate, retries=settings.mate_five_retries)
     tree = out.search_tree
     # A mate in one at the root is played (and is the whole policy target) whatever the tree saw.
     mates = root_mate >= 0

@@ -186,7 +186,7 @@ class Session:
     mate_checks: bool = True
     analyse: Analyse | None = None
     loaded: str | None = None  # checkpoint the current ``analyse`` came from
-    # (apply_fn, params, obs_max_plies, material_coef) of the loaded policy
+    # (apply_fn, params, obs_max_plies, search settings) of the loaded policy
     network: tuple | None = None
     searcher: Searcher | None = None
     position_key: tuple | None = None
@@ -294,7 +294,7 @@ def _load_policy(session: Session) -> None:
             obs_max_plies=policy.config.max_plies,
         )
         session.network = (policy.apply_fn, policy.params, policy.config.max_plies,
-                           policy.play_material_coef)
+                           policy.search_settings())
         session.info(f"loaded {policy.path} (iteration {policy.step})")
     else:
         session.analyse = greedy_analyse()
@@ -316,11 +316,11 @@ def _searcher(session: Session, *, checked: bool = False) -> Searcher | None:
     if session.network is None or session.simulations == 0:
         return None
     searcher = session.searcher
-    if searcher is None or searcher.considered_actions != session.considered_actions:
-        apply_fn, params, obs_max_plies, material_coef = session.network
+    if searcher is None or searcher.settings.considered_actions != session.considered_actions:
+        apply_fn, params, obs_max_plies, settings = session.network
         searcher = session.searcher = Searcher(
             apply_fn, params, obs_max_plies=obs_max_plies,
-            considered_actions=session.considered_actions, material_coef=material_coef,
+            settings=settings.replace(considered_actions=session.considered_actions),
             on_compile=session.info)
     default = max(min(session.simulations, session.max_simulations), MIN_SIMULATIONS)
     largest = capacity_for(session.max_simulations)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from keisei_jax.default_player import CONSIDERED_ACTIONS, PLAY_SIMULATIONS
+
 
 class UsiError(ValueError):
     """A malformed USI command."""
@@ -18,9 +20,9 @@ class UsiError(ValueError):
 # 65,536 is the largest search size (``thinking.LADDER``); 593 the most legal moves.
 SPIN_OPTIONS = {
     "Seed": (0, 0, 2**31 - 1),
-    "Simulations": (64, 0, 65_536),
+    "Simulations": (PLAY_SIMULATIONS, 0, 65_536),
     "MaxSimulations": (16_384, 8, 65_536),
-    "ConsideredActions": (8, 1, 593),
+    "ConsideredActions": (CONSIDERED_ACTIONS, 1, 593),
 }
 
 

@@ -270,19 +270,17 @@ def _principal_variation(tree: mctx.Tree, root_slot: jax.Array, length: int
 
 def _think(params: Any, state: shogi.State, key: jax.Array, gumbel_scale: jax.Array,
            num_simulations: jax.Array, *, apply_fn: Callable, obs_max_plies: int | None,
-           considered: int, capacity: int, material_coef: float, mate_checks: bool
+           settings: search.SearchSettings, capacity: int, mate_checks: bool
            ) -> dict[str, jax.Array]:
     """One search of ``num_simulations`` (int32[], at most ``capacity``) of one position and
     what the engine reports of it (jitted per capacity, with and without the root's mate
-    checks)."""
+    checks of ``settings``)."""
+    if not mate_checks:
+        settings = settings.replace(mate_threat_moves=0, mate_five_retries=0)
     out = search.search(
         apply_fn=apply_fn, params=params, state=jax.tree_util.tree_map(lambda x: x[None], state),
-        key=key, num_simulations=num_simulations, capacity=capacity,
-        max_num_considered_actions=considered,
-        gumbel_scale=gumbel_scale, obs_max_plies=obs_max_plies, shaping_coef=material_coef,
-        mate_threat_moves=search.MATE_THREAT_MOVES if mate_checks else 0,
-        mate_five_retries=search.MATE_FIVE_RETRIES if mate_checks else 0,
-        return_tree=True)
+        key=key, settings=settings, num_simulations=num_simulations, capacity=capacity,
+        gumbel_scale=gumbel_scale, obs_max_plies=obs_max_plies, return_tree=True)
     pv, pv_len = _principal_variation(out.tree, out.slot[0], min(capacity, MAX_PV))
     return {
         "slot": out.slot[0], "num_legal": out.num_legal[0], "actions": out.actions[0],
@@ -301,9 +299,14 @@ def _on_duration(event: str, duration: float, **_kwargs) -> None:
         _cache_hit.seconds = getattr(_cache_hit, "seconds", 0.0) + duration
 
 
-jax.monitoring.register_event_duration_secs_listener(_on_duration)
+@functools.cache
+def _listen_for_cache_hits() -> None:
+    """Registered at the first compile, not at import: importing the engine changes nothing."""
+    jax.monitoring.register_event_duration_secs_listener(_on_duration)
 
-# Compiled programs, shared by every Searcher of the same network shape and settings.
+
+# Compiled programs, shared by every Searcher of the same network shape and settings: the
+# engine makes a new Searcher when an option changes, and changing it back must not recompile.
 _PROGRAMS: dict[tuple, Any] = {}
 _COMPILE_LOCK = threading.Lock()
 
@@ -315,9 +318,9 @@ def _host(tree: Any) -> Any:
 
 
 class Searcher:
-    """The compiled searches of one network at one ``considered_actions`` (it owns compiled
-    programs) and how fast they run. ``material_coef``: the network's material shaping, as
-    ``eval.search_player`` takes it.
+    """The compiled searches of one network at one ``settings`` (``search.SearchSettings``:
+    its count, Gumbel scale and root mate checks are chosen per search; it owns compiled
+    programs) and how fast they run.
 
     sims_per_s: estimated simulations per second of a search of ``rate_size`` simulations
     (``INITIAL_SIMS_PER_S`` until a search is timed, then ``updated_rate``); a search of ``n``
@@ -331,14 +334,11 @@ class Searcher:
     """
 
     def __init__(self, apply_fn: Callable, params: Any, *, obs_max_plies: int | None,
-                 considered_actions: int, material_coef: float = 0.0,
+                 settings: search.SearchSettings,
                  clock: Callable[[], float] = time.perf_counter,
                  on_compile: Callable[[str], None] | None = None):
-        if considered_actions < 1:
-            raise ValueError(f"considered_actions must be >= 1, got {considered_actions!r}")
         self.apply_fn, self.params = apply_fn, params
-        self.obs_max_plies, self.considered_actions = obs_max_plies, considered_actions
-        self.material_coef = float(material_coef)
+        self.obs_max_plies, self.settings = obs_max_plies, settings
         self.clock = clock
         self.on_compile = on_compile
         self.sims_per_s, self.compile_s = INITIAL_SIMS_PER_S, INITIAL_COMPILE_S
@@ -347,7 +347,7 @@ class Searcher:
         self._probe = 0  # simulations of the largest rate probe of ``prepare``
         self.fixed_s: dict[tuple[int, bool], float] = {}
         leaves, treedef = jax.tree_util.tree_flatten(self.params)
-        self._signature = (apply_fn, obs_max_plies, considered_actions, self.material_coef, treedef,
+        self._signature = (apply_fn, obs_max_plies, settings, treedef,
                            tuple((x.shape, x.dtype.str) for x in leaves))
 
     def compiled(self, mate_checks: bool = False) -> frozenset[int]:
@@ -395,12 +395,12 @@ class Searcher:
                 return _PROGRAMS[key]
             think = jax.jit(functools.partial(
                 _think, apply_fn=self.apply_fn, obs_max_plies=self.obs_max_plies,
-                considered=self.considered_actions, capacity=capacity,
-                material_coef=self.material_coef, mate_checks=mate_checks))
+                settings=self.settings, capacity=capacity, mate_checks=mate_checks))
             what = f"the search of up to {capacity} simulations" + (
                 " with mate checks" if mate_checks else "")
             if self.on_compile is not None:
                 self.on_compile(f"compiling {what} (first time only, up to minutes on a CPU)")
+            _listen_for_cache_hits()
             _cache_hit.seconds = 0.0
             start = self.clock()
             program = think.lower(self.params, _host(shogi.init()), _host(jax.random.PRNGKey(0)),

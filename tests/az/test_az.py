@@ -83,8 +83,8 @@ def test_policy_targets_sum_to_one_over_legal_moves_only():
     apply_fn = models.apply_fn(model)
     state = env.init_batch(3, max_plies=12)
     play = jax.jit(lambda p, s, k: az.self_play(
-        apply_fn, p, s, shogi.init(max_plies=12), k, num_steps=14, num_simulations=4,
-        considered_actions=4, gumbel_scale=1.0, shaping_coef=jnp.float32(0.0)))
+        apply_fn, p, s, shogi.init(max_plies=12), k, num_steps=14,
+        settings=az.selfplay_settings(CONFIG), material_coef=jnp.float32(0.0)))
     _, traj = play(params, state, jax.random.PRNGKey(1))
     target = np.asarray(traj.policy_target).reshape(-1, search.MAX_LEGAL_MOVES)
     bits = np.asarray(traj.legal_bits).reshape(-1, traj.legal_bits.shape[-1])
@@ -195,7 +195,7 @@ def test_the_material_head_learns_beside_the_value():
                      value_weight=jnp.ones(3), material_target=jnp.ones(3))
     learn = functools.partial(models.apply_with_material, model)
     grads, aux = jax.grad(lambda p: az.az_loss(learn, p, batch, value_coef=1.0,
-                                               material_coef=0.5), has_aux=True)(params)
+                                               material_head_coef=0.5), has_aux=True)(params)
     assert float(aux["material_loss"]) > 0
     assert float(jnp.abs(grads["material_head"]["kernel"]).sum()) > 0
     assert {"model.material_head", "material_head_coef"} <= set(knowledge_aids(config))

@@ -25,7 +25,7 @@ OVERRIDES = {"eval_every": "0", "model.value_channels": "8"}
 def _train(workdir, devices, extra=()):
     env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
                JAX_CPU_COLLECTIVES_IMPLEMENTATION="gloo",
-               JAX_COMPILATION_CACHE_DIR=str(ROOT / ".jax_cache"))
+               JAX_COMPILATION_CACHE_DIR=jax.config.jax_compilation_cache_dir)
     flags = [f"--{k}={v}" for k, v in OVERRIDES.items()]
     return subprocess.Popen(
         [sys.executable, "experiments/train.py", "--config", "tiny", "--workdir", str(workdir),

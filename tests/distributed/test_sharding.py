@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def sharded_runs(tmp_path_factory):
     # A subprocess: the device-count flag must be set before JAX starts, and only there.
-    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(ROOT / ".jax_cache"))
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=jax.config.jax_compilation_cache_dir)
     proc = subprocess.run(
         [sys.executable, "-m", "tests.distributed.sharded_runs",
          str(tmp_path_factory.mktemp("sharded"))],

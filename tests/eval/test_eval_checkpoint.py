@@ -20,6 +20,7 @@ from keisei_jax.default_player import PLAY_SIMULATIONS
 from keisei_jax.eval import checkpoint as checkpoint_module
 from keisei_jax.eval.checkpoint import load_policy, resolve_checkpoint
 from keisei_jax.ppo import make_train
+from keisei_jax.search import SearchSettings
 from keisei_jax.workdir import locked
 from tests.eval.checkpoint_helpers import write_nan_copy, write_tiny_checkpoint
 
@@ -47,15 +48,15 @@ def test_restored_params_are_the_saved_ones(run_dir):
                     strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert policy.step == 2 and policy.config == tiny.get_config()
-    assert policy.player(simulations=0).name == f"{run_dir.name}@2"
+    assert policy.player(num_simulations=0).name == f"{run_dir.name}@2"
     # Every tool's default player: the network searching PLAY_SIMULATIONS a move.
     assert policy.player().name == f"{run_dir.name}@2+s{PLAY_SIMULATIONS}"
-    assert policy.player().act.num_simulations == PLAY_SIMULATIONS
+    assert policy.player().act.settings.num_simulations == PLAY_SIMULATIONS
 
 
 def test_evaluate_vs_swaps_params_without_recompiling(run_dir):
     first, second = load_policy(run_dir / "checkpoints" / "2"), load_policy(run_dir)
-    player = first.player(name="learner", simulations=0)
+    player = first.player(name="learner", num_simulations=0)
     baseline = ev.random_player()
     key = jax.random.PRNGKey(0)
     s1 = ev.evaluate_vs(player, baseline, key, num_games=2, max_plies=12)
@@ -93,43 +94,53 @@ def test_periodic_evaluation_hook(run_dir):
 def test_search_player_searches_the_material_shaping_its_value_learned(run_dir):
     policy = load_policy(run_dir)  # tiny: constant material shaping 0.01
     tiny_cfg = tiny.get_config()
-    assert policy.play_material_coef == pytest.approx(0.01)
+    assert policy.material_coef == pytest.approx(0.01)
     annealed = dataclasses.replace(policy, config=dataclasses.replace(
         tiny_cfg, shaping_anneal_frac=0.5))
-    assert annealed.play_material_coef == 0.0  # gone by step 4 of 4
+    assert annealed.material_coef == 0.0  # gone by step 4 of 4
     steady = dataclasses.replace(policy, config=dataclasses.replace(
         tiny_cfg, material_shaping=0.03, shaping_anneal_frac=0.0))
-    assert steady.play_material_coef == pytest.approx(0.03)
-    act = steady.player(simulations=4).act
-    assert act.material_coef == pytest.approx(0.03) and act.considered_actions == 8
+    assert steady.material_coef == pytest.approx(0.03)
+    settings = steady.player(num_simulations=4).act.settings
+    assert settings.material_coef == pytest.approx(0.03) and settings.considered_actions == 8
     # players check the root's moves for a mate in three of the reply unless told not to
-    assert act.mate_threat_moves == 8
-    assert steady.player(simulations=4, mate_threat_moves=0).act.mate_threat_moves == 0
+    assert settings.mate_threat_moves == 8
+    assert steady.search_settings(mate_threat_moves=0).mate_threat_moves == 0
     # and the chosen move for a mate in five, searching again when it allows one
-    assert act.mate_five_retries == 2
-    assert steady.player(simulations=4, mate_five_retries=0).act.mate_five_retries == 0
-    assert steady.player(simulations=4, material_coef=0.0).act.material_coef == 0.0
+    assert settings.mate_five_retries == 2
+    assert steady.player(mate_five_retries=0).act.settings.mate_five_retries == 0
+    assert steady.player(material_coef=0.0).act.settings.material_coef == 0.0
     early = dataclasses.replace(policy, step=1, config=dataclasses.replace(
         tiny_cfg, material_shaping=0.02, shaping_anneal_frac=0.5, total_iterations=4))
-    assert early.play_material_coef == pytest.approx(0.01)  # halfway through its anneal
-    with pytest.raises(ValueError, match="material_coef"):
-        ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
-                                       material_coef=-1.0)
-    with pytest.raises(ValueError, match="mate_threat_moves"):
-        ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
-                                       mate_threat_moves=-1)
-    with pytest.raises(ValueError, match="mate_five_retries"):
-        ev.search_player.search_player(policy.apply_fn, policy.params, num_simulations=4,
-                                       mate_five_retries=-1)
+    assert early.material_coef == pytest.approx(0.01)  # halfway through its anneal
+    # One set of checks, whoever builds the settings: each error names the setting.
+    for bad in ({"material_coef": -1.0}, {"material_coef": float("nan")},
+                {"mate_threat_moves": -1}, {"mate_five_retries": -1}, {"num_simulations": -1},
+                {"considered_actions": 0}, {"gumbel_scale": -1.0}, {"mate_candidates": 1.5},
+                {"q_transform": "softmax"}):
+        (name,) = bad
+        with pytest.raises(ValueError, match=name):
+            policy.player(**bad)
+        with pytest.raises(ValueError, match=name):
+            ev.search_player.search_player(policy.apply_fn, policy.params,
+                                           SearchSettings(**bad))
+    with pytest.raises(ValueError, match="unknown search settings.*simulations"):
+        policy.player(simulations=4)  # not a field: num_simulations is
+    with pytest.raises(TypeError, match="settings"):
+        policy.player(SearchSettings(), num_simulations=4)
+    # equal settings are one static argument under jit: they hash equal
+    assert hash(SearchSettings(num_simulations=np.int64(4))) == hash(SearchSettings(
+        num_simulations=4))
 
 
 def test_a_run_without_mate_knowledge_plays_without_mate_searches(run_dir):
     policy = load_policy(run_dir)
-    assert policy.player(simulations=4).act.mate_candidates == 8  # tiny looks for mates
+    assert policy.search_settings().mate_candidates == 8  # tiny looks for mates
     pure = dataclasses.replace(policy, config=without_knowledge_aids(policy.config))
-    act = pure.player(simulations=4).act
-    assert (act.mate_candidates, act.mate_threat_moves, act.mate_five_retries) == (0, 0, 0)
-    asked = pure.player(simulations=4, mate_candidates=2, mate_threat_moves=3).act
+    settings = pure.player(num_simulations=4).act.settings
+    assert (settings.mate_candidates, settings.mate_threat_moves,
+            settings.mate_five_retries) == (0, 0, 0)
+    asked = pure.player(num_simulations=4, mate_candidates=2, mate_threat_moves=3).act.settings
     assert (asked.mate_candidates, asked.mate_threat_moves) == (2, 3)
 
 

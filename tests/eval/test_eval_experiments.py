@@ -244,11 +244,12 @@ def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
     results = _check_outputs(out, 2)
     assert results["player"].endswith("+s4") and results["opponent"].endswith("+s2")
     assert results["simulations"] == 4 and results["opponent_simulations"] == 2
-    # against an engine the checkpoint's thinking time per move is measured and reported
+    # against an engine the checkpoint's thinking time per move is measured and reported (the
+    # settings of test_strength_table_rows' engine match: one compiled program for both)
     code = evaluate_script.main([
         "--checkpoint", str(run_dir), "--opponent", "fairy-stockfish", "--games", "2",
-        "--max-plies", "8", "--simulations", "4", "--considered-actions", "4",
-        "--out", str(tmp_path / "engine"),
+        "--max-plies", "8", "--simulations", "4", "--mate-threat-moves", "0",
+        "--mate-five-retries", "0", "--out", str(tmp_path / "engine"),
     ])
     assert code == 0 and "ms per move" in capsys.readouterr().out
     engine_results = json.loads((tmp_path / "engine" / "results.json").read_text())

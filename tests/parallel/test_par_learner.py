@@ -6,7 +6,7 @@ import numpy as np
 
 from keisei_jax import env
 from keisei_jax.parallel.learner import apply_fn_of, make_collect, make_learn
-from keisei_jax.shaping import shaping_coef
+from keisei_jax.shaping import material_coef
 from tests.parallel.par_common import tiny_trainer
 
 
@@ -25,7 +25,7 @@ def test_learn_on_worker_halves_equals_one_sequential_iteration():
                            first_lane=0, apply_fn=apply_fn_of(trainer))
     state = env.init_batch(cfg.num_envs, max_plies=cfg.max_plies)
     _, traj, last = jax.jit(collect)(runner.params, state, k_rollout,
-                                     shaping_coef(cfg, runner.iteration))
+                                     material_coef(cfg, runner.iteration))
     got, metrics = jax.jit(make_learn(trainer), donate_argnums=0)(runner, traj, last)
 
     assert int(got.iteration) == int(expected.iteration) == 1

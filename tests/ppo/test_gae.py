@@ -126,7 +126,7 @@ def mate_rollout():
     action = shogi.usi_to_action("G*5b", 0)
     start = shogi.init()
     return rollout(_forced(action, 0.25), None, batch, start, jax.random.PRNGKey(0),
-                   num_steps=1, shaping_coef=jnp.float32(0.0))
+                   num_steps=1, material_coef=jnp.float32(0.0))
 
 
 def test_engine_one_ply_mate_reward_goes_to_the_mover(mate_rollout):
@@ -152,7 +152,7 @@ def test_engine_ply_cap_supplies_the_cut_positions_value():
         return jnp.zeros((obs.shape[0], shogi.NUM_ACTIONS)), obs[:, 0, 0, 43]
 
     _, traj = rollout(apply_fn, None, batch, start, jax.random.PRNGKey(1), num_steps=3,
-                      shaping_coef=jnp.float32(0.0))
+                      material_coef=jnp.float32(0.0))
     np.testing.assert_array_equal(traj.truncated[:, 0], [False, True, False])
     # The cut position has ply 2 of 2: its value is 1.0 for its side to move, -1.0 for the mover.
     np.testing.assert_allclose(traj.bootstrap_value[:, 0], [0.0, -1.0, 0.0])

@@ -13,7 +13,7 @@ from keisei_jax.config import TrainConfig
 from keisei_jax.models import ModelConfig
 from keisei_jax.ppo import make_train
 from keisei_jax.ppo.train import NONFINITE_CHECKS
-from keisei_jax.shaping import shaping_coef
+from keisei_jax.shaping import material_coef
 from keisei_jax.trainer import lr_schedule, nonfinite_mask
 
 # 2 minibatches per epoch x 2 epochs x 10 iterations = 40 optimizer updates in the run.
@@ -35,15 +35,15 @@ def test_lr_schedule_per_update(kind, want):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
 
 
-def test_shaping_coef_anneals_linearly_to_zero():
+def test_material_coef_anneals_linearly_to_zero():
     cfg = dataclasses.replace(BASE, material_shaping=0.1, shaping_anneal_frac=0.5)
     # Horizon: half of the 10 iterations.
-    got = [float(shaping_coef(cfg, jnp.int32(i))) for i in (0, 1, 4, 5, 9)]
+    got = [float(material_coef(cfg, jnp.int32(i))) for i in (0, 1, 4, 5, 9)]
     np.testing.assert_allclose(got, [0.1, 0.08, 0.02, 0.0, 0.0], rtol=1e-6, atol=1e-9)
     steady = dataclasses.replace(cfg, shaping_anneal_frac=0.0)
-    assert float(shaping_coef(steady, jnp.int32(9))) == pytest.approx(0.1)
+    assert float(material_coef(steady, jnp.int32(9))) == pytest.approx(0.1)
     off = dataclasses.replace(cfg, material_shaping=0.0)
-    assert float(shaping_coef(off, jnp.int32(0))) == 0.0
+    assert float(material_coef(off, jnp.int32(0))) == 0.0
 
 
 def test_learning_rate_metric_counts_only_the_updates_that_ran():

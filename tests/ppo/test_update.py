@@ -25,7 +25,7 @@ def setup():
 
     state = env.init_batch(8, max_plies=32)
     _, traj = rollout(apply_fn, params, state, shogi.init(max_plies=32), jax.random.PRNGKey(1),
-                      num_steps=4, shaping_coef=jnp.float32(0.0))
+                      num_steps=4, material_coef=jnp.float32(0.0))
     flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
     adv = jax.random.normal(jax.random.PRNGKey(2), traj.value.shape)
     batch = Batch(obs=flat(traj.obs), legal_bits=flat(traj.legal_bits),
@@ -111,7 +111,7 @@ def test_random_opponent_lanes_mark_the_random_moves(setup):
     state = env.init_batch(3, max_plies=32)
     random_color = jnp.array([1, 0, -1], jnp.int8)
     _, traj = rollout(apply_fn, params, state, shogi.init(max_plies=32), jax.random.PRNGKey(5),
-                      num_steps=4, shaping_coef=jnp.float32(0.0), random_color=random_color)
+                      num_steps=4, material_coef=jnp.float32(0.0), random_color=random_color)
     # Black moves at even steps: lane 0's random player is White, lane 1's is Black.
     np.testing.assert_array_equal(traj.learn[:, 0], [True, False, True, False])
     np.testing.assert_array_equal(traj.learn[:, 1], [False, True, False, True])
@@ -139,6 +139,6 @@ def test_check_bonus_is_added_to_the_shaped_reward():
     state = jax.tree_util.tree_map(lambda x: x[None],
                                    shogi.from_sfen("4k4/9/9/9/9/9/9/9/4K4 b G 1"))
     _, traj = rollout(apply_fn, None, state, shogi.init(), jax.random.PRNGKey(0), num_steps=1,
-                      shaping_coef=jnp.float32(0.5), check_bonus_pawns=3.0)
+                      material_coef=jnp.float32(0.5), check_bonus_pawns=3.0)
     assert int(traj.action[0, 0]) == action and not bool(traj.terminated[0, 0])
     np.testing.assert_allclose(traj.reward[0, 0], 0.5 * (0.0 + 3.0))  # a drop gains no material

@@ -71,10 +71,11 @@ _CAPACITY = 16
 def _search(num_simulations, capacity=None):
     batch = jax.tree_util.tree_map(lambda *x: jnp.stack(x),
                                    *[shogi.from_sfen(s) for s in _SFENS])
-    return search.search(apply_fn=_valued, params=_HINT, state=batch,
-                         key=jax.random.PRNGKey(7), num_simulations=num_simulations,
-                         capacity=capacity, max_num_considered_actions=4, gumbel_scale=1.0,
-                         shaping_coef=0.01, return_tree=True)
+    settings = search.SearchSettings(considered_actions=4, gumbel_scale=1.0, material_coef=0.01,
+                                     mate_threat_moves=0, mate_five_retries=0)
+    return search.search(apply_fn=_valued, params=_HINT, state=batch, key=jax.random.PRNGKey(7),
+                         settings=settings, num_simulations=num_simulations,
+                         capacity=capacity, return_tree=True)
 
 
 @functools.cache

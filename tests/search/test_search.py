@@ -33,13 +33,17 @@ def _hinted(params, obs):
     return _PRIOR.apply({"params": {"weights": params}}, obs), jnp.zeros((obs.shape[0],))
 
 
+# The search without the root's mate checks of play (each test below asks for its own).
+_PLAIN = search.SearchSettings(mate_threat_moves=0, mate_five_retries=0)
+
+
 @functools.cache
 def _searcher(num_simulations: int, considered: int, gumbel_scale: float = 0.0, hint=False,
               mate_candidates: int = search.MATE_CANDIDATES):
     return jax.jit(functools.partial(
         search.search, apply_fn=_hinted if hint else _flat, params=_HINT if hint else None,
-        num_simulations=num_simulations, max_num_considered_actions=considered,
-        gumbel_scale=gumbel_scale, mate_candidates=mate_candidates))
+        settings=_PLAIN.replace(num_simulations=num_simulations, considered_actions=considered,
+                                gumbel_scale=gumbel_scale, mate_candidates=mate_candidates)))
 
 
 def _batch(sfens, max_plies=512):
@@ -191,8 +195,9 @@ def test_mate_detector_plays_a_mate_the_prior_and_tree_miss():
     state = _batch([sfen])
     for candidates in (0, 8):
         out = jax.jit(functools.partial(
-            search.search, apply_fn=_avoiding(mating, 0), params=None, num_simulations=2,
-            max_num_considered_actions=2, mate_candidates=candidates))(
+            search.search, apply_fn=_avoiding(mating, 0), params=None,
+            settings=_PLAIN.replace(num_simulations=2, considered_actions=2,
+                                    mate_candidates=candidates)))(
             state=state, key=jax.random.PRNGKey(0))
         usi = shogi.action_to_usi(int(out.action[0]), 0)
         assert (usi in mating) == (candidates > 0), (candidates, usi)
@@ -237,19 +242,21 @@ def _preferring(moves: list[str], colour: int):
 def _one_look(apply_fn, threat_moves: int):
     """One simulation, one candidate: the root plays its most probable move still allowed."""
     return jax.jit(functools.partial(
-        search.search, apply_fn=apply_fn, params=None, num_simulations=1,
-        max_num_considered_actions=1, mate_threat_moves=threat_moves))
+        search.search, apply_fn=apply_fn, params=None,
+        settings=_PLAIN.replace(num_simulations=1, considered_actions=1,
+                                mate_threat_moves=threat_moves)))
 
 
-@pytest.mark.parametrize("colour", ["black", "white"])
-def test_root_mate_in_three_is_played_with_one_simulation(colour):
-    sfens = MATE_IN_3 if colour == "black" else [_mirror(s) for s in MATE_IN_3]
+def test_root_mate_in_three_is_played_with_one_simulation():
+    # Both colours in one batch: each lane is searched from its own side (and one program
+    # compiled, not two).
+    sfens = MATE_IN_3 + [_mirror(s) for s in MATE_IN_3]
+    colours = [0] * len(MATE_IN_3) + [1] * len(MATE_IN_3)
     state = _batch(sfens)
     for threat_moves in (0, search.MATE_THREAT_MOVES):
         out = _one_look(_flat, threat_moves)(state=state, key=jax.random.PRNGKey(0))
-        mates = [oracle.wins_within_three(
-            sfen, shogi.action_to_usi(int(out.action[i]), int(colour == "white")))
-            for i, sfen in enumerate(sfens)]
+        mates = [oracle.wins_within_three(sfen, shogi.action_to_usi(int(out.action[i]), colour))
+                 for i, (sfen, colour) in enumerate(zip(sfens, colours, strict=True))]
         if threat_moves:  # the forced mate is played, a certain win and the whole target
             assert all(mates), mates
             np.testing.assert_array_equal(np.asarray(out.root_value), 1.0)
@@ -316,8 +323,9 @@ def test_a_chosen_move_that_allows_a_mate_in_five_is_searched_again():
     chosen = {}
     for retries in (0, search.MATE_FIVE_RETRIES):
         out = jax.jit(functools.partial(
-            search.search, apply_fn=apply_fn, params=None, num_simulations=1,
-            max_num_considered_actions=1, mate_five_retries=retries))(
+            search.search, apply_fn=apply_fn, params=None,
+            settings=_PLAIN.replace(num_simulations=1, considered_actions=1,
+                                    mate_five_retries=retries)))(
             state=_batch([MATE_IN_FIVE_THREAT]), key=jax.random.PRNGKey(0))
         chosen[retries] = shogi.action_to_usi(int(out.action[0]), 1)
     assert chosen == {0: "L*3c", search.MATE_FIVE_RETRIES: "S*3i"}, chosen
@@ -337,8 +345,9 @@ def _slightly_different(params, obs):
 def test_q_transform_decides_how_much_a_small_value_gap_weighs(name):
     state = env.init_batch(1)
     out = jax.jit(functools.partial(
-        search.search, apply_fn=_slightly_different, params=None, num_simulations=32,
-        max_num_considered_actions=32, mate_candidates=0, q_transform=name))(
+        search.search, apply_fn=_slightly_different, params=None,
+        settings=_PLAIN.replace(num_simulations=32, considered_actions=32, mate_candidates=0,
+                                q_transform=name)))(
         state=state, key=jax.random.PRNGKey(0))
     weights = np.asarray(out.action_weights[0])[: int(out.num_legal[0])]
     uniform = 1.0 / weights.size

@@ -17,8 +17,9 @@ from keisei_jax.config import (
 )
 
 GOLDEN = json.loads((Path(__file__).parent / "named_configs.json").read_text())
-# Fields added after the file was written, with the value every older config has.
-ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actions": 16,
+# Fields added after the file was written, with the value every older config has (the PPO
+# configs never search; search_considered_actions is the player's 8 since 2026-12-05).
+ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actions": 8,
                "eval_simulations": 0,
                "search_gumbel_scale": 1.0, "search_mate_candidates": 8,
                "lr_decay_iterations": 0, "lr_final_frac": 0.0, "search_full_fraction": 1.0,

@@ -479,7 +479,8 @@ def test_search_survives_nan_network_output(run_dir):
     session = Session(write=out.append, checkpoint=str(run_dir), clock=lambda: 0.0)
     session.analyse = network_analyse(policy.apply_fn, nan_params, temperature=0.0,
                                       obs_max_plies=policy.config.max_plies)
-    session.network = (policy.apply_fn, nan_params, policy.config.max_plies, 0.0)
+    session.network = (policy.apply_fn, nan_params, policy.config.max_plies,
+                       policy.search_settings())
     session.loaded = session.checkpoint
     _send(session, *SEARCH_SETOPTIONS, "position startpos moves 7g7f")
     for go in ("go nodes 16", "go nodes 8"):

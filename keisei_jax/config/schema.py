@@ -1,21 +1,16 @@
-"""Training configuration: one frozen dataclass, validated field by field.
-
-``TrainConfig()`` is the default config (``experiments/configs/default.py``); the other configs in
-``experiments/configs/`` replace some of its fields, and ``experiments/train.py`` sets any field
-from the command line through ``apply_overrides``. Each field declares its range or choices,
-whether it may change on resume and a one-line doc beside it (``config_field.field``); validation,
-the flags' help and the checkpoints' resume check read them from ``FIELDS``. An unknown key or a
-bad value raises ``ConfigError`` naming the field and what it accepts.
-"""
+"""The training configuration's schema: ``TrainConfig`` (with ``ParallelConfig`` and the
+network's ``ModelConfig``), one frozen dataclass whose fields each declare their range or
+choices, whether they may change on resume and a one-line doc (``config_field.field``); the
+dotted-name index of those fields (``FIELDS``), the knowledge aids, and the quantities derived
+from a config."""
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 from typing import Any
 
 from keisei_jax.config_field import SEED_RANGE, field
+from keisei_jax.default_player import CONSIDERED_ACTIONS, MATE_CANDIDATES
 from keisei_jax.models import PRESETS, ModelConfig
 
 
@@ -115,11 +110,11 @@ class TrainConfig:
     # Search (gumbel_az self-play).
     search_simulations: int = field(16, lo=1, doc="simulations per self-play move (gumbel_az)")
     search_considered_actions: int = field(
-        16, lo=1, doc="root actions Sequential Halving considers (gumbel_az)")
+        CONSIDERED_ACTIONS, lo=1, doc="root actions Sequential Halving considers (gumbel_az)")
     search_gumbel_scale: float = field(
         1.0, lo=0.0, doc="Gumbel noise of the root's choice: 1 samples, 0 deterministic")
     search_mate_candidates: int = field(
-        8, lo=0,
+        MATE_CANDIDATES, lo=0,
         doc="checks tried for a mate in one at every search node (gumbel_az); 0: none")
     search_full_fraction: float = field(
         1.0, lo=0.0, hi=1.0, lo_open=True,
@@ -228,7 +223,7 @@ def field_value(config: TrainConfig, name: str) -> Any:
     return config
 
 
-def _replace(config: Any, values: dict[str, Any]) -> Any:
+def replace_fields(config: Any, values: dict[str, Any]) -> Any:
     """``config`` (any config dataclass) with the dotted fields of ``values`` replaced."""
     top: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
@@ -239,7 +234,7 @@ def _replace(config: Any, values: dict[str, Any]) -> Any:
         else:
             top[name] = value
     for head, sub in nested.items():
-        top[head] = _replace(getattr(config, head), sub)
+        top[head] = replace_fields(getattr(config, head), sub)
     return dataclasses.replace(config, **top)
 
 
@@ -269,72 +264,7 @@ def knowledge_aids(config: TrainConfig) -> list[str]:
 
 def without_knowledge_aids(config: TrainConfig) -> TrainConfig:
     """``config`` with every knowledge aid off (``KNOWLEDGE_AIDS``)."""
-    return _replace(config, KNOWLEDGE_AIDS)
-
-
-def describe(name: str) -> str:
-    """What field ``name`` accepts, in words ("a number > 0.0", "one of [...]")."""
-    meta = FIELDS[name].metadata
-    if meta["choices"] is not None:
-        return f"one of {list(meta['choices'])}"
-    ftype = FIELDS[name].type
-    parts = [{"int": "an integer", "float": "a number", "bool": "true or false"}.get(ftype, ftype)]
-    if meta["lo"] is not None:
-        parts.append(f"{'>' if meta['lo_open'] else '>='} {meta['lo']}")
-    if meta["hi"] is not None:
-        parts.append(f"<= {meta['hi']}")
-    return " ".join(parts)
-
-
-def _finite(value: float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-def check_value(name: str, value: Any) -> None:
-    """Raise ``ConfigError`` unless ``value`` has the type, range and choices of field ``name``."""
-    field_ = FIELDS[name]
-    meta = field_.metadata
-    ok = {
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-        "bool": isinstance(value, bool),
-        "str": isinstance(value, str),
-    }[field_.type]
-    if ok and field_.type == "float" and not _finite(value):
-        raise ConfigError(f"bad value {value!r} for {name!r}: expected a finite number "
-                          f"({describe(name)})")
-    if ok and meta["choices"] is not None:
-        ok = value in meta["choices"]
-    if ok and meta["lo"] is not None:
-        ok = value > meta["lo"] if meta["lo_open"] else value >= meta["lo"]
-    if ok and meta["hi"] is not None:
-        ok = value <= meta["hi"]
-    if not ok:
-        raise ConfigError(f"bad value {value!r} for {name!r}: expected {describe(name)}")
-
-
-def parallel_layout(parallel: ParallelConfig, config: TrainConfig) -> tuple[int, int]:
-    """``(lanes_per_worker, segment_length)`` of ``parallel`` for ``config``, derived where 0;
-    raises ``ConfigError`` unless the workers' segments make the sequential path's batch."""
-    p = parallel
-    lanes = p.lanes_per_worker or config.num_envs // p.num_workers
-    length = p.segment_length or config.rollout_len
-    if lanes < 1 or p.num_workers * lanes * length != config.steps_per_iteration:
-        raise ConfigError(
-            f"bad parallel layout: num_workers {p.num_workers} x lanes_per_worker {lanes} x "
-            f"segment_length {length} = {p.num_workers * lanes * length} steps per iteration, "
-            f"expected num_envs * rollout_len = {config.steps_per_iteration} (the same batch as "
-            "the sequential path)"
-        )
-    return lanes, length
-
-
-# The gumbel_az fields a PPO config leaves at their defaults.
-_AZ_ONLY = ("search_full_fraction", "selfplay_sampled_plies", "value_target", "value_search_blend",
-            "replay_size", "material_head_coef")
+    return replace_fields(config, KNOWLEDGE_AIDS)
 
 
 def replay_per_lane(config: TrainConfig) -> int:
@@ -354,226 +284,3 @@ def updates_per_iteration(config: TrainConfig) -> int:
     if config.replay_size:
         return replay_samples(config) // config.minibatch_size
     return config.num_epochs * (config.steps_per_iteration // config.minibatch_size)
-
-
-def _validate_replay(config: TrainConfig) -> None:
-    if config.algo != "gumbel_az":
-        defaults = TrainConfig()
-        for name in _AZ_ONLY:
-            if getattr(config, name) != getattr(defaults, name):
-                raise ConfigError(
-                    f"bad value {getattr(config, name)!r} for {name!r}: applies to algo "
-                    f"'gumbel_az' only; expected {getattr(defaults, name)!r} with algo "
-                    f"{config.algo!r}")
-        return
-    if config.model.material_head != (config.material_head_coef > 0):
-        raise ConfigError(
-            f"bad value {config.material_head_coef!r} for 'material_head_coef' with "
-            f"model.material_head {config.model.material_head}: the material head learns only "
-            "with material_head_coef > 0, and a coefficient needs the head; set both or neither")
-    if config.material_head_coef and config.value_target != "result":
-        raise ConfigError(
-            f"bad value {config.value_target!r} for 'value_target': material_head_coef > 0 "
-            "needs 'result' (the final material is known when the game's result is)")
-    if config.value_target == "result" and not config.replay_size:
-        raise ConfigError("bad value 0 for 'replay_size': value_target 'result' needs a replay "
-                          "buffer (a position waits there for its game's result)")
-    if not config.replay_size:
-        return
-    if config.replay_size % config.steps_per_iteration:
-        raise ConfigError(
-            f"bad value {config.replay_size!r} for 'replay_size': expected a multiple of "
-            f"num_envs * rollout_len = {config.steps_per_iteration} (whole iterations)")
-    if config.num_epochs != 1:
-        raise ConfigError(
-            f"bad value {config.num_epochs!r} for 'num_epochs': with a replay buffer expected 1 "
-            "(replay_reuse sets how often a position is learned)")
-
-
-def validate(config: TrainConfig) -> TrainConfig:
-    """Check every field and the relations between them; returns ``config`` or raises."""
-    if not isinstance(config, TrainConfig):
-        raise ConfigError(f"bad config {config!r}: expected a TrainConfig")
-    for name in NESTED:
-        value = getattr(config, name)
-        if type(value) is not type(NESTED[name].default):
-            raise ConfigError(f"bad value {value!r} for {name!r}: expected a "
-                              f"{type(NESTED[name].default).__name__}")
-    for name in FIELDS:
-        check_value(name, field_value(config, name))
-    if config.steps_per_iteration % config.minibatch_size:
-        raise ConfigError(
-            f"bad value {config.minibatch_size!r} for 'minibatch_size': expected a divisor of "
-            f"num_envs * rollout_len = {config.steps_per_iteration}"
-        )
-    _validate_replay(config)
-    if config.algo == "gumbel_az":
-        for name in ("random_opponent_lanes", "target_kl"):
-            if getattr(config, name):
-                raise ConfigError(
-                    f"bad value {getattr(config, name)!r} for {name!r}: applies to algo 'ppo' "
-                    "only; expected 0 with algo 'gumbel_az'"
-                )
-        if config.parallel.enabled:
-            raise ConfigError(
-                "bad value True for 'parallel.enabled': the CPU workers play PPO's raw-policy "
-                "self-play; algo 'gumbel_az' runs without --parallel"
-            )
-    for name in ("eval_games", "eval_ladder_games"):
-        if getattr(config, name) % 2:
-            raise ConfigError(
-                f"bad value {getattr(config, name)!r} for {name!r}: expected an even number "
-                "(half the games with each colour)"
-            )
-    for name in ("eval_every", "checkpoint_every", "total_iterations"):
-        value = getattr(config, name)
-        if value % config.iterations_per_call:
-            raise ConfigError(
-                f"bad value {value!r} for {name!r}: expected a multiple of iterations_per_call "
-                f"= {config.iterations_per_call} (the driver acts between compiled calls)"
-            )
-    if config.parallel.enabled:
-        parallel_layout(config.parallel, config)
-    return config
-
-
-# What other trainers call a field (PPO papers, SB3, CleanRL, Keisei): the field here.
-SYNONYMS = {
-    "learning_rate": "lr", "learningrate": "lr", "step_size": "lr",
-    "batch_size": "minibatch_size", "mini_batch_size": "minibatch_size",
-    "minibatch": "minibatch_size", "epochs": "num_epochs", "n_epochs": "num_epochs",
-    "ppo_epochs": "num_epochs", "update_epochs": "num_epochs", "envs": "num_envs",
-    "n_envs": "num_envs", "num_environments": "num_envs", "num_steps": "rollout_len",
-    "n_steps": "rollout_len", "steps_per_env": "rollout_len", "rollout_length": "rollout_len",
-    "horizon": "rollout_len", "iterations": "total_iterations",
-    "num_iterations": "total_iterations", "updates": "total_iterations",
-    "num_updates": "total_iterations", "clip": "clip_eps", "clip_range": "clip_eps",
-    "clip_param": "clip_eps", "eps_clip": "clip_eps", "clip_coef": "clip_eps",
-    "ent_coef": "entropy_coef", "entropy": "entropy_coef", "entropy_weight": "entropy_coef",
-    "vf_coef": "value_coef", "value_loss_coef": "value_coef", "lambda": "gae_lambda",
-    "lam": "gae_lambda", "discount": "gamma", "grad_clip": "max_grad_norm",
-    "max_norm": "max_grad_norm", "clip_grad_norm": "max_grad_norm", "kl": "target_kl",
-    "schedule": "lr_schedule", "blocks": "model.num_blocks", "num_layers": "model.num_blocks",
-    "layers": "model.num_blocks", "filters": "model.channels", "workers": "parallel.num_workers",
-    "simulations": "search_simulations", "num_simulations": "search_simulations",
-    "eval_interval": "eval_every", "eval_freq": "eval_every", "save_every": "checkpoint_every",
-    "save_interval": "checkpoint_every", "checkpoint_interval": "checkpoint_every",
-    "max_moves": "max_plies", "max_length": "max_plies",
-}
-
-
-def closest_field(name: str) -> str | None:
-    """The config field ``name`` most likely means (``"--learning_rate"`` -> ``"lr"``): the
-    field itself, a synonym, a field with that last part (``channels`` -> ``model.channels``),
-    else the closest spelling; None when nothing is close."""
-    key = name.lstrip("-").replace("-", "_").lower()
-    if key in FIELDS:
-        return key
-    if key in SYNONYMS:
-        return SYNONYMS[key]
-    by_last = {f.rpartition(".")[2]: f for f in FIELDS}
-    if key in by_last:
-        return by_last[key]
-    close = difflib.get_close_matches(key, [*FIELDS, *by_last], n=1)
-    return by_last.get(close[0], close[0]) if close else None
-
-
-def _unknown_key(name: str) -> ConfigError:
-    close = [closest_field(name)] if closest_field(name) else []
-    hint = f"; did you mean {close}?" if close else ""
-    return ConfigError(f"unknown config key {name!r}{hint} (known keys: {sorted(FIELDS)})")
-
-
-def parse_value(name: str, text: str) -> Any:
-    """Parse ``text`` for field ``name``; raises ``ConfigError`` for unknown keys or bad text."""
-    if name not in FIELDS:
-        raise _unknown_key(name)
-    ftype = FIELDS[name].type
-    try:
-        if ftype == "bool":
-            lowered = text.lower()
-            if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(text)
-            return lowered in ("true", "1", "yes")
-        if ftype == "int":
-            return int(text)
-        if ftype == "float":
-            return float(text)
-        return text
-    except ValueError:
-        raise ConfigError(
-            f"bad value {text!r} for {name!r}: expected {describe(name)}"
-        ) from None
-
-
-def apply_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConfig:
-    """``config`` with fields replaced from ``{dotted name: text}``, validated.
-
-    The key ``"model"`` names a preset (``with_model``); ``"model.*"`` keys then change it.
-    """
-    overrides = dict(overrides)
-    if "model" in overrides:
-        config = config.with_model(overrides.pop("model"))
-    values = {name: parse_value(name, text) for name, text in overrides.items()}
-    return validate(_replace(config, values))
-
-
-# Keys of configs saved by earlier versions -> their field now.
-_LEGACY_KEYS = {
-    # Flat model fields, from before the model became a nested ``ModelConfig``.
-    "num_blocks": "model.num_blocks", "channels": "model.channels", "se_ratio": "model.se_ratio",
-    "policy_head": "model.policy_head", "action_prior": "model.action_prior",
-    "policy_channels": "model.policy_channels", "value_channels": "model.value_channels",
-    "compute_dtype": "model.dtype",
-    # The same bonus (in pawns, x material_shaping), under the name that hid its unit.
-    "check_shaping": "check_bonus_pawns",
-}
-
-
-def _with_absent(config: Any) -> Any:
-    """``config`` (a config dataclass) with each field that has an ``absent`` value (the value of
-    the runs saved before the field existed) set to it, nested configs included."""
-    values = {}
-    for f in dataclasses.fields(config):
-        value = f.metadata.get("absent", getattr(config, f.name))
-        values[f.name] = _with_absent(value) if dataclasses.is_dataclass(value) else value
-    return dataclasses.replace(config, **values)
-
-
-def _absent_defaults() -> TrainConfig:
-    """What the keys missing from a saved config stand for: each field's ``absent`` value where it
-    has one (nested fields included), else its default."""
-    return _with_absent(TrainConfig())
-
-
-def from_dict(values: dict[str, Any]) -> TrainConfig:
-    """Rebuild a config saved with ``to_dict`` (or by an earlier version: legacy keys, no
-    ``parallel``); a key missing stands for its field's ``absent`` value. An unknown key, a
-    key given twice or a bad value raises ``ConfigError``."""
-    if not isinstance(values, dict):
-        raise ConfigError(f"bad saved config {values!r}: expected a mapping of field names")
-    flat: dict[str, Any] = {}
-
-    def put(name: Any, value: Any) -> None:
-        if not isinstance(name, str):
-            raise ConfigError(f"bad config key {name!r}: expected a field name (a string)")
-        name = _LEGACY_KEYS.get(name, name)
-        if name in flat:
-            raise ConfigError(f"config key {name!r} given twice (under its own and a legacy name)")
-        flat[name] = value
-
-    for name, value in values.items():
-        if name in NESTED:
-            if not isinstance(value, dict):
-                raise ConfigError(f"bad value {value!r} for {name!r}: expected a mapping of its "
-                                  "fields")
-            for sub, sub_value in value.items():
-                if not isinstance(sub, str):
-                    raise ConfigError(f"bad config key {sub!r} in {name!r}: expected a string")
-                put(f"{name}.{sub}", sub_value)
-        else:
-            put(name, value)
-    unknown = sorted(set(flat) - set(FIELDS))
-    if unknown:
-        raise ConfigError(f"unknown config keys {unknown}; known keys: {sorted(FIELDS)}")
-    return validate(_replace(_absent_defaults(), flat))
