@@ -31,7 +31,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -183,21 +183,34 @@ def _is_orbax_aftermath(unraisable: Any) -> bool:
     return code is not None and f"{os.sep}orbax{os.sep}" in code.co_filename
 
 
-def _drop_orbax_aftermath() -> None:
-    """When one of orbax's asynchronous reads fails, the others are still in flight: their
-    callbacks fire into orbax's closed event loop, during the restore and up to the
-    interpreter's exit (hundreds of ``RuntimeError`` and bare ``Exception`` tracebacks). This
-    unraisable hook drops exactly those, so the ``CheckpointError`` is what the user sees."""
-    if getattr(sys.unraisablehook, "keisei_drops_orbax_aftermath", False):
-        return
-    previous = sys.unraisablehook
-
+def _aftermath_filter(previous: Callable[[Any], None]) -> Callable[[Any], None]:
     def hook(unraisable):
         if not _is_orbax_aftermath(unraisable):
             previous(unraisable)
 
     hook.keisei_drops_orbax_aftermath = True
-    sys.unraisablehook = hook
+    return hook
+
+
+def _drop_orbax_aftermath() -> None:
+    """When one of orbax's asynchronous reads or writes fails, the others are still in flight:
+    their callbacks fire into orbax's closed event loop, up to the interpreter's exit (hundreds
+    of ``RuntimeError`` and bare ``Exception`` tracebacks). This unraisable hook drops exactly
+    those, so the ``CheckpointError`` or ``DiskFull`` line is what the user sees."""
+    if not getattr(sys.unraisablehook, "keisei_drops_orbax_aftermath", False):
+        sys.unraisablehook = _aftermath_filter(sys.unraisablehook)
+
+
+@contextlib.contextmanager
+def _aftermath_dropped_meanwhile() -> Iterator[None]:
+    """The same filter for the length of a save only: on a full disk the first callbacks fire
+    before the failed write reaches ``save`` (a save that fails then keeps it to the exit)."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = _aftermath_filter(previous)
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 class _DiskFullFutures(logging.Filter):
@@ -305,7 +318,8 @@ class Checkpointer:
                              "a checkpoint's step is its runner's iteration")
         with _signals_deferred():
             try:
-                with _orbax_quiet():  # a full disk is one line below, not orbax's log
+                # A full disk is one line below, not orbax's log and callback tracebacks.
+                with _orbax_quiet(), _aftermath_dropped_meanwhile():
                     self._manager.save(
                         step,
                         args=ocp.args.Composite(
@@ -321,6 +335,7 @@ class Checkpointer:
                 if not is_disk_full(err):
                     raise
                 _drop_disk_full_futures()
+                _drop_orbax_aftermath()
                 self._drain()
                 self._discard(step)
                 raise disk_full(err, self.directory, f"saving checkpoint {step}",

@@ -4,6 +4,7 @@ last complete checkpoint."""
 
 import errno
 import io
+import sys
 
 import orbax.checkpoint as ocp
 import pytest
@@ -48,6 +49,14 @@ def test_a_full_disk_during_a_save_is_one_line_and_resume_goes_on(tmp_path, monk
     assert [r["iteration"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [2, 4]
 
 
+class _LateCallback:
+    """What each of orbax's other writes does on a full disk, before the failed one reaches
+    ``save``: its callback finds orbax's event loop closed (Python reports it as unraisable)."""
+
+    def __del__(self):
+        raise RuntimeError("Event loop is closed")
+
+
 def test_train_py_says_it_in_one_line(tmp_path, monkeypatch, capsys):
     path = tmp_path / "w" / "checkpoints" / "2.orbax-checkpoint-tmp" / "runner" / "d" / "f00"
 
@@ -56,11 +65,16 @@ def test_train_py_says_it_in_one_line(tmp_path, monkeypatch, capsys):
     def full_once(self):
         calls.append(1)
         if len(calls) == 1:
+            for _ in range(3):
+                _LateCallback()
             raise ValueError(ORBAX_ENOSPC.format(path=path))
         real(self)
 
     monkeypatch.setattr(ocp.CheckpointManager, "wait_until_finished", full_once)
+    shown = []  # what Python's own hook would print (pytest's hook keeps it from stderr)
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: shown.append(unraisable))
     assert train_py.main(["--config", "tiny", "--workdir", str(tmp_path / "w"), "--quiet"]) == 1
+    assert not shown, [str(u.exc_value) for u in shown]
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no space left on device saving "
                                                f"checkpoint 2: writing '{path}' failed"), err
