@@ -275,9 +275,16 @@ def main(argv: list[str] | None = None) -> int:
             game_records = [g.record for g in games]
         else:
             opponent_name, headline_opponent = opponent.name, describe(opponent)
-            match = ev.play_match(player, opponent, key, num_games=args.games,
-                                  max_plies=args.max_plies, openings=openings)
-            summary = jax.device_get(ev.summarise(match))
+            # One compiled program plays every game at once: nothing to report per game, so say
+            # so before a first run's minutes of compiling, and split its time after.
+            print(f"playing the {args.games} games as one batch (the first time, compiling the "
+                  "match takes up to minutes on a CPU) ...", flush=True)
+            with compile_cache.compile_timer() as compiling:
+                match = ev.play_match(player, opponent, key, num_games=args.games,
+                                      max_plies=args.max_plies, openings=openings)
+                summary = jax.device_get(ev.summarise(match))
+            print(f"compiled in {compiling.seconds:.0f} s, played in "
+                  f"{time.monotonic() - t0 - compiling.seconds:.0f} s", flush=True)
             seconds_per_move = None
             game_records = ev.match_records(match, player.name, opponent.name, openings)
             for record in game_records:

@@ -58,6 +58,10 @@ def test_evaluate_writes_table_json_and_records(run_dir, tmp_path, capsys, oppon
     network = "network 1 block x 8 channels, local policy head"
     assert f"@4 ({network}, raw policy, temperature 0) vs {settings} 12-ply cap, " in printed
     assert results["player_description"].endswith(f"@4 ({network}, raw policy, temperature 0)")
+    # A batched match (a network opponent) says so before it compiles, then splits its time.
+    batched = re.search(r"compiled in \d+ s, played in \d+ s", printed)
+    assert (opponent == "random") == bool(batched) == (
+        "playing the 2 games as one batch (the first time, compiling" in printed)
 
 
 def test_evaluate_help_shows_the_defaults(capsys):
