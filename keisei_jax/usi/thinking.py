@@ -583,7 +583,7 @@ class Thinking:
                     if self._stop.wait(min(max(wait, 0.0), threading.TIMEOUT_MAX)):
                         return
                     self._searcher.compile(n)
-                if self._stop.is_set():
+                if i and self._stop.is_set():  # the first search runs even so: stop waits for it
                     return
                 result = self._searcher.search(self._state, n, jax.random.fold_in(self._key, i),
                                                self._gumbel_scale)

@@ -27,6 +27,8 @@ from keisei_jax.usi.thinking import (
     MIN_SIMULATIONS,
     RESERVE_S,
     TIME_SAFETY,
+    SearchResult,
+    Thinking,
     _node_depths,
     capacity_for,
     choose_simulations,
@@ -321,6 +323,45 @@ def test_stop_answers_with_the_first_small_search_without_waiting_for_a_big_one(
     assert not session.search_running()
     # The 16-simulation search ran after stop, and reported nothing.
     assert out[-1].startswith("bestmove") and len(_searches(out)) == 1
+
+
+class _GatedSearcher:
+    """A searcher whose search thread waits at ``gate`` before its first search."""
+
+    compile_s = 0.0
+
+    def __init__(self):
+        self.gate, self.searched = threading.Event(), []
+
+    def is_compiled(self, n, mate_checks=False):
+        if threading.current_thread().name == "keisei-usi-search":
+            assert self.gate.wait(60)
+        return True
+
+    def search(self, state, n, key, gumbel_scale):
+        self.searched.append(n)
+        return SearchResult(move="7g7f", pv=("7g7f",), depth=1, seldepth=1, nodes=n, value=0.0,
+                            seconds=0.0, top=(("7g7f", 1.0),))
+
+
+def test_a_stop_before_the_first_search_began_still_waits_for_it():
+    # The stop of a GUI that sends go infinite and stop back to back: the search thread has not
+    # reached its first search yet. That small search still runs and is the answer (not the
+    # forward pass held for a failed search); nothing larger runs after it.
+    searcher, reported, answers = _GatedSearcher(), [], []
+    thinking = Thinking(searcher, shogi.init(), sizes=(8, 16, 32), key=jax.random.PRNGKey(0),
+                        gumbel_scale=0.0, report=reported.append, on_error=pytest.fail)
+    stopper = threading.Thread(target=lambda: answers.append(thinking.stop()))
+    stopper.start()
+    deadline = time.monotonic() + 60
+    while not thinking._stop.is_set():  # the stop is in before the thread looks
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    searcher.gate.set()
+    stopper.join(60)
+    thinking.thread.join(60)
+    assert searcher.searched == [8] and [r.nodes for r in reported] == [8]
+    assert answers[0] is not None and answers[0].nodes == 8
 
 
 @pytest.mark.parametrize("go", ["go nodes 16", "go", "go byoyomi 100000"])
