@@ -38,12 +38,16 @@ _PLAIN = search.SearchSettings(mate_threat_moves=0, mate_five_retries=0)
 
 
 @functools.cache
-def _searcher(num_simulations: int, considered: int, gumbel_scale: float = 0.0, hint=False,
+def _searcher(num_simulations: int, considered: int, hint=False,
               mate_candidates: int = search.MATE_CANDIDATES):
-    return jax.jit(functools.partial(
+    """The search of these settings; its Gumbel scale is a run-time argument (default 0), so a
+    test of both scales compiles one program."""
+    run = jax.jit(functools.partial(
         search.search, apply_fn=_hinted if hint else _flat, params=_HINT if hint else None,
         settings=_PLAIN.replace(num_simulations=num_simulations, considered_actions=considered,
-                                gumbel_scale=gumbel_scale, mate_candidates=mate_candidates)))
+                                mate_candidates=mate_candidates)))
+    return lambda *, state, key, gumbel_scale=0.0: run(state=state, key=key,
+                                                       gumbel_scale=jnp.float32(gumbel_scale))
 
 
 def _batch(sfens, max_plies=512):
@@ -57,6 +61,42 @@ def _mirror(sfen: str) -> str:
     ranks = [re.findall(r"\+?[A-Za-z]|\d", rank)[::-1] for rank in board.split("/")[::-1]]
     board = "/".join("".join(tokens) for tokens in ranks).swapcase()
     return f"{board} {'w' if side == 'b' else 'b'} {hand.swapcase()} {ply}"
+
+
+def _biased(params, obs):
+    """A fixed prior: the logits ``params`` (float32[A]) in every position; value 0."""
+    b = obs.shape[0]
+    return jnp.broadcast_to(params, (b, _A)), jnp.zeros((b,), jnp.float32)
+
+
+def _bias(logits: dict[str, float] | None = None, colour: int = 0) -> jax.Array:
+    """``_biased``'s params: ``logits`` on those USI moves, 0 on the rest."""
+    out = np.zeros(_A, np.float32)
+    for usi, logit in (logits or {}).items():
+        out[shogi.usi_to_action(usi, colour)] = logit
+    return jnp.asarray(out)
+
+
+@functools.cache
+def _one_look(threat_moves: int, five_retries: int, mate_candidates: int):
+    """One simulation, one candidate, one position: the root plays its most probable move still
+    allowed. The prior is a run-time argument, so the three tests of the root's mate checks
+    below share these programs (one xdist group: one worker compiles each once)."""
+    return jax.jit(functools.partial(
+        search.search, apply_fn=_biased,
+        settings=_PLAIN.replace(num_simulations=1, considered_actions=1,
+                                mate_threat_moves=threat_moves, mate_five_retries=five_retries,
+                                mate_candidates=mate_candidates)))
+
+
+# The root's checks of play: the default player's mate-in-three moves and mate-in-five retries.
+_PLAY_CHECKS = (search.MATE_THREAT_MOVES, search.MATE_FIVE_RETRIES)
+
+
+def _look(sfen: str, checks: tuple[int, int], bias: jax.Array,
+          mate_candidates: int = search.MATE_CANDIDATES):
+    return _one_look(*checks, mate_candidates)(params=bias, state=_batch([sfen]),
+                                               key=jax.random.PRNGKey(0))
 
 
 MATE_IN_1 = ["8k/9/8B/8N/9/9/9/9/4K4 b - 1", "8k/9/7GG/9/9/9/9/9/4K4 b - 1"]
@@ -85,17 +125,18 @@ def test_legal_slots_match_cshogi_on_random_positions():
         assert np.all(np.asarray(actions[i, int(count[i]):]) == 0)
 
 
+@pytest.mark.xdist_group("flat_64")  # one program with test_search_does_not_allow_a_mate_in_one
 def test_mate_in_one_is_found_without_any_prior():
-    # Every move considered once, no mate detector: the engine's terminal reward alone picks a
+    # Every move considered, no mate detector: the engine's terminal reward alone picks a
     # mating move.
-    sfens = MATE_IN_1 + [_mirror(s) for s in MATE_IN_1]
-    out = _searcher(32, 32, mate_candidates=0)(state=_batch(sfens), key=jax.random.PRNGKey(0))
-    for i, sfen in enumerate(sfens):
+    for sfen in MATE_IN_1 + [_mirror(s) for s in MATE_IN_1]:
+        out = _searcher(64, 64, mate_candidates=0)(state=_batch([sfen]),
+                                                   key=jax.random.PRNGKey(0))
         board = cshogi.Board(sfen)
-        board.push_usi(shogi.action_to_usi(int(out.action[i]), int(board.turn)))
+        board.push_usi(shogi.action_to_usi(int(out.action[0]), int(board.turn)))
         assert board.is_game_over(), sfen
-    # a mean over the root's visits: every visit but the mate's backs up 0 here
-    assert np.all(np.asarray(out.root_value) > 0.05)
+        # a mean over the root's visits: every visit but the mate's backs up 0 here
+        assert float(out.root_value[0]) > 0.05, sfen
 
 
 @pytest.mark.parametrize("colour", ["black", "white"])
@@ -129,16 +170,27 @@ def test_terminal_values_have_the_right_sign_for_both_colours():
     assert np.all(np.asarray(out.network_value) == 0)
 
 
+def _concat(*states):
+    return jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *states)
+
+
+@functools.cache
+def _random_positions(n: int = 14):
+    """The first ``n`` of 14 positions after 60 random plies."""
+    state = env.random_rollout(env.init_batch(14), jax.random.PRNGKey(5), 60)[0]
+    return jax.tree_util.tree_map(lambda x: x[:n], state)
+
+
+# The three tests of the 8-simulation search below use one batch of 17 (one program).
+@pytest.mark.xdist_group("search_8_16")
 def test_never_illegal_on_random_positions_one_move_and_only_drops():
     # Black's king has no square (White's lance and rook cover them): only pawn drops are legal
     only_drop = "1l6k/9/9/9/9/9/9/8r/K8 b P 1"
     one_move = "k8/2G6/1+R7/9/9/9/9/9/8K w - 1"
-    state = env.init_batch(14)
-    state, _ = env.random_rollout(state, jax.random.PRNGKey(5), 60)
     extra = _batch([one_move, "lnsgkgsnl/9/9/9/9/9/9/9/4K4 b RBGSNLP 1", only_drop])
-    state = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), state, extra)
+    state = _concat(_random_positions(), extra)
     for key, scale in ((0, 0.0), (1, 1.0)):
-        out = _searcher(8, 16, scale)(state=state, key=jax.random.PRNGKey(key))
+        out = _searcher(8, 16)(state=state, key=jax.random.PRNGKey(key), gumbel_scale=scale)
         legal = np.asarray(jax.vmap(shogi.is_legal)(state, out.action))
         has_moves = np.asarray(jnp.any(state.legal_bits != 0, axis=-1))
         assert np.all(legal | ~has_moves)
@@ -148,12 +200,12 @@ def test_never_illegal_on_random_positions_one_move_and_only_drops():
         np.testing.assert_allclose(weights.sum(-1)[has_moves], 1.0, rtol=1e-5)
 
 
+@pytest.mark.xdist_group("search_8_16")
 def test_finished_games_do_not_break_the_search():
     mated = "8k/7+B+B/9/9/9/9/9/9/4K4 w - 1"  # White is checkmated: no legal move
     state = _batch([mated, shogi.to_sfen(shogi.init())])
-    state = jax.tree_util.tree_map(lambda x: x, state)
     finished = jax.vmap(shogi.step)(state, jnp.array([0, 0], jnp.int32))  # illegal: both end
-    both = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), state, finished)
+    both = _concat(state, finished, _random_positions(13))
     out = _searcher(8, 16)(state=both, key=jax.random.PRNGKey(0))
     assert int(out.num_legal[0]) == 0 and int(out.action[0]) == 0
     assert np.all(np.isfinite(np.asarray(out.root_value)))
@@ -161,28 +213,16 @@ def test_finished_games_do_not_break_the_search():
     assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[1], both), out.action[1]))
 
 
+@pytest.mark.xdist_group("search_8_16")
 def test_results_are_deterministic_for_a_key():
-    state = env.init_batch(4)
-    state, _ = env.random_rollout(state, jax.random.PRNGKey(9), 30)
-    f = _searcher(8, 16, 1.0)
-    a = f(state=state, key=jax.random.PRNGKey(4))
-    b = f(state=state, key=jax.random.PRNGKey(4))
+    state = _concat(_random_positions(), _random_positions(3))
+    a = _searcher(8, 16)(state=state, key=jax.random.PRNGKey(4), gumbel_scale=1.0)
+    b = _searcher(8, 16)(state=state, key=jax.random.PRNGKey(4), gumbel_scale=1.0)
     for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def _avoiding(moves: list[str], colour: int):
-    """A prior that puts ``moves`` (USI) last: uniform logits, -50 on those moves."""
-    actions = jnp.array([shogi.usi_to_action(m, colour) for m in moves])
-
-    def apply_fn(params, obs):
-        del params
-        b = obs.shape[0]
-        return (jnp.zeros((b, _A), jnp.float32).at[:, actions].set(-50.0),
-                jnp.zeros((b,), jnp.float32))
-    return apply_fn
-
-
+@pytest.mark.xdist_group("root_mate_checks")
 def test_mate_detector_plays_a_mate_the_prior_and_tree_miss():
     sfen = MATE_IN_1[0]
     board = cshogi.Board(sfen)
@@ -192,13 +232,8 @@ def test_mate_detector_plays_a_mate_the_prior_and_tree_miss():
         if board.is_game_over():
             mating.append(cshogi.move_to_usi(move))
         board.pop()
-    state = _batch([sfen])
-    for candidates in (0, 8):
-        out = jax.jit(functools.partial(
-            search.search, apply_fn=_avoiding(mating, 0), params=None,
-            settings=_PLAIN.replace(num_simulations=2, considered_actions=2,
-                                    mate_candidates=candidates)))(
-            state=state, key=jax.random.PRNGKey(0))
+    for candidates in (0, search.MATE_CANDIDATES):  # the prior puts every mate last
+        out = _look(sfen, (0, 0), _bias(dict.fromkeys(mating, -50.0)), candidates)
         usi = shogi.action_to_usi(int(out.action[0]), 0)
         assert (usi in mating) == (candidates > 0), (candidates, usi)
         if candidates:  # the mate is the whole policy target and a certain win
@@ -210,6 +245,7 @@ def test_mate_detector_plays_a_mate_the_prior_and_tree_miss():
 MATE_THREAT = "2s4np/l6r1/pkn5l/5s2g/2bpPpppP/Pp5P1/N1PgBPS1L/LP4G1R/2K1G1PN1 b 2Psp 103"
 
 
+@pytest.mark.xdist_group("flat_64")
 def test_search_does_not_allow_a_mate_in_one():
     # No knowledge but the detector at the children: every root move is visited, and those
     # that allow a mate in one are worth -1 to the mover.
@@ -227,42 +263,18 @@ def test_search_does_not_allow_a_mate_in_one():
     assert allows_mate(chosen[0]), chosen  # without the detector this position is lost
 
 
-def _preferring(moves: list[str], colour: int):
-    """A prior that puts ``moves`` (USI) first: uniform logits, +50 on those moves."""
-    actions = jnp.array([shogi.usi_to_action(m, colour) for m in moves])
-
-    def apply_fn(params, obs):
-        del params
-        b = obs.shape[0]
-        return (jnp.zeros((b, _A), jnp.float32).at[:, actions].set(50.0),
-                jnp.zeros((b,), jnp.float32))
-    return apply_fn
-
-
-def _one_look(apply_fn, threat_moves: int):
-    """One simulation, one candidate: the root plays its most probable move still allowed."""
-    return jax.jit(functools.partial(
-        search.search, apply_fn=apply_fn, params=None,
-        settings=_PLAIN.replace(num_simulations=1, considered_actions=1,
-                                mate_threat_moves=threat_moves)))
-
-
+@pytest.mark.xdist_group("root_mate_checks")
 def test_root_mate_in_three_is_played_with_one_simulation():
-    # Both colours in one batch: each lane is searched from its own side (and one program
-    # compiled, not two).
-    sfens = MATE_IN_3 + [_mirror(s) for s in MATE_IN_3]
-    colours = [0] * len(MATE_IN_3) + [1] * len(MATE_IN_3)
-    state = _batch(sfens)
-    for threat_moves in (0, search.MATE_THREAT_MOVES):
-        out = _one_look(_flat, threat_moves)(state=state, key=jax.random.PRNGKey(0))
-        mates = [oracle.wins_within_three(sfen, shogi.action_to_usi(int(out.action[i]), colour))
-                 for i, (sfen, colour) in enumerate(zip(sfens, colours, strict=True))]
-        if threat_moves:  # the forced mate is played, a certain win and the whole target
-            assert all(mates), mates
-            np.testing.assert_array_equal(np.asarray(out.root_value), 1.0)
-            assert np.all(np.asarray(out.action_weights).max(-1) == 1.0)
-        else:  # a flat prior's first move after one simulation mates in neither
-            assert not any(mates), mates
+    for sfen, colour in [(s, 0) for s in MATE_IN_3] + [(_mirror(s), 1) for s in MATE_IN_3]:
+        for checks in ((0, 0), _PLAY_CHECKS):
+            out = _look(sfen, checks, _bias())
+            mates = oracle.wins_within_three(sfen, shogi.action_to_usi(int(out.action[0]), colour))
+            if checks[0]:  # the forced mate is played, a certain win and the whole target
+                assert mates, sfen
+                assert float(out.root_value[0]) == 1.0
+                assert float(np.asarray(out.action_weights).max()) == 1.0
+            else:  # a flat prior's first move after one simulation mates in neither
+                assert not mates, sfen
 
 
 # White to move (from a game of the az checkpoint); 4 of its 20 moves allow Black a mate in
@@ -271,6 +283,7 @@ MATE_IN_THREE_THREAT = ("1nrk1+PB1+P/ls6P/2pnp3L/pp3p1p1/3p4p/nP2PP3/P1P3P2/LB7/
                         "R2G2SP 86")
 
 
+@pytest.mark.xdist_group("root_mate_checks")
 def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
     board = cshogi.Board(MATE_IN_THREE_THREAT)
     losing = []
@@ -286,17 +299,17 @@ def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
     losing.remove("8b8c")
     state = _batch([MATE_IN_THREE_THREAT])
     chosen = {}
-    # The prior puts the three first. 20: every move checked at once; 2: the first two lose, so
-    # the next two are checked too, and the third losing move is never played unchecked.
-    for threat_moves in (0, 2, 20):
-        out = _one_look(_preferring(losing, 1), threat_moves)(state=state,
-                                                              key=jax.random.PRNGKey(0))
-        chosen[threat_moves] = shogi.action_to_usi(int(out.action[0]), 1)
+    # The prior puts the three first. Play's 8: they are checked at once; 2: the first two
+    # lose, so the next two are checked too, and the third losing move is never played unchecked.
+    for checks in ((0, 0), (2, 0), _PLAY_CHECKS):
+        out = _look(MATE_IN_THREE_THREAT, checks, _bias(dict.fromkeys(losing, 50.0), 1))
+        chosen[checks] = shogi.action_to_usi(int(out.action[0]), 1)
         assert int(out.num_legal[0]) == 20  # the slots listed, whatever the search takes out
         assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[0], state),
                                    out.action[0]))
-    assert chosen[0] in losing, chosen
-    assert chosen[2] not in losing + ["8b8c"] and chosen[20] not in losing + ["8b8c"], chosen
+    assert chosen[0, 0] in losing, chosen
+    assert chosen[2, 0] not in losing + ["8b8c"], chosen
+    assert chosen[_PLAY_CHECKS] not in losing + ["8b8c"], chosen
 
 
 # White to move (from an engine game of the az checkpoint): L*3c allows Black a mate in five
@@ -305,6 +318,7 @@ MATE_IN_FIVE_THREAT = ("7kl/+R6b1/p3G2pp/2ppP1+B2/P3pG1nP/2P1gP2L/+n+r4PP1/6SK1/
                        "L3P3snl2p 132")
 
 
+@pytest.mark.xdist_group("root_mate_checks")
 def test_a_chosen_move_that_allows_a_mate_in_five_is_searched_again():
     board = cshogi.Board(MATE_IN_FIVE_THREAT)
     for usi, mate_within_five in (("L*3c", True), ("S*3i", False)):
@@ -312,23 +326,12 @@ def test_a_chosen_move_that_allows_a_mate_in_five_is_searched_again():
         assert not board.mate_move(3)
         assert bool(board.mate_move(5)) == mate_within_five, usi
         board.pop()
-    ranked = jnp.array([shogi.usi_to_action(m, 1) for m in ("L*3c", "S*3i")])
-
-    def apply_fn(params, obs):  # L*3c first, S*3i second, the rest after
-        del params
-        logits = jnp.zeros((obs.shape[0], _A), jnp.float32).at[:, ranked].set(
-            jnp.array([50.0, 40.0]))
-        return logits, jnp.zeros((obs.shape[0],), jnp.float32)
-
-    chosen = {}
-    for retries in (0, search.MATE_FIVE_RETRIES):
-        out = jax.jit(functools.partial(
-            search.search, apply_fn=apply_fn, params=None,
-            settings=_PLAIN.replace(num_simulations=1, considered_actions=1,
-                                    mate_five_retries=retries)))(
-            state=_batch([MATE_IN_FIVE_THREAT]), key=jax.random.PRNGKey(0))
-        chosen[retries] = shogi.action_to_usi(int(out.action[0]), 1)
-    assert chosen == {0: "L*3c", search.MATE_FIVE_RETRIES: "S*3i"}, chosen
+    bias = _bias({"L*3c": 50.0, "S*3i": 40.0}, 1)  # L*3c first, S*3i second, the rest after
+    chosen = {checks: shogi.action_to_usi(int(_look(MATE_IN_FIVE_THREAT, checks, bias).action[0]),
+                                          1)
+              for checks in ((0, 0), _PLAY_CHECKS)}
+    # L*3c passes the mate-in-three check; the retry sees its mate in five and plays S*3i.
+    assert chosen == {(0, 0): "L*3c", _PLAY_CHECKS: "S*3i"}, chosen
 
 
 _WEIGHTS = jax.random.normal(jax.random.PRNGKey(3), (9, 9, shogi.NUM_PLANES))
