@@ -38,7 +38,8 @@ class ReplayBuffer:
       policy_target: float16[B, L, S]. The search's improved policy by legal-move slot.
       policy_weight: float32[B, L]. 1 where the move was fully searched (a policy target), 0
         for a cheap search (playout-cap randomisation: value only) or a free slot.
-      search_value: float32[B, L]. The search's value of the position (mover's view).
+      search_value: float32[B, L]. What a result target blends z with (mover's view): the
+        search's value of the position, or its lambda-return (``value_blend_with``).
       color: int8[B, L]. The side that moved (0 Black, 1 White).
       game: int32[B, L]. The lane's number of finished games when the position was played.
       value_target: float32[B, L]. What the value learns, valid where ``resolved``.
@@ -96,12 +97,13 @@ def init(num_lanes: int, per_lane: int, *, num_slots: int, num_results: int,
 
 
 def add(buffer: ReplayBuffer, traj: SearchTransition, start: jax.Array, *,
-        value_target: jax.Array | None) -> ReplayBuffer:
+        value_target: jax.Array | None, blend_value: jax.Array | None = None) -> ReplayBuffer:
     """``buffer`` with the rollout ``traj`` [T, B] written at slots ``[start, start + T)`` of every
     lane, and the results of the games it finished recorded.
 
     ``value_target`` float32[T, B]: targets known now (a lambda-return), stored as resolved;
-    None: each position waits for its game's result (``resolve``)."""
+    None: each position waits for its game's result (``resolve``), to be blended with
+    ``blend_value`` float32[T, B] (default: the search values ``traj.search_value``)."""
     done = traj.terminated | traj.truncated  # [T, B]
     # The game each ply belongs to: the lane's finished games before that ply.
     finished_before = jnp.cumsum(done, axis=0) - done
@@ -131,7 +133,8 @@ def add(buffer: ReplayBuffer, traj: SearchTransition, start: jax.Array, *,
         legal_bits=put(buffer.legal_bits, traj.legal_bits),
         policy_target=put(buffer.policy_target, traj.policy_target),
         policy_weight=put(buffer.policy_weight, traj.full_search.astype(jnp.float32)),
-        search_value=put(buffer.search_value, traj.search_value),
+        search_value=put(buffer.search_value,
+                         traj.search_value if blend_value is None else blend_value),
         color=put(buffer.color, traj.color),
         game=put(buffer.game, game),
         value_target=put(buffer.value_target,
@@ -148,7 +151,8 @@ def add(buffer: ReplayBuffer, traj: SearchTransition, start: jax.Array, *,
 def resolve(buffer: ReplayBuffer, *, search_blend: float) -> ReplayBuffer:
     """``buffer`` with every waiting position whose game has ended given its target:
     ``(1 - search_blend) * z + search_blend * search_value``, ``z`` the game's result for the
-    position's mover (+1 won, -1 lost, 0 drawn or cut at the ply cap)."""
+    position's mover (+1 won, -1 lost, 0 drawn or cut at the ply cap), ``search_value`` what
+    ``add`` stored to blend with."""
     num_results = buffer.results.shape[1]
     ended = (buffer.game >= 0) & (buffer.game < buffer.games_done[:, None])
     # Results older than the last K games are overwritten: ``add`` runs at most T plies, so

@@ -56,7 +56,9 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
     (``az.replay``), those whose game has ended take its result, and the update draws
     ``replay_samples(config)`` positions uniformly from the buffer (once it holds
     ``replay_warmup``): the policy learns from fully searched positions, the value from
-    positions with a known target."""
+    positions with a known target. A result target blends ``z`` with the search value or, with
+    ``value_blend_with`` 'lambda_return', with the lambda-return computed as the positions join
+    the buffer."""
     cfg = config
     if cfg.algo != "gumbel_az":
         raise ValueError(f"az.make_train builds algo 'gumbel_az', not {cfg.algo!r}")
@@ -107,11 +109,13 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
                 minibatch_sharding=minibatch_sharding)
             return params, opt_state, None, dict(metrics, updated=jnp.float32(1.0))
 
-        known = None
+        known = blend = None
         if cfg.value_target == "lambda_return":
             known = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)
+        elif cfg.value_blend_with == "lambda_return":
+            blend = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)
         slot = (runner.iteration * cfg.rollout_len) % per_lane
-        buffer = replay.add(runner.replay, traj, slot, value_target=known)
+        buffer = replay.add(runner.replay, traj, slot, value_target=known, blend_value=blend)
         buffer = replay.resolve(buffer, search_blend=cfg.value_search_blend)
         filled = jnp.minimum((runner.iteration + 1) * cfg.rollout_len, per_lane)
         k_sample, k_update = jax.random.split(key)

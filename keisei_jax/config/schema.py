@@ -134,6 +134,11 @@ class TrainConfig:
             "(needs replay_size > 0: a position waits in the buffer for its game to end)")
     value_search_blend: float = field(
         0.0, lo=0.0, hi=1.0, doc="weight of the search value in a result target; 0: z alone")
+    value_blend_with: str = field(
+        "search_value", choices=("search_value", "lambda_return"),
+        doc="what a result target blends z with (value_search_blend's weight): the search's "
+            "value of the position, or the lambda-return over the search values and rewards of "
+            "its segment (a dense target that carries potential-based material shaping)")
     replay_size: int = field(
         0, lo=0, doc="positions kept in the replay buffer (a multiple of num_envs * "
                      "rollout_len); 0: none, each iteration learns from its own data")

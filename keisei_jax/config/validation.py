@@ -78,7 +78,7 @@ def parallel_layout(parallel: ParallelConfig, config: TrainConfig) -> tuple[int,
 
 # The gumbel_az fields a PPO config leaves at their defaults.
 _AZ_ONLY = ("search_full_fraction", "selfplay_sampled_plies", "value_target", "value_search_blend",
-            "replay_size", "material_head_coef")
+            "value_blend_with", "replay_size", "material_head_coef")
 
 
 def _validate_replay(config: TrainConfig) -> None:
@@ -100,6 +100,10 @@ def _validate_replay(config: TrainConfig) -> None:
         raise ConfigError(
             f"bad value {config.value_target!r} for 'value_target': material_head_coef > 0 "
             "needs 'result' (the final material is known when the game's result is)")
+    if config.value_blend_with != "search_value" and config.value_target != "result":
+        raise ConfigError(
+            f"bad value {config.value_blend_with!r} for 'value_blend_with': it says what a "
+            f"'result' value target blends z with, and value_target is {config.value_target!r}")
     if config.value_target == "result" and not config.replay_size:
         raise ConfigError("bad value 0 for 'replay_size': value_target 'result' needs a replay "
                           "buffer (a position waits there for its game's result)")
