@@ -11,4 +11,5 @@ from keisei_jax.config import without_knowledge_aids
 
 
 def get_config():
-    return dataclasses.replace(without_knowledge_aids(az.get_config()), value_search_blend=0.0)
+    return dataclasses.replace(without_knowledge_aids(az.get_config()), value_search_blend=0.0,
+                               value_blend_with="search_value")

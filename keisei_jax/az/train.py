@@ -48,6 +48,20 @@ def targets(traj: SearchTransition, last_values: jax.Array, *, gamma: float,
     return returns
 
 
+def buffer_targets(config: TrainConfig, traj: SearchTransition, last_values: jax.Array
+                   ) -> tuple[jax.Array | None, jax.Array | None]:
+    """What ``replay.add`` takes with the rollout ``traj`` [T, B]: ``(value_target,
+    blend_value)``. A lambda-return target is known at once; a result target waits for the
+    game's end and is blended with the search values (``blend_value`` None) or, with
+    ``value_blend_with`` 'lambda_return', with the lambda-return computed now."""
+    cfg = config
+    if cfg.value_target == "lambda_return":
+        return targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda), None
+    if cfg.value_blend_with == "lambda_return":
+        return None, targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)
+    return None, None
+
+
 def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) -> Trainer:
     """The Gumbel AlphaZero trainer of ``config`` (see ``ppo.make_train`` for ``mesh``).
 
@@ -109,11 +123,7 @@ def make_train(config: TrainConfig, *, mesh: jax.sharding.Mesh | None = None) ->
                 minibatch_sharding=minibatch_sharding)
             return params, opt_state, None, dict(metrics, updated=jnp.float32(1.0))
 
-        known = blend = None
-        if cfg.value_target == "lambda_return":
-            known = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)
-        elif cfg.value_blend_with == "lambda_return":
-            blend = targets(traj, last_values, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda)
+        known, blend = buffer_targets(cfg, traj, last_values)
         slot = (runner.iteration * cfg.rollout_len) % per_lane
         buffer = replay.add(runner.replay, traj, slot, value_target=known, blend_value=blend)
         buffer = replay.resolve(buffer, search_blend=cfg.value_search_blend)

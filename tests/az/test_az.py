@@ -17,8 +17,9 @@ from keisei_jax.metrics import read_metrics
 from keisei_jax.models import ModelConfig
 from keisei_jax.training import train_and_evaluate
 
-# The az config's machinery at tiny shapes: result targets through a replay buffer, the
-# material head, an annealed material term, playout-cap randomisation and sampled opening plies.
+# The az config's machinery at tiny shapes: result targets blended with lambda-returns through
+# a replay buffer, the material head, an annealed material term, playout-cap randomisation and
+# sampled opening plies.
 CONFIG = TrainConfig(
     algo="gumbel_az",
     model=ModelConfig(num_blocks=1, channels=8, policy_head="local", value_channels=8,
@@ -26,7 +27,8 @@ CONFIG = TrainConfig(
     num_envs=4, rollout_len=4, max_plies=24, num_epochs=1, minibatch_size=8,
     search_simulations=4, search_considered_actions=4, gamma=1.0, gae_lambda=0.9,
     search_full_fraction=0.5, search_cheap_simulations=2, selfplay_sampled_plies=4,
-    value_target="result", value_search_blend=0.25, replay_size=64, replay_reuse=2.0,
+    value_target="result", value_search_blend=0.25, value_blend_with="lambda_return",
+    replay_size=64, replay_reuse=2.0,
     replay_warmup=16, material_head_coef=0.5, material_shaping=0.01, shaping_anneal_frac=0.5,
     total_iterations=8, iterations_per_call=4,
     eval_every=0, checkpoint_every=4, keep_checkpoints=3, tensorboard=False,
@@ -139,6 +141,39 @@ def test_replay_buffer_gives_positions_their_game_result_by_mover():
     np.testing.assert_allclose(buffer.value_target[0, [7, 0, 1]], [1.0, -1.0, 1.0])
     sampled = az.replay.sample(buffer, jax.random.PRNGKey(0), 64, jnp.int32(8))
     assert sampled["obs"].dtype == jnp.float32 and sampled["value_weight"].shape == (64,)
+    # blended with other values than the search's (value_blend_with 'lambda_return')
+    fresh = az.replay.init(b, 8, num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
+                           obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
+    fresh = az.replay.resolve(az.replay.add(fresh, traj, 4, value_target=None,
+                                            blend_value=jnp.full((t, b), -0.5)),
+                              search_blend=0.5)
+    np.testing.assert_allclose(fresh.value_target[0, 4:7], [0.25, -0.75, 0.25], atol=1e-6)
+
+
+def test_what_a_rollout_gives_the_buffer_follows_value_target_and_value_blend_with():
+    # Black, White, Black mates: the lambda-return is the result, by mover, at every ply
+    # (lambda 1), while the search values say something else.
+    traj = _traj(reward=[0.0, 0.0, 1.0], search_value=[0.1, 0.2, 0.3],
+                 terminated=[False, False, True], result=[0.0, 0.0, 1.0])
+    last = jnp.zeros(1)
+    config = dataclasses.replace(CONFIG, gae_lambda=1.0)
+    known, blend = az.train.buffer_targets(config, traj, last)
+    assert known is None
+    np.testing.assert_allclose(blend[:, 0], [1.0, -1.0, 1.0], atol=1e-6)
+    known, blend = az.train.buffer_targets(
+        dataclasses.replace(config, value_blend_with="search_value"), traj, last)
+    assert known is None and blend is None  # add stores the search values to blend with
+    known, blend = az.train.buffer_targets(
+        dataclasses.replace(config, value_target="lambda_return",
+                            value_blend_with="search_value"), traj, last)
+    assert blend is None
+    np.testing.assert_allclose(known[:, 0], [1.0, -1.0, 1.0], atol=1e-6)
+    with pytest.raises(ConfigError, match="value_blend_with"):
+        validate(dataclasses.replace(CONFIG, value_target="lambda_return", material_head_coef=0,
+                                     model=dataclasses.replace(CONFIG.model,
+                                                               material_head=False)))
+    with pytest.raises(ConfigError, match="value_blend_with.*gumbel_az"):
+        validate(TrainConfig(value_blend_with="lambda_return"))
 
 
 def test_material_targets_are_the_final_material_by_mover():

@@ -24,7 +24,8 @@ ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actio
                "search_gumbel_scale": 1.0, "search_mate_candidates": 8,
                "lr_decay_iterations": 0, "lr_final_frac": 0.0, "search_full_fraction": 1.0,
                "search_cheap_simulations": 4, "selfplay_sampled_plies": 0,
-               "value_target": "lambda_return", "value_search_blend": 0.0, "replay_size": 0,
+               "value_target": "lambda_return", "value_search_blend": 0.0,
+               "value_blend_with": "search_value", "replay_size": 0,
                "replay_reuse": 4.0, "replay_warmup": 0, "material_head_coef": 0.0}
 MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "king_safety_prior": False,
                      "attack_planes": False,
@@ -90,8 +91,10 @@ def test_az_learns_results_and_az_pure_has_no_knowledge_aids():
         assert config.value_target == "result" and config.replay_size > 0
         assert config.check_bonus_pawns == 0  # not potential-based: it changes the optimum
         assert config.model.heads == "pooled" and config.model.hand_planes == "per_kind"
-    # az's material term is annealed away by mid-run; its material head has its own output
-    assert az.material_shaping > 0 and 0 < az.shaping_anneal_frac <= 0.5
+    # az's value learns z blended with the lambda-return over search values that carry the
+    # material term (potential-based, for the whole run); az_pure's learns z alone
+    assert az.material_shaping > 0 and az.shaping_anneal_frac == 0
+    assert az.value_blend_with == "lambda_return" and 0 < az.value_search_blend < 1
     assert az.model.material_head and az.material_head_coef > 0
     assert pure.material_shaping == 0 and not pure.model.material_head
     aids = ("action_prior", "material_prior", "threat_prior", "king_safety_prior",
@@ -99,6 +102,7 @@ def test_az_learns_results_and_az_pure_has_no_knowledge_aids():
     assert all(getattr(az.model, a) for a in aids)
     assert not any(getattr(pure.model, a) for a in aids)
     assert pure.search_mate_candidates == 0 and pure.value_search_blend == 0
+    assert pure.value_blend_with == "search_value"
     # The aids are named in one place, and one function turns them all off.
     assert knowledge_aids(pure) == [] and knowledge_aids(without_knowledge_aids(az)) == []
     assert knowledge_aids(az) == [f"model.{a}" for a in aids] + [
