@@ -31,7 +31,7 @@ engines:
 	fi
 
 test: $(STAMP) engines
-	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15
+	$(PY) -m pytest -q -n 2 --durations=15
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow --durations=15

@@ -31,3 +31,12 @@ def test_the_result_targets_baseline_loads_as_a_play_only_export():
     assert policy.config.model.heads == "pooled"  # the fixed heads
     _, value = policy.apply_fn(policy.params, shogi.observe(env.init_batch(1)))
     assert np.isfinite(np.asarray(value)).all()
+
+
+def test_the_blend_baseline_plays_with_the_material_term_it_trained_with():
+    policy = load_policy("baseline:az_blend_600")
+    assert policy.step == 600 and policy.config.value_blend_with == "lambda_return"
+    # the material term was never annealed: its searches add it on their edges
+    assert policy.material_coef == pytest.approx(0.03)
+    logits, value = policy.apply_fn(policy.params, shogi.observe(env.init_batch(1)))
+    assert logits.shape == (1, shogi.NUM_ACTIONS) and np.isfinite(np.asarray(value)).all()
