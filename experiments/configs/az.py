@@ -26,7 +26,8 @@ Fairy-Stockfish Skill 0; the only ``az`` that judged positions well (``az_lambda
 learned material-shaped lambda-returns every ply. This config keeps that dense target, on the
 pooled value head, and adds the result. Trained (commit 4fe581a, 54 min alone, shipped as
 ``baseline:az_blend_600``): value correlation 0.80; from the 64-opening suite with 64 simulations
-23-0-77 against Fairy-Stockfish Skill 0 and 9-1-90 against gnushogi at depth 1.
+23-0-77 against Fairy-Stockfish Skill 0 (``az_lambda_850``: 43-0-57) and 9-1-90 against gnushogi
+at depth 1.
 """
 
 import dataclasses
