@@ -81,7 +81,8 @@ def _bias(logits: dict[str, float] | None = None, colour: int = 0) -> jax.Array:
 def _one_look(threat_moves: int, five_retries: int, mate_candidates: int):
     """One simulation, one candidate, one position: the root plays its most probable move still
     allowed. The prior is a run-time argument, so the three tests of the root's mate checks
-    below share these programs (one xdist group: one worker compiles each once)."""
+    below share these programs (in one process; across xdist workers through the persistent
+    compilation cache, or on one worker with ``--dist loadgroup``)."""
     return jax.jit(functools.partial(
         search.search, apply_fn=_biased,
         settings=_PLAIN.replace(num_simulations=1, considered_actions=1,
