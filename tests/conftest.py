@@ -51,3 +51,35 @@ def _reads_stay_in_repository():
         f"the test read files outside the repository {ROOT}: {sorted(set(outside))}; "
         "a clone has only the repository: copy what it needs into tests/data/"
     )
+
+
+# KEISEI_COMPILE_PROFILE=DIR: each test's JAX tracing, lowering and XLA compile seconds by
+# function, one JSON line per event in DIR/<worker>.jsonl (summed by tests/compile_profile.py).
+# Where the suite's time goes is compiling; this says which test pays for which program.
+_PROFILE_DIR = os.environ.get("KEISEI_COMPILE_PROFILE")
+_CURRENT_TEST = ["(collection)"]
+
+if _PROFILE_DIR:
+    import json
+
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    pathlib.Path(_PROFILE_DIR).mkdir(parents=True, exist_ok=True)
+    _profile = open(pathlib.Path(_PROFILE_DIR) / f"{_worker}.jsonl", "a")  # noqa: SIM115
+
+    def _on_compile_event(event: str, duration: float, **kwargs) -> None:
+        if event.startswith("/jax/core/compile/"):
+            _profile.write(json.dumps({"test": _CURRENT_TEST[0], "event": event.rsplit("/", 1)[1],
+                                       "fun": str(kwargs.get("fun_name", "")),
+                                       "s": round(duration, 4)}) + "\n")
+            _profile.flush()
+
+    jax.monitoring.register_event_duration_secs_listener(_on_compile_event)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _CURRENT_TEST[0] = item.nodeid
+    try:
+        return (yield)
+    finally:
+        _CURRENT_TEST[0] = "(between tests)"

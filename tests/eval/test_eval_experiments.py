@@ -235,7 +235,7 @@ def test_every_tool_plays_the_one_default_player():
     assert checkpoint_opponent.opponent_simulations == PLAY_SIMULATIONS
 
 
-def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
+def test_evaluate_with_search_on_both_sides_each_with_its_q_transform(run_dir, tmp_path, capsys):
     out = tmp_path / "search"
     code = evaluate_script.main([
         "--checkpoint", str(run_dir), "--opponent", f"checkpoint:{run_dir}", "--games", "2",
@@ -243,11 +243,17 @@ def test_evaluate_with_search_on_both_sides(run_dir, tmp_path, capsys):
         "--considered-actions", "4", "--gumbel-scale", "1", "--out", str(out),
         # batched games: the root's mate checks (each side's own compile) are for engine games
         "--mate-threat-moves", "0", "--mate-five-retries", "0",
+        # each checkpoint side searches with its own Q transform (one compiled match for both
+        # checks: a match searched on both sides is among the suite's longest compiles)
+        "--q-transform", "fixed",
     ])
     assert code == 0
+    printed = capsys.readouterr().out
+    assert "a pawn, fixed Q) vs" in printed and "a pawn, rescale Q)," in printed
     results = _check_outputs(out, 2)
-    assert results["player"].endswith("+s4") and results["opponent"].endswith("+s2")
+    assert results["player"].endswith("+s4+fixedQ") and results["opponent"].endswith("+s2")
     assert results["simulations"] == 4 and results["opponent_simulations"] == 2
+    assert results["q_transform"] == "fixed" and results["opponent_q_transform"] == "rescale"
     # against an engine the checkpoint's thinking time per move is measured and reported (the
     # settings of test_strength_table_rows' engine match: one compiled program for both)
     code = evaluate_script.main([
@@ -270,29 +276,31 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     from experiments import strength
 
     code = strength.main(["--checkpoint", str(run_dir), "--simulations", "4",
-                          "--opponent", "random:2", "--opponent", "gnushogi:depth=1:2",
+                          # no searched match against random: its program is a compile of its
+                          # own, and the engine and network rows check what it would
+                          "--opponent", "gnushogi:depth=1:2",
                           "--opponent", f"checkpoint:{run_dir}:2",
                           "--max-plies", "8", "--mate-threat-moves", "0",
                           "--mate-five-retries", "0", "--out", str(tmp_path / "out"),
                           "--openings", str(write_suite(tmp_path / "suite.sfen"))])
     assert code == 0
-    for match in ("0-random", "1-gnushogi_depth=1"):  # the flags reach every match
-        result = json.loads((tmp_path / "out" / match / "results.json").read_text())
+    (match,) = (tmp_path / "out").glob("1-checkpoint_*")
+    for folder in (tmp_path / "out" / "0-gnushogi_depth=1", match):  # flags reach every match
+        result = json.loads((folder / "results.json").read_text())
         assert result["mate_threat_moves"] == 0 and result["mate_five_retries"] == 0
         assert result["openings"]["count"] == 2
     # A network opponent searches as much as the checkpoint.
-    (match,) = (tmp_path / "out").glob("2-checkpoint_*")
-    head_to_head = json.loads((match / "results.json").read_text())
-    assert head_to_head["opponent_simulations"] == 4
+    assert result["opponent_simulations"] == 4
     printed = capsys.readouterr().out.splitlines()
     rows = [line for line in printed if line.startswith("| ")]
     assert rows[0].startswith("| opponent | games | distinct | W-D-L | score [95%] | Elo [95%]")
-    random_row, engine_row = rows[1].split(" | "), rows[2].split(" | ")
-    assert rows[3].startswith(f"| {run_dir.name}@4+s4 (network ")  # searched: +s4
-    assert random_row[0] == "| random" and random_row[1] == "2" and engine_row[1] == "2"
+    engine_row, network_row = rows[1].split(" | "), rows[2].split(" | ")
+    assert rows[2].startswith(f"| {run_dir.name}@4+s4 (network ")  # searched: +s4
+    assert engine_row[1] == "2" and network_row[1] == "2"
     assert engine_row[0] == "| gnushogi-d1 (depth 1, timeout 30 s)"  # the engine's settings
-    assert re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", random_row[4])
-    assert re.fullmatch(r"[+-](\d+|inf) \[[+-](\d+|inf), [+-](\d+|inf)\]", random_row[5])
+    for row in (engine_row, network_row):
+        assert re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", row[4])
+        assert re.fullmatch(r"[+-](\d+|inf) \[[+-](\d+|inf), [+-](\d+|inf)\]", row[5])
     assert engine_row[-1].endswith("ms |")  # thinking time, measured in the engine games
     # The whole table at the end, after the matches' output, and in table.md and table.json.
     # Under a line naming the player with all its settings.
@@ -307,9 +315,9 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     assert (tmp_path / "out" / "table.md").read_text().splitlines() == table_lines
     table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
-        "random", "gnushogi:depth=1", f"checkpoint:{run_dir}"]
+        "gnushogi:depth=1", f"checkpoint:{run_dir}"]
     assert table["player"] == title.removesuffix(f", 8-ply cap, openings {tmp_path / 'suite.sfen'}")
-    assert table["rows"][1]["ms_per_move"] > 0 and table["rows"][0]["ms_per_move"] is None
+    assert table["rows"][0]["ms_per_move"] > 0 and table["rows"][1]["ms_per_move"] is None
     with pytest.raises(SystemExit):
         strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])
 
