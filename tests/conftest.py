@@ -57,10 +57,11 @@ def _reads_stay_in_repository():
 # function, one JSON line per event in DIR/<worker>.jsonl (summed by tests/compile_profile.py).
 # Where the suite's time goes is compiling; this says which test pays for which program.
 _PROFILE_DIR = os.environ.get("KEISEI_COMPILE_PROFILE")
-_CURRENT_TEST = ["(collection)"]
 
 if _PROFILE_DIR:
     import json
+
+    _CURRENT_TEST = ["(collection)"]
 
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     pathlib.Path(_PROFILE_DIR).mkdir(parents=True, exist_ok=True)
@@ -75,11 +76,10 @@ if _PROFILE_DIR:
 
     jax.monitoring.register_event_duration_secs_listener(_on_compile_event)
 
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    _CURRENT_TEST[0] = item.nodeid
-    try:
-        return (yield)
-    finally:
-        _CURRENT_TEST[0] = "(between tests)"
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(item, nextitem):
+        _CURRENT_TEST[0] = item.nodeid
+        try:
+            return (yield)
+        finally:
+            _CURRENT_TEST[0] = "(between tests)"

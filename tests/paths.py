@@ -7,10 +7,18 @@ a clone on a user's machine has only the repository. Hidden folders beside it (`
 project files.
 """
 
+import os
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
+
+
+def pythonpath_with_root() -> str:
+    """``PYTHONPATH`` for a subprocess (an engine, a kernel, a pytest run) that must import this
+    checkout's ``keisei_jax``, ``experiments`` and ``tests``, wherever the environment installed
+    the package from."""
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def neighbours(root: pathlib.Path = ROOT) -> frozenset[str]:

@@ -6,14 +6,14 @@ import os
 import subprocess
 import sys
 
-from tests.paths import ROOT
+from tests.paths import ROOT, pythonpath_with_root
 
 
 def test_a_profiled_run_says_which_test_compiled_what(tmp_path):
     profile = tmp_path / "profile"
     test = "tests/shogi/test_tables.py::test_action_from_bitboards"
     env = {**os.environ, "KEISEI_COMPILE_PROFILE": str(profile),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+           "PYTHONPATH": pythonpath_with_root()}
     env.pop("PYTEST_XDIST_WORKER", None)
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -4,7 +4,6 @@ draws its strength, plays and evaluates its checkpoint."""
 
 import json
 import os
-from pathlib import Path
 
 # Plain imports, not importorskip: they are in the test extra, and a skip would let it rot.
 import nbclient
@@ -13,8 +12,8 @@ import nbformat
 from experiments.configs import tiny
 from keisei_jax.metrics import read_metrics
 from keisei_jax.training import train_and_evaluate
+from tests.paths import ROOT, pythonpath_with_root
 
-ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "notebooks" / "colab_train.ipynb"
 
 
@@ -34,8 +33,7 @@ def test_colab_notebook_resumes_a_run_and_plays_and_evaluates_it(monkeypatch, tm
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", os.environ.get(
         "JAX_COMPILATION_CACHE_DIR", str(ROOT / ".jax_cache")))
     # The kernel imports experiments/ and keisei_jax/ from the repository root.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("PYTHONPATH", pythonpath_with_root())
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})

@@ -252,6 +252,7 @@ def test_evaluate_with_search_on_both_sides_each_with_its_q_transform(run_dir, t
     assert "a pawn, fixed Q) vs" in printed and "a pawn, rescale Q)," in printed
     results = _check_outputs(out, 2)
     assert results["player"].endswith("+s4+fixedQ") and results["opponent"].endswith("+s2")
+    assert "fixedQ" not in results["opponent"]
     assert results["simulations"] == 4 and results["opponent_simulations"] == 2
     assert results["q_transform"] == "fixed" and results["opponent_q_transform"] == "rescale"
     # against an engine the checkpoint's thinking time per move is measured and reported (the

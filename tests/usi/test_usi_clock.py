@@ -17,7 +17,7 @@ from keisei_jax import shogi
 from keisei_jax.usi import Session, engine, handle
 from keisei_jax.usi.protocol import SPIN_OPTIONS
 from keisei_jax.usi.thinking import RESERVE_S
-from tests.paths import ROOT
+from tests.paths import pythonpath_with_root
 from tests.usi.helpers import SEARCH_SETOPTIONS
 
 _DEFAULT_SIMULATIONS = SPIN_OPTIONS["Simulations"][0]
@@ -31,7 +31,7 @@ def _engine(run_dir: Path) -> subprocess.Popen:
     # The suite's persistent cache (conftest), so a second process finds the first's programs;
     # this checkout's package, wherever the script's environment installed it from.
     env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": jax.config.jax_compilation_cache_dir,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+           "PYTHONPATH": pythonpath_with_root()}
     return subprocess.Popen([str(keisei_usi), "--checkpoint", str(run_dir), *_FLAGS],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
                             env=env)

@@ -11,7 +11,7 @@ import jax
 from cshogi import CSA
 
 from keisei_jax.eval.engines import find_engine
-from tests.paths import ROOT
+from tests.paths import ROOT, pythonpath_with_root
 
 WRAPPER = ROOT / "experiments" / "gui" / "keisei-usi.sh"
 
@@ -61,7 +61,7 @@ def test_cshogi_plays_keisei_usi_through_the_wrapper(run_dir, tmp_path):
     csa_dir = tmp_path / "csa"
     env = {**os.environ, "KEISEI_USI": str(keisei_usi), "KEISEI_CHECKPOINT": str(run_dir),
            # This checkout's package and the suite's compile cache, as test_usi_clock.
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "PYTHONPATH": pythonpath_with_root(),
            "JAX_COMPILATION_CACHE_DIR": jax.config.jax_compilation_cache_dir}
     proc = subprocess.run(
         [sys.executable, "-m", "cshogi.cli", str(WRAPPER), find_engine("fairy-stockfish"),
