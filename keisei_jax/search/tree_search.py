@@ -211,31 +211,37 @@ def _safe_root_moves(root: Node, prior, valid, *, moves: int, blocks: int):
                      jnp.where(jnp.any(not_lost, -1, keepdims=True), not_lost, valid))
 
 
-def _without_mates_in_five(tree_search, root: Node, valid, out, root_mate, *, retries: int):
-    """(valid, out) once the move each search chose has been checked for the opponent's mate in
-    five (``mate.mated_in_five``, ~30 ms a quiet position on 2 CPU cores): a move that allows
-    one is taken out and the root searched again, at most ``retries`` times (a root whose every
-    move allows one keeps its last choice). Roots that play a mate of their own are not
-    checked."""
-    playing = ~(root.state.terminated | root.state.truncated) & (root_mate < 0)
+def _without_mates_in_five(tree_search, root: Node, valid, root_mate, *, retries: int):
+    """(valid, out): the search ``tree_search(valid)`` of every root, its chosen move checked
+    for the opponent's mate in five (``mate.mated_in_five``, ~30 ms a quiet position on 2 CPU
+    cores): a move that allows one is taken out and the root searched again, at most
+    ``retries`` times (a root whose every move allows one keeps its last choice). Roots that
+    play a mate of their own are not checked.
 
-    def loses(out):
-        return jax.vmap(lambda node, slot: mate.mated_in_five(*_after(node, slot)))(
-            root, out.action) & playing
+    The first search is the loop's first pass, so the program holds one tree search and one
+    mate-in-five check, not two of each (it compiles in about half the time)."""
+    playing = ~(root.state.terminated | root.state.truncated) & (root_mate < 0)
+    slots = jnp.arange(valid.shape[-1])
 
     def again(carry):
         tries, valid, out, lost = carry
-        without = valid & ~(lost[:, None] & (jnp.arange(valid.shape[-1]) == out.action[:, None]))
-        retry = lost & jnp.any(without, axis=-1)
+        without = valid & ~(lost[:, None] & (slots == out.action[:, None]))
+        retry = (tries == 0) | (lost & jnp.any(without, axis=-1))
         valid = jnp.where(retry[:, None], without, valid)
         out = env.select_lanes(retry, tree_search(valid), out)
-        return tries + 1, valid, out, retry & loses(out)
+        loses = jax.vmap(lambda node, slot: mate.mated_in_five(*_after(node, slot)))(
+            root, out.action)
+        return tries + 1, valid, out, retry & loses & playing
 
     def more(carry):
-        tries, valid, out, lost = carry
-        return (tries < retries) & jnp.any(lost)
+        tries, _, _, lost = carry
+        return (tries == 0) | ((tries <= retries) & jnp.any(lost))
 
-    _, valid, out, _ = jax.lax.while_loop(more, again, (jnp.int32(0), valid, out, loses(out)))
+    # The loop's carry needs an output before the first search: zeros of its shapes.
+    blank = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype),
+                                   jax.eval_shape(tree_search, valid))
+    none = jnp.zeros(valid.shape[:1], bool)
+    _, valid, out, _ = jax.lax.while_loop(more, again, (jnp.int32(0), valid, blank, none))
     return valid, out
 
 
@@ -373,10 +379,11 @@ def search(
             gumbel_scale=gumbel_scale, qtransform=qtransform,
         )
 
-    out = tree_search(root_valid)
     if settings.mate_five_retries > 0:
-        root_valid, out = _without_mates_in_five(tree_search, root_node, root_valid, out,
-                                                 root_mate, retries=settings.mate_five_retries)
+        root_valid, out = _without_mates_in_five(tree_search, root_node, root_valid, root_mate,
+                                                 retries=settings.mate_five_retries)
+    else:
+        out = tree_search(root_valid)
     tree = out.search_tree
     # A mate in one at the root is played (and is the whole policy target) whatever the tree saw.
     mates = root_mate >= 0
