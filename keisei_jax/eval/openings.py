@@ -15,8 +15,6 @@ import functools
 from collections.abc import Sequence
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from keisei_jax import shogi
@@ -71,8 +69,7 @@ def opening_of_game(game: int, openings: Sequence[str] | None) -> tuple[int | No
 
 @functools.lru_cache(maxsize=16)
 def _states(openings: tuple[str, ...], max_plies: int) -> State:
-    states = [shogi.from_sfen(s, max_plies=max_plies) for s in openings]
-    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+    return shogi.from_sfens(openings, max_plies=max_plies)
 
 
 def opening_states(openings: Sequence[str], *, max_plies: int) -> State:

@@ -21,7 +21,6 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from keisei_jax import shogi
@@ -172,7 +171,6 @@ def network_values(apply_fn, params, sfens: Sequence[str], *, max_plies: int) ->
         chunk = list(sfens[start:start + _CHUNK])
         # Pad the last chunk to a full one: one compiled shape.
         padded = chunk + [chunk[-1]] * (_CHUNK - len(chunk))
-        states = [shogi.from_sfen(s, max_plies=max_plies) for s in padded]
-        batch = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+        batch = shogi.from_sfens(padded, max_plies=max_plies)
         out.append(np.asarray(value_of(params, shogi.observe(batch)))[:len(chunk)])
     return np.concatenate(out) if out else np.zeros(0, np.float32)

@@ -200,6 +200,17 @@ def from_sfen(sfen: str, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     return _make_state_jit(board, hand, np.int8(color), np.int32(ply), np.int32(max_plies))
 
 
+def from_sfens(sfens, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
+    """State[B] of B SFEN positions (``from_sfen`` each, ValueError as there). The leaves are
+    stacked on the host: no program is compiled per batch size (and inside a trace the batch
+    is a constant)."""
+    with jax.ensure_compile_time_eval():
+        states = [from_sfen(s, max_plies=max_plies) for s in sfens]
+    if not states:
+        raise ValueError("from_sfens needs at least one SFEN")
+    return jax.tree_util.tree_map(lambda *x: jnp.asarray(np.stack(x)), *states)
+
+
 @functools.cache
 def _start_state() -> State:
     """The start position as numpy constants, computed once (even when first asked in a trace)."""

@@ -19,8 +19,7 @@ NUM_GAMES, MAX_PLIES = 8, 160
 
 
 def _stack(*sfens):
-    states = [shogi.from_sfen(s) for s in sfens]
-    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+    return shogi.from_sfens(sfens)
 
 
 def test_greedy_mates_in_one_and_takes_the_biggest_capture():

@@ -184,8 +184,7 @@ def test_attack_planes_and_value_hidden_change_the_network():
 
 def _prior_starts_off(prior, sfens):
     """(state, obs) of ``sfens`` stacked, after checking that ``prior`` adds 0 at its init."""
-    states = [shogi.from_sfen(s) for s in sfens]
-    state = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+    state = shogi.from_sfens(sfens)
     obs = shogi.observe(state)
     params = prior.init(jax.random.PRNGKey(0), obs)["params"]
     np.testing.assert_array_equal(prior.apply({"params": params}, obs), 0.0)

@@ -69,8 +69,7 @@ _CAPACITY = 16
 
 
 def _search(num_simulations, capacity=None):
-    batch = jax.tree_util.tree_map(lambda *x: jnp.stack(x),
-                                   *[shogi.from_sfen(s) for s in _SFENS])
+    batch = shogi.from_sfens(_SFENS)
     settings = search.SearchSettings(considered_actions=4, gumbel_scale=1.0, material_coef=0.01,
                                      mate_threat_moves=0, mate_five_retries=0)
     return search.search(apply_fn=_valued, params=_HINT, state=batch, key=jax.random.PRNGKey(7),

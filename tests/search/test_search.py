@@ -51,8 +51,7 @@ def _searcher(num_simulations: int, considered: int, hint=False,
 
 
 def _batch(sfens, max_plies=512):
-    states = [shogi.from_sfen(s, max_plies=max_plies) for s in sfens]
-    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
+    return shogi.from_sfens(sfens, max_plies=max_plies)
 
 
 def _mirror(sfen: str) -> str:

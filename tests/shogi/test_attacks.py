@@ -13,12 +13,6 @@ from keisei_jax.shogi import tables as T
 
 from .test_random_positions import _legal_positions
 
-
-def _stack(sfens):
-    states = [shogi.from_sfen(s) for s in sfens]
-    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
-
-
 # (row, col) steps of each own piece type, forward = row - 1; slides marked by a second list.
 _GOLD = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, 0)]
 _DIAG = [(-1, -1), (-1, 1), (1, -1), (1, 1)]
@@ -59,7 +53,7 @@ def _reference_attackers(board: np.ndarray) -> list[list[list[int]]]:
 def _boards(seed: int, plies: int) -> np.ndarray:
     """int8[130, 81]: 100 random legal positions (full hands, many checks) and 30 positions
     after ``plies`` random plies from the start."""
-    states = _stack(_legal_positions(100, seed=seed))
+    states = shogi.from_sfens(_legal_positions(100, seed=seed))
     played, _ = env.random_rollout(env.init_batch(30), jax.random.PRNGKey(seed), plies)
     return np.concatenate([np.asarray(states.board), np.asarray(played.board)])
 
@@ -137,7 +131,7 @@ def _reference_danger(board: np.ndarray, hand: np.ndarray) -> np.ndarray:
 
 
 def test_king_danger_matches_a_reference():
-    states = _stack(_legal_positions(60, seed=24))
+    states = shogi.from_sfens(_legal_positions(60, seed=24))
     played, _ = env.random_rollout(env.init_batch(30), jax.random.PRNGKey(24), 120)
     boards = np.concatenate([np.asarray(states.board), np.asarray(played.board)])
     hands = np.concatenate([np.asarray(states.hand), np.asarray(played.hand)])

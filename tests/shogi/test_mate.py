@@ -25,11 +25,6 @@ def _finder(candidates: int):
     return jax.jit(jax.vmap(one))
 
 
-def _stack(sfens):
-    states = [shogi.from_sfen(s) for s in sfens]
-    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *states)
-
-
 def _mating_moves(board: cshogi.Board) -> list[str]:
     """cshogi, by brute force: the moves after which the opponent is checkmated."""
     mates = []
@@ -43,7 +38,7 @@ def _mating_moves(board: cshogi.Board) -> list[str]:
 
 def test_mate_in_one_is_sound_and_finds_every_drop_mate():
     sfens = _legal_positions(1200, seed=21)
-    states = _stack(sfens)
+    states = shogi.from_sfens(sfens)
     # every direct check tried (no position here has more than 256)
     found, index = _finder(256)(states, jnp.zeros((len(sfens), shogi.NUM_ACTIONS)))
     found, index = np.asarray(found), np.asarray(index)
@@ -66,7 +61,7 @@ def test_priority_orders_the_candidates():
     sfen = "8k/9/8B/8N/9/9/9/9/4K4 b - 1"
     board = cshogi.Board(sfen)
     mates = _mating_moves(board)
-    state = _stack([sfen])
+    state = shogi.from_sfens([sfen])
     checks = np.asarray(jax.vmap(lambda s: mate.direct_checks(s.board, _ALL))(state))[0]
     legal = np.asarray(state.legal_mask)[0]
     usi = [shogi.action_to_usi(int(a), 0) for a in np.flatnonzero(checks & legal)]
@@ -85,7 +80,7 @@ def test_contact_priority_puts_defended_contact_checks_first():
     # gold on 7c defends (5c6b is defended too, 7c7b not, 5c5a checks from afar).
     sfen = "l1k6/3p4l/p1G1+R1npp/2s1S1p2/P2gpp2P/B5P2/L1+p1PPNPL/6K2/2S4N1 b G4Prbgsn 145"
     assert _mating_moves(cshogi.Board(sfen)) == ["G*7b"]
-    state = _stack([sfen])
+    state = shogi.from_sfens([sfen])
     priority = np.asarray(jax.vmap(lambda s: mate.contact_priority(s.board, _ALL))(state))[0]
     assert {u: priority[shogi.usi_to_action(u, 0)] for u in ("G*7b", "5c6b", "7c7b", "5c5a")
             } == {"G*7b": 2.0, "5c6b": 2.0, "7c7b": 1.0, "5c5a": 0.0}
@@ -97,7 +92,7 @@ def test_contact_priority_puts_defended_contact_checks_first():
 def test_mate_in_three_is_sound_and_finds_most_mates():
     sfens = ["9/7kS/5S2R/9/8P/9/9/9/4K4 b - 1", "6k1B/9/6g2/6R2/9/9/9/9/4K4 b - 1",
              *_legal_positions(300, seed=5)]
-    states = _stack(sfens)
+    states = shogi.from_sfens(sfens)
 
     @jax.jit
     @jax.vmap
@@ -135,7 +130,7 @@ def test_mated_in_five_is_sound_and_finds_a_mate_in_five():
     five = "7kl/+R6b1/p3G1lpp/2ppP1+B2/P3pG1nP/2P1gP2L/+n+r4PP1/6SK1/5G1N1 b L3P3sn2p 133"
     tsume = "9/7kS/5S2R/9/8P/9/9/9/4K4 b - 1"
     sfens = [five, tsume, tsume.replace(" b ", " w "), *_legal_positions(40, seed=7)]
-    states = _stack(sfens)
+    states = shogi.from_sfens(sfens)
     found = np.asarray(jax.jit(jax.vmap(mate.mated_in_five))(states.board, states.hand))
     assert found[0] and found[1] and not found[2], found[:3]  # five; three; the side to move
     for sfen, claimed in zip(sfens, found, strict=True):

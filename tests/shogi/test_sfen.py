@@ -2,6 +2,7 @@
 
 import re
 
+import jax
 import numpy as np
 import pytest
 
@@ -24,6 +25,21 @@ def test_round_trip(sfen):
 def test_startpos_and_prefix():
     assert shogi.to_sfen(shogi.from_sfen("startpos")) == shogi.to_sfen(shogi.init())
     assert shogi.to_sfen(shogi.from_sfen("sfen " + shogi.to_sfen(shogi.init()))).endswith(" 1")
+
+
+def test_from_sfens_is_the_batch_of_from_sfen():
+    sfens = ["startpos", "4k4/9/9/9/9/9/9/9/9 b 2R2B4G4S4N4L18P 1"]
+    batch = shogi.from_sfens(sfens, max_plies=64)
+    for i, sfen in enumerate(sfens):
+        one = shogi.from_sfen(sfen, max_plies=64)
+        for a, b in zip(jax.tree_util.tree_leaves(batch), jax.tree_util.tree_leaves(one),
+                        strict=True):
+            assert a.shape == (2, *b.shape) and a.dtype == b.dtype
+            np.testing.assert_array_equal(a[i], b)
+    with pytest.raises(ValueError, match="at least one SFEN"):
+        shogi.from_sfens([])
+    with pytest.raises(ValueError, match="nifu"):
+        shogi.from_sfens(["startpos", "4k4/9/9/9/9/9/P8/P8/4K4 b - 1"])
 
 
 def test_white_to_move_is_stored_rotated():
