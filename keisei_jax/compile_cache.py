@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ENV_VAR = "JAX_COMPILATION_CACHE_DIR"
-# Programs that compile faster than this are not worth a file (the test suite uses the same).
+# Programs that compile faster than this are not worth a file (the test suite, which compiles
+# the same one-op programs in many processes, caches every program).
 MIN_COMPILE_TIME_S = 0.5
 
 

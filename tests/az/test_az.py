@@ -79,31 +79,6 @@ def test_ply_cap_cut_bootstraps_and_the_next_game_is_separate():
     np.testing.assert_allclose(got[:, 0], [0.25, -0.25, -0.4], atol=1e-6)
 
 
-def test_policy_targets_sum_to_one_over_legal_moves_only():
-    model = models.make_model(CONFIG.model)
-    params = models.init_params(model, jax.random.PRNGKey(0))
-    apply_fn = models.apply_fn(model)
-    state = env.init_batch(3, max_plies=12)
-    play = jax.jit(lambda p, s, k: az.self_play(
-        apply_fn, p, s, shogi.init(max_plies=12), k, num_steps=14,
-        settings=az.selfplay_settings(CONFIG), material_coef=jnp.float32(0.0)))
-    _, traj = play(params, state, jax.random.PRNGKey(1))
-    target = np.asarray(traj.policy_target).reshape(-1, search.MAX_LEGAL_MOVES)
-    bits = np.asarray(traj.legal_bits).reshape(-1, traj.legal_bits.shape[-1])
-    actions, count = jax.jit(search.legal_slots)(jnp.asarray(bits))
-    valid = np.arange(target.shape[1]) < np.asarray(count)[:, None]
-    np.testing.assert_allclose(target.sum(-1), 1.0, rtol=1e-5)
-    assert np.all(target[~valid] == 0) and np.all(target >= 0)
-    # every slot with weight is a legal move of that position, and the played move is one
-    mask = shogi.unpack_legal_bits(jnp.asarray(bits))
-    weighted = np.take_along_axis(np.asarray(mask), np.asarray(actions), axis=1)
-    assert np.all(weighted[valid])
-    played = np.asarray(traj.action).reshape(-1)
-    assert np.all(np.asarray(mask)[np.arange(len(played)), played])
-    # the ply cap (12) cut the games after the first 12 plies: a game boundary is in the data
-    assert bool(np.any(np.asarray(traj.truncated)))
-
-
 def test_replay_buffer_gives_positions_their_game_result_by_mover():
     # Lane 0: Black, White, Black mates (Black's result +1), then a new game begins.
     # Lane 1: a game that goes on.
@@ -297,6 +272,30 @@ def test_a_tiny_gumbel_az_run_trains_through_the_driver(runs):
     # the material head learned beside the value (its targets are checked by hand above)
     assert np.isfinite(last["train/material_loss"]) and last["train/material_loss"] > 0
     assert np.all(np.abs(np.asarray(runner.replay.material_target)) <= 1)
+
+
+def test_policy_targets_sum_to_one_over_legal_moves_only(runs):
+    # What the run trained on: the replay buffer's fully searched positions.
+    straight, _ = runs
+    buffer = _restore(straight)[0].replay
+    full = np.asarray(buffer.policy_weight).reshape(-1) > 0
+    assert 0 < full.sum() < full.size  # playout-cap randomisation: cheap plies carry no target
+    target = np.asarray(buffer.policy_target, np.float32).reshape(-1, search.MAX_LEGAL_MOVES)[full]
+    bits = np.asarray(buffer.legal_bits).reshape(-1, buffer.legal_bits.shape[-1])[full]
+    actions, count = jax.jit(search.legal_slots)(jnp.asarray(bits))
+    valid = np.arange(target.shape[1]) < np.asarray(count)[:, None]
+    np.testing.assert_allclose(target.sum(-1), 1.0, rtol=5e-3)  # float16 in the buffer
+    assert np.all(target[~valid] == 0) and np.all(target >= 0)
+    # every slot with weight is a legal move of that position
+    mask = np.asarray(shogi.unpack_legal_bits(jnp.asarray(bits)))
+    weighted = np.take_along_axis(mask, np.asarray(actions), axis=1)
+    assert np.all(weighted[valid])
+    # positions of more than one game (the 24-ply cap ended the first), and no game of the run
+    # ended by an illegal move
+    assert len(np.unique(np.asarray(buffer.game))) > 1
+    records = read_metrics(straight / "metrics.jsonl")
+    assert all(r.get("games/share_illegal_action", 0.0) == 0.0 for r in records)
+    assert any("games/share_illegal_action" in r for r in records)
 
 
 def test_gumbel_az_resume_is_bit_exact(runs):
