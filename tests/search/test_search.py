@@ -299,17 +299,35 @@ def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
     losing.remove("8b8c")
     state = _batch([MATE_IN_THREE_THREAT])
     chosen = {}
-    # The prior puts the three first. Play's 8: they are checked at once; 2: the first two
-    # lose, so the next two are checked too, and the third losing move is never played unchecked.
-    for checks in ((0, 0), (2, 0), _PLAY_CHECKS):
+    # The prior puts the three first; play checks 8 moves at once.
+    for checks in ((0, 0), _PLAY_CHECKS):
         out = _look(MATE_IN_THREE_THREAT, checks, _bias(dict.fromkeys(losing, 50.0), 1))
         chosen[checks] = shogi.action_to_usi(int(out.action[0]), 1)
         assert int(out.num_legal[0]) == 20  # the slots listed, whatever the search takes out
         assert bool(shogi.is_legal(jax.tree_util.tree_map(lambda x: x[0], state),
                                    out.action[0]))
     assert chosen[0, 0] in losing, chosen
-    assert chosen[2, 0] not in losing + ["8b8c"], chosen
     assert chosen[_PLAY_CHECKS] not in losing + ["8b8c"], chosen
+
+
+@pytest.mark.xdist_group("root_mate_checks")
+def test_further_blocks_are_checked_while_no_checked_move_is_safe():
+    # MATE_THREAT: 32 of Black's 37 moves allow a mate in one, and the prior puts all 32
+    # first. Blocks of 8: the first four all lose, so the fifth is checked and a safe move
+    # played; had the checks stopped after a block, the most probable unchecked move (a losing
+    # one) would be.
+    board = cshogi.Board(MATE_THREAT)
+    losing = []
+    for move in list(board.legal_moves):
+        board.push(move)
+        if board.mate_move_in_1ply():
+            losing.append(cshogi.move_to_usi(move))
+        board.pop()
+    assert len(losing) == 32 and search.MATE_THREAT_MOVES * 4 == 32
+    bias = _bias(dict.fromkeys(losing, 50.0))
+    chosen = {checks: shogi.action_to_usi(int(_look(MATE_THREAT, checks, bias).action[0]), 0)
+              for checks in ((0, 0), _PLAY_CHECKS)}
+    assert chosen[0, 0] in losing and chosen[_PLAY_CHECKS] not in losing, chosen
 
 
 # White to move (from an engine game of the az checkpoint): L*3c allows Black a mate in five
