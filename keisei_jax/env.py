@@ -7,7 +7,6 @@ single-game functions are vmapped once, here.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any
 
 import jax
@@ -185,15 +184,18 @@ class RolloutStats:
     plies: jax.Array
 
 
-@functools.partial(jax.jit, static_argnames=("num_steps",))
-def random_rollout(state: State, key: jax.Array, num_steps: int) -> tuple[State, RolloutStats]:
-    """Uniform random legal play with auto-reset for ``num_steps`` batched steps in one scan."""
+@jax.jit
+def random_rollout(state: State, key: jax.Array, num_steps: int | jax.Array
+                   ) -> tuple[State, RolloutStats]:
+    """Uniform random legal play with auto-reset for ``num_steps`` batched steps in one loop.
+    ``num_steps`` is a run-time value: one compiled program per batch shape serves every
+    length."""
     start = shogi.init(max_plies=DEFAULT_MAX_PLIES)
     start = dataclasses.replace(start, max_plies=state.max_plies[0])
 
-    def body(carry, step_key):
+    def body(i, carry):
         s, stats = carry
-        u = jax.random.uniform(step_key, s.color.shape)
+        u = jax.random.uniform(jax.random.fold_in(key, i), s.color.shape)
         action = sample_uniform_legal(s.legal_bits, u)
         s, out = step_autoreset(s, action, start)
         stats = RolloutStats(
@@ -203,9 +205,9 @@ def random_rollout(state: State, key: jax.Array, num_steps: int) -> tuple[State,
             + termination_counts(out.termination, out.done.astype(jnp.int32)),
             plies=stats.plies + jnp.sum(jnp.where(out.done, out.game_length, 0)),
         )
-        return (s, stats), None
+        return s, stats
 
     zero = jnp.int32(0)
     stats = RolloutStats(zero, zero, jnp.zeros(NUM_TERMINATIONS, jnp.int32), zero)
-    (state, stats), _ = jax.lax.scan(body, (state, stats), jax.random.split(key, num_steps))
+    state, stats = jax.lax.fori_loop(0, num_steps, body, (state, stats))
     return state, stats

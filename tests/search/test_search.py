@@ -176,9 +176,10 @@ def _concat(*states):
 
 @functools.cache
 def _random_positions(n: int = 14):
-    """The first ``n`` of 14 positions after 60 random plies."""
-    state = env.random_rollout(env.init_batch(14), jax.random.PRNGKey(5), 60)[0]
-    return jax.tree_util.tree_map(lambda x: x[:n], state)
+    """The first ``n`` of 14 positions after 60 random plies (played in 16 lanes: the random
+    play program of test_legal_slots_match_cshogi_on_random_positions)."""
+    state = env.random_rollout(env.init_batch(16), jax.random.PRNGKey(5), 60)[0]
+    return jax.tree_util.tree_map(lambda x: x[:min(n, 14)], state)
 
 
 # The three tests of the 8-simulation search below use one batch of 17 (one program).
