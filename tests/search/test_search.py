@@ -93,10 +93,12 @@ def _one_look(threat_moves: int, five_retries: int, mate_candidates: int):
 _PLAY_CHECKS = (search.MATE_THREAT_MOVES, search.MATE_FIVE_RETRIES)
 
 
-def _look(sfen: str, checks: tuple[int, int], bias: jax.Array,
-          mate_candidates: int = search.MATE_CANDIDATES):
-    return _one_look(*checks, mate_candidates)(params=bias, state=_batch([sfen]),
-                                               key=jax.random.PRNGKey(0))
+def _look(sfen: str, checks: tuple[int, int], bias: jax.Array):
+    """One look with the root's checks ``checks`` (mate-in-three moves, mate-in-five retries):
+    two programs in all, play's (with mate in one at every node) and one without any check."""
+    candidates = search.MATE_CANDIDATES if checks != (0, 0) else 0
+    return _one_look(*checks, candidates)(params=bias, state=_batch([sfen]),
+                                          key=jax.random.PRNGKey(0))
 
 
 MATE_IN_1 = ["8k/9/8B/8N/9/9/9/9/4K4 b - 1", "8k/9/7GG/9/9/9/9/9/4K4 b - 1"]
@@ -233,11 +235,13 @@ def test_mate_detector_plays_a_mate_the_prior_and_tree_miss():
         if board.is_game_over():
             mating.append(cshogi.move_to_usi(move))
         board.pop()
-    for candidates in (0, search.MATE_CANDIDATES):  # the prior puts every mate last
-        out = _look(sfen, (0, 0), _bias(dict.fromkeys(mating, -50.0)), candidates)
+    # The prior puts every mate last. Without checks the one look plays the prior's choice;
+    # play's program (mate in one looked for at the root, among its other checks) mates.
+    for checks in ((0, 0), _PLAY_CHECKS):
+        out = _look(sfen, checks, _bias(dict.fromkeys(mating, -50.0)))
         usi = shogi.action_to_usi(int(out.action[0]), 0)
-        assert (usi in mating) == (candidates > 0), (candidates, usi)
-        if candidates:  # the mate is the whole policy target and a certain win
+        assert (usi in mating) == (checks != (0, 0)), (checks, usi)
+        if checks != (0, 0):  # the mate is the whole policy target and a certain win
             assert float(out.root_value[0]) == 1.0
             assert float(out.action_weights[0, int(out.slot[0])]) == 1.0
 

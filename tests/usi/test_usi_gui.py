@@ -65,7 +65,7 @@ def test_cshogi_plays_keisei_usi_through_the_wrapper(run_dir, tmp_path):
            "JAX_COMPILATION_CACHE_DIR": jax.config.jax_compilation_cache_dir}
     proc = subprocess.run(
         [sys.executable, "-m", "cshogi.cli", str(WRAPPER), find_engine("fairy-stockfish"),
-         "--games", "1", "--byoyomi", "1000", "20", "--draw", "24", "--csa", str(csa_dir),
+         "--games", "1", "--byoyomi", "500", "20", "--draw", "24", "--csa", str(csa_dir),
          "--options1", "MaxSimulations:1024,MateChecks:false",
          "--options2", "Skill Level:-20,Threads:1", "--name1", "keisei", "--name2", "fairy"],
         capture_output=True, text=True, timeout=300, env=env)
@@ -77,4 +77,4 @@ def test_cshogi_plays_keisei_usi_through_the_wrapper(run_dir, tmp_path):
     ours = parsed.comments[0 if parsed.names[0] == "keisei" else 1::2]
     assert ours and all(ours), ours  # each move carries the search's score and pv
     times = parsed.times[0 if parsed.names[0] == "keisei" else 1::2]
-    assert times and max(times) <= 1, times  # within the 1 s byoyomi, in whole seconds
+    assert times and max(times) <= 1, times  # within the 0.5 s byoyomi, in whole seconds
