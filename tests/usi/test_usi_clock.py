@@ -1,5 +1,5 @@
 """The engine spends its clock: warm (programs compiled at ``isready`` and read back from the
-persistent cache by the next process), a 10 s byoyomi searches at least 16 times the default 64
+persistent cache by the next process), a 5 s byoyomi searches at least 16 times the default 64
 simulations and a 100 ms one still answers in time; a search the machine makes late is cut at
 the deadline with the move computed before it."""
 
@@ -21,9 +21,9 @@ from tests.paths import pythonpath_with_root
 from tests.usi.helpers import SEARCH_SETOPTIONS
 
 _DEFAULT_SIMULATIONS = SPIN_OPTIONS["Simulations"][0]
-# The largest program compiled at isready: 4,096 holds what a 10 s byoyomi allows the tiny
+# The largest program compiled at isready: 2,048 holds what a 5 s byoyomi allows the tiny
 # network here (and keeps the search, and this test, a few seconds long).
-_FLAGS = ("--no-mate-checks", "--max-simulations", "4096")
+_FLAGS = ("--no-mate-checks", "--max-simulations", "2048")
 
 
 def _engine(run_dir: Path) -> subprocess.Popen:
@@ -57,7 +57,7 @@ def _go(proc: subprocess.Popen, position: str, go: str) -> tuple[list[str], floa
     return lines, time.monotonic() - start
 
 
-def test_a_warm_engine_spends_a_10_s_byoyomi_and_answers_100_ms_in_time(run_dir):
+def test_a_warm_engine_spends_a_5_s_byoyomi_and_answers_100_ms_in_time(run_dir):
     # The first process compiles its programs into the persistent cache (or finds them there).
     warm = _engine(run_dir)
     warm_out, _ = warm.communicate("isready\nquit\n", timeout=600)
@@ -69,14 +69,14 @@ def test_a_warm_engine_spends_a_10_s_byoyomi_and_answers_100_ms_in_time(run_dir)
         compiled = [line for line in ready if line.startswith("info string compiled ")]
         assert compiled and all("(read from the persistent cache)" in line for line in compiled)
         moves = "position startpos moves 7g7f"
-        lines, seconds = _go(proc, moves, "go btime 0 wtime 0 byoyomi 10000")
+        lines, seconds = _go(proc, moves, "go btime 0 wtime 0 byoyomi 5000")
         searches = [line.split() for line in lines if line.startswith("info depth")]
         nodes = int(searches[-1][searches[-1].index("nodes") + 1])
         assert nodes >= 16 * _DEFAULT_SIMULATIONS, lines
-        (note,) = [line for line in lines if line.startswith("info string time 10.00 s")]
+        (note,) = [line for line in lines if line.startswith("info string time 5.00 s")]
         # A search this long runs a small one first, the move should it be late.
         assert f"), then {nodes} simulations, " in note, note
-        assert seconds < 10.0 - RESERVE_S / 2, (seconds, lines)
+        assert seconds < 5.0 - RESERVE_S / 2, (seconds, lines)
         for _ in range(3):
             lines, seconds = _go(proc, moves, "go btime 0 wtime 0 byoyomi 100")
             assert seconds < 0.1, (seconds, lines)
