@@ -7,7 +7,7 @@ import pathlib
 import sys
 
 # The suite spends three quarters of its time compiling and little running: LLVM at -O1 instead
-# of -O2 takes 10-15% less CPU per program and ran the search and training programs measured no
+# of -O2 takes 11-16% less CPU per program and ran the search and training programs measured no
 # slower (2026-12-06). Before JAX starts, so the processes the tests start inherit it too.
 _FLAGS = os.environ.get("XLA_FLAGS", "")
 if "xla_backend_optimization_level" not in _FLAGS:

@@ -219,7 +219,8 @@ def _without_mates_in_five(tree_search, root: Node, valid, root_mate, *, retries
     play a mate of their own are not checked.
 
     The first search is the loop's first pass, so the program holds one tree search and one
-    mate-in-five check, not two of each (it compiles in about half the time)."""
+    mate-in-five check, not two of each (a play search: a third less StableHLO, 13% less
+    compile time)."""
     playing = ~(root.state.terminated | root.state.truncated) & (root_mate < 0)
     slots = jnp.arange(valid.shape[-1])
 

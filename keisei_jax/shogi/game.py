@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable
 
 import jax
 import jax.numpy as jnp
@@ -200,7 +201,7 @@ def from_sfen(sfen: str, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     return _make_state_jit(board, hand, np.int8(color), np.int32(ply), np.int32(max_plies))
 
 
-def from_sfens(sfens, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
+def from_sfens(sfens: Iterable[str], *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     """State[B] of B SFEN positions (``from_sfen`` each, ValueError as there). The leaves are
     stacked on the host: no program is compiled per batch size (and inside a trace the batch
     is a constant)."""
