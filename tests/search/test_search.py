@@ -77,16 +77,18 @@ def _bias(logits: dict[str, float] | None = None, colour: int = 0) -> jax.Array:
 
 
 @functools.cache
-def _one_look(threat_moves: int, five_retries: int, mate_candidates: int):
+def _one_look(threat_moves: int, five_retries: int):
     """One simulation, one candidate, one position: the root plays its most probable move still
-    allowed. The prior is a run-time argument, so the three tests of the root's mate checks
-    below share these programs (in one process; across xdist workers through the persistent
-    compilation cache, or on one worker with ``--dist loadgroup``)."""
+    allowed. The prior is a run-time argument, so the tests of the root's mate checks below
+    share two programs: play's (with mate in one at every node) and one without any check (in
+    one process; across xdist workers through the persistent compilation cache, or on one
+    worker with ``--dist loadgroup``)."""
+    candidates = search.MATE_CANDIDATES if (threat_moves, five_retries) != (0, 0) else 0
     return jax.jit(functools.partial(
         search.search, apply_fn=_biased,
         settings=_PLAIN.replace(num_simulations=1, considered_actions=1,
                                 mate_threat_moves=threat_moves, mate_five_retries=five_retries,
-                                mate_candidates=mate_candidates)))
+                                mate_candidates=candidates)))
 
 
 # The root's checks of play: the default player's mate-in-three moves and mate-in-five retries.
@@ -94,11 +96,20 @@ _PLAY_CHECKS = (search.MATE_THREAT_MOVES, search.MATE_FIVE_RETRIES)
 
 
 def _look(sfen: str, checks: tuple[int, int], bias: jax.Array):
-    """One look with the root's checks ``checks`` (mate-in-three moves, mate-in-five retries):
-    two programs in all, play's (with mate in one at every node) and one without any check."""
-    candidates = search.MATE_CANDIDATES if checks != (0, 0) else 0
-    return _one_look(*checks, candidates)(params=bias, state=_batch([sfen]),
-                                          key=jax.random.PRNGKey(0))
+    """One look with the root's checks ``checks`` (mate-in-three moves, mate-in-five retries)."""
+    return _one_look(*checks)(params=bias, state=_batch([sfen]), key=jax.random.PRNGKey(0))
+
+
+def _moves_after_which(sfen: str, holds) -> list[str]:
+    """cshogi, by brute force: the USI moves of ``sfen`` after which ``holds(board)`` is true."""
+    board = cshogi.Board(sfen)
+    moves = []
+    for move in list(board.legal_moves):
+        board.push(move)
+        if holds(board):
+            moves.append(cshogi.move_to_usi(move))
+        board.pop()
+    return moves
 
 
 MATE_IN_1 = ["8k/9/8B/8N/9/9/9/9/4K4 b - 1", "8k/9/7GG/9/9/9/9/9/4K4 b - 1"]
@@ -181,7 +192,7 @@ def _random_positions(n: int = 14):
     """The first ``n`` of 14 positions after 60 random plies (played in 16 lanes: the random
     play program of test_legal_slots_match_cshogi_on_random_positions)."""
     state = env.random_rollout(env.init_batch(16), jax.random.PRNGKey(5), 60)[0]
-    return jax.tree_util.tree_map(lambda x: x[:min(n, 14)], state)
+    return jax.tree_util.tree_map(lambda x: x[:n], state)
 
 
 # The three tests of the 8-simulation search below use one batch of 17 (one program).
@@ -228,13 +239,7 @@ def test_results_are_deterministic_for_a_key():
 @pytest.mark.xdist_group("root_mate_checks")
 def test_mate_detector_plays_a_mate_the_prior_and_tree_miss():
     sfen = MATE_IN_1[0]
-    board = cshogi.Board(sfen)
-    mating = []
-    for move in list(board.legal_moves):
-        board.push(move)
-        if board.is_game_over():
-            mating.append(cshogi.move_to_usi(move))
-        board.pop()
+    mating = _moves_after_which(sfen, lambda board: board.is_game_over())
     # The prior puts every mate last. Without checks the one look plays the prior's choice;
     # play's program (mate in one looked for at the root, among its other checks) mates.
     for checks in ((0, 0), _PLAY_CHECKS):
@@ -290,14 +295,8 @@ MATE_IN_THREE_THREAT = ("1nrk1+PB1+P/ls6P/2pnp3L/pp3p1p1/3p4p/nP2PP3/P1P3P2/LB7/
 
 @pytest.mark.xdist_group("root_mate_checks")
 def test_root_moves_that_allow_a_mate_in_three_are_taken_out():
-    board = cshogi.Board(MATE_IN_THREE_THREAT)
-    losing = []
-    for move in list(board.legal_moves):
-        board.push(move)
-        assert not board.mate_move_in_1ply()
-        if board.mate_move(3):
-            losing.append(cshogi.move_to_usi(move))
-        board.pop()
+    assert not _moves_after_which(MATE_IN_THREE_THREAT, lambda board: board.mate_move_in_1ply())
+    losing = _moves_after_which(MATE_IN_THREE_THREAT, lambda board: board.mate_move(3))
     assert sorted(losing) == ["6a5b", "6a6b", "7a7b", "8b8c"]
     # After 8b8c, G*5a 6a7b the mate is R*5b, two squares off the king: the last move of a mate
     # in three is looked for among contact and knight checks only, so that one is not seen.
@@ -321,13 +320,7 @@ def test_further_blocks_are_checked_while_no_checked_move_is_safe():
     # first. Blocks of 8: the first four all lose, so the fifth is checked and a safe move
     # played; had the checks stopped after a block, the most probable unchecked move (a losing
     # one) would be.
-    board = cshogi.Board(MATE_THREAT)
-    losing = []
-    for move in list(board.legal_moves):
-        board.push(move)
-        if board.mate_move_in_1ply():
-            losing.append(cshogi.move_to_usi(move))
-        board.pop()
+    losing = _moves_after_which(MATE_THREAT, lambda board: board.mate_move_in_1ply())
     assert len(losing) == 32 and search.MATE_THREAT_MOVES * 4 == 32
     bias = _bias(dict.fromkeys(losing, 50.0))
     chosen = {checks: shogi.action_to_usi(int(_look(MATE_THREAT, checks, bias).action[0]), 0)
