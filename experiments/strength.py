@@ -26,7 +26,7 @@ from pathlib import Path
 
 from experiments import evaluate
 from keisei_jax.config_field import seed_error
-from keisei_jax.default_player import PLAY_SIMULATIONS
+from keisei_jax.default_player import CONSIDERED_ACTIONS, PLAY_SIMULATIONS
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,6 +37,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="simulations a move of the checkpoint's search; 0 plays its raw "
                         "policy")
     parser.add_argument("--gumbel-scale", type=float, default=0.0)
+    parser.add_argument("--considered-actions", type=int, default=CONSIDERED_ACTIONS,
+                        help="root candidates of Sequential Halving (the checkpoint's search "
+                        "and a network opponent's)")
+    parser.add_argument("--q-transform", choices=("rescale", "fixed"), default="rescale",
+                        help="how the checkpoint's search turns Q-values into preferences, as "
+                        "evaluate.py takes it (a network opponent keeps rescale)")
     parser.add_argument("--mate-threat-moves", type=int, default=None,
                         help="as evaluate.py takes it (default: the search player's)")
     parser.add_argument("--mate-five-retries", type=int, default=None,
@@ -88,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             "--checkpoint", args.checkpoint, "--opponent", spec, "--games", str(games),
             "--max-plies", str(args.max_plies), "--simulations", str(args.simulations),
             "--gumbel-scale", str(args.gumbel_scale), "--temperature", str(args.temperature),
+            "--considered-actions", str(args.considered_actions),
+            "--q-transform", args.q_transform,
             "--seed", str(args.seed), "--out", str(out),
             *([] if args.mate_threat_moves is None
               else ["--mate-threat-moves", str(args.mate_threat_moves)]),
@@ -120,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out, "table.md").write_text(table + "\n")
     Path(args.out, "table.json").write_text(json.dumps({
         "checkpoint": args.checkpoint, "player": player, "simulations": args.simulations,
-        "gumbel_scale": args.gumbel_scale, "temperature": args.temperature,
+        "gumbel_scale": args.gumbel_scale, "considered_actions": args.considered_actions,
+        "q_transform": args.q_transform, "temperature": args.temperature,
         "max_plies": args.max_plies, "seed": args.seed,
         "mate_threat_moves": args.mate_threat_moves,
         "mate_five_retries": args.mate_five_retries, "rows": rows}, indent=2) + "\n")

@@ -235,32 +235,38 @@ def test_every_tool_plays_the_one_default_player():
     assert checkpoint_opponent.opponent_simulations == PLAY_SIMULATIONS
 
 
+# The searched matches' settings of the two tests below (one compiled program per pairing):
+# fewer candidates than the default, a Gumbel sample at the root, the checkpoint's Q fixed.
+_SHARED_SEARCH_FLAGS = ("--considered-actions", "4", "--gumbel-scale", "1", "--q-transform",
+                        "fixed")
+
+
 def test_evaluate_with_search_on_both_sides_each_with_its_q_transform(run_dir, tmp_path, capsys):
     out = tmp_path / "search"
     code = evaluate_script.main([
         "--checkpoint", str(run_dir), "--opponent", f"checkpoint:{run_dir}", "--games", "2",
-        "--max-plies", "8", "--simulations", "4", "--opponent-simulations", "2",
-        "--considered-actions", "4", "--gumbel-scale", "1", "--out", str(out),
+        # the opponent's 4 simulations are not its default (64); the flags are strength.py's in
+        # test_strength_table_rows: a match searched on both sides is among the suite's
+        # longest compiles, and the two tests share it
+        "--max-plies", "8", "--simulations", "4", "--opponent-simulations", "4",
+        *_SHARED_SEARCH_FLAGS, "--out", str(out),
         # batched games: the root's mate checks (each side's own compile) are for engine games
         "--mate-threat-moves", "0", "--mate-five-retries", "0",
-        # each checkpoint side searches with its own Q transform (one compiled match for both
-        # checks: a match searched on both sides is among the suite's longest compiles)
-        "--q-transform", "fixed",
     ])
     assert code == 0
     printed = capsys.readouterr().out
     assert "a pawn, fixed Q) vs" in printed and "a pawn, rescale Q)," in printed
     results = _check_outputs(out, 2)
-    assert results["player"].endswith("+s4+fixedQ") and results["opponent"].endswith("+s2")
+    assert results["player"].endswith("+s4+fixedQ") and results["opponent"].endswith("+s4")
     assert "fixedQ" not in results["opponent"]
-    assert results["simulations"] == 4 and results["opponent_simulations"] == 2
+    assert results["simulations"] == 4 and results["opponent_simulations"] == 4
     assert results["q_transform"] == "fixed" and results["opponent_q_transform"] == "rescale"
     # against an engine the checkpoint's thinking time per move is measured and reported (the
     # settings of test_strength_table_rows' engine match: one compiled program for both)
     code = evaluate_script.main([
         "--checkpoint", str(run_dir), "--opponent", "fairy-stockfish", "--games", "2",
-        "--max-plies", "8", "--simulations", "4", "--mate-threat-moves", "0",
-        "--mate-five-retries", "0", "--out", str(tmp_path / "engine"),
+        "--max-plies", "8", "--simulations", "4", *_SHARED_SEARCH_FLAGS,
+        "--mate-threat-moves", "0", "--mate-five-retries", "0", "--out", str(tmp_path / "engine"),
     ])
     assert code == 0 and "ms per move" in capsys.readouterr().out
     engine_results = json.loads((tmp_path / "engine" / "results.json").read_text())
@@ -277,6 +283,7 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     from experiments import strength
 
     code = strength.main(["--checkpoint", str(run_dir), "--simulations", "4",
+                          *_SHARED_SEARCH_FLAGS,
                           # no searched match against random: its program is a compile of its
                           # own, and the engine and network rows check what it would
                           "--opponent", "gnushogi:depth=1:2",
@@ -289,6 +296,7 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     for folder in (tmp_path / "out" / "0-gnushogi_depth=1", match):  # flags reach every match
         result = json.loads((folder / "results.json").read_text())
         assert result["mate_threat_moves"] == 0 and result["mate_five_retries"] == 0
+        assert result["considered_actions"] == 4 and result["q_transform"] == "fixed"
         assert result["openings"]["count"] == 2
     # A network opponent searches as much as the checkpoint.
     assert result["opponent_simulations"] == 4
@@ -305,15 +313,17 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     assert engine_row[-1].endswith("ms |")  # thinking time, measured in the engine games
     # The whole table at the end, after the matches' output, and in table.md and table.json.
     # Under a line naming the player with all its settings.
-    title = (f"{run_dir.name}@4+s4 (network 1 block x 8 channels, local policy head, 4 "
-             "simulations, 8 considered actions, best move, mate checks: 8 per node, 0 root moves "
-             "against a mate in three, 0 retries against a mate in five, material 0.01 a pawn, "
-             "rescale Q), "
+    title = (f"{run_dir.name}@4+s4+fixedQ (network 1 block x 8 channels, local policy head, 4 "
+             "simulations, 4 considered actions, sampled among its candidates, gumbel scale 1, "
+             "mate checks: 8 per node, 0 root moves against a mate in three, 0 retries against "
+             "a mate in five, material 0.01 a pawn, fixed Q), "
              f"8-ply cap, openings {tmp_path / 'suite.sfen'}")
     table_lines = [title, "", *rows[:1], "|---|---:|---:|---|---:|---:|---:|---:|", *rows[1:]]
     assert printed[-len(table_lines) - 3:-3] == table_lines and "table.md" in printed[-1]
     assert printed[-2].startswith("[95%]")
     assert (tmp_path / "out" / "table.md").read_text().splitlines() == table_lines
+    table = json.loads((tmp_path / "out" / "table.json").read_text())
+    assert table["considered_actions"] == 4 and table["q_transform"] == "fixed"
     table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
         "gnushogi:depth=1", f"checkpoint:{run_dir}"]
