@@ -324,7 +324,6 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     assert (tmp_path / "out" / "table.md").read_text().splitlines() == table_lines
     table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["considered_actions"] == 4 and table["q_transform"] == "fixed"
-    table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
         "gnushogi:depth=1", f"checkpoint:{run_dir}"]
     assert table["player"] == title.removesuffix(f", 8-ply cap, openings {tmp_path / 'suite.sfen'}")
