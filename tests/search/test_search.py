@@ -102,14 +102,7 @@ def _look(sfen: str, checks: tuple[int, int], bias: jax.Array):
 
 def _moves_after_which(sfen: str, holds) -> list[str]:
     """cshogi, by brute force: the USI moves of ``sfen`` after which ``holds(board)`` is true."""
-    board = cshogi.Board(sfen)
-    moves = []
-    for move in list(board.legal_moves):
-        board.push(move)
-        if holds(board):
-            moves.append(cshogi.move_to_usi(move))
-        board.pop()
-    return moves
+    return oracle.moves_after_which(cshogi.Board(sfen), holds)
 
 
 MATE_IN_1 = ["8k/9/8B/8N/9/9/9/9/4K4 b - 1", "8k/9/7GG/9/9/9/9/9/4K4 b - 1"]

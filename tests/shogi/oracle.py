@@ -25,6 +25,18 @@ class Mismatch:
 _step = jax.jit(env.step_batch)
 
 
+def moves_after_which(board: cshogi.Board, holds) -> list[str]:
+    """By brute force: the USI moves of ``board`` after which ``holds(board)`` is true (the
+    board is back as it was on return)."""
+    moves = []
+    for move in list(board.legal_moves):
+        board.push(move)
+        if holds(board):
+            moves.append(cshogi.move_to_usi(move))
+        board.pop()
+    return moves
+
+
 @jax.jit
 def _reset(state, reset, start):
     return jax.tree_util.tree_map(

@@ -27,13 +27,7 @@ def _finder(candidates: int):
 
 def _mating_moves(board: cshogi.Board) -> list[str]:
     """cshogi, by brute force: the moves after which the opponent is checkmated."""
-    mates = []
-    for move in list(board.legal_moves):
-        board.push(move)
-        if board.is_check() and board.is_game_over():
-            mates.append(cshogi.move_to_usi(move))
-        board.pop()
-    return mates
+    return oracle.moves_after_which(board, lambda after: after.is_check() and after.is_game_over())
 
 
 def test_mate_in_one_is_sound_and_finds_every_drop_mate():
