@@ -66,6 +66,10 @@ class ModelConfig:
       attack_planes: append the attack counts of ``attack_planes.attack_planes`` to the input.
       value_hidden: width of a ReLU layer between the value head's 1x1 conv and its output
         (0: the output reads the conv's features directly).
+      value_trunk_grad: the share of the value loss's gradient that reaches the tower (1: all,
+        as any actor-critic; 0: none, the value head learns on the features the policy made).
+        Keisei's collapsed head sent ~0 back; the pooled head sends all of it, so on a small
+        tower the value and the policy compete for its features (docs/results.md).
       material_head: a second output beside the value, from the same features: the game's
         final material balance for the side to move, tanh(pawns / 10) (``apply_with_material``;
         the value itself still learns the result). Shogi knowledge: a knowledge aid.
@@ -96,6 +100,9 @@ class ModelConfig:
                                 "input (models/attack_planes.py)")
     value_hidden: int = field(64, lo=0, absent=0,
                               doc="hidden units of the value head; 0: linear head")
+    value_trunk_grad: float = field(1.0, lo=0.0, hi=1.0,
+                                    doc="share of the value's gradient that reaches the tower "
+                                        "(0: the value head reads it through a stop-gradient)")
     material_head: bool = field(
         False, doc="a second output of the value head predicting the game's final material "
         "balance (an auxiliary target, az.replay; read with models.apply_with_material)")
@@ -182,6 +189,14 @@ class LocalPolicyHead(nn.Module):
         )
 
 
+def _scale_gradient(x: jax.Array, scale: float) -> jax.Array:
+    """``x`` forward; ``scale`` times its gradient backward (0: a stop-gradient)."""
+    if scale == 1.0:
+        return x
+    frozen = jax.lax.stop_gradient(x)
+    return frozen if scale == 0.0 else frozen + scale * (x - frozen)
+
+
 class ActorCriticResTower(nn.Module):
     """Policy logits and value of positions, from the side to move's point of view.
 
@@ -218,7 +233,7 @@ class ActorCriticResTower(nn.Module):
         if cfg.action_prior:
             logits = logits.astype(jnp.float32) + ActionPrior()(obs)
 
-        v = nn.Dense(cfg.value_channels, dtype=dtype)(x)
+        v = nn.Dense(cfg.value_channels, dtype=dtype)(_scale_gradient(x, cfg.value_trunk_grad))
         if cfg.heads == "keisei":
             v = nn.relu(nn.LayerNorm(dtype=dtype)(v)).reshape(v.shape[0], -1)
         else:  # [B, 2 * value_channels]: what each channel sees on average and at its peak

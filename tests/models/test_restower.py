@@ -1,5 +1,7 @@
 """ActorCriticResTower shapes, the masked policy helpers and the loop-friendly convolution."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -180,6 +182,36 @@ def test_attack_planes_and_value_hidden_change_the_network():
     obs = shogi.observe(env.init_batch(2))
     logits, value = jax.jit(lambda p, o: model.apply({"params": p}, o))(params, obs)
     assert logits.shape == (2, shogi.NUM_ACTIONS) and np.all(np.abs(value) <= 1.0)
+
+
+def test_value_trunk_grad_scales_only_what_the_value_sends_the_tower():
+    obs = shogi.observe(env.init_batch(3))
+    full = models.PRESETS["tiny"]
+    params = models.init_params(models.make_model(full), jax.random.PRNGKey(0))
+    scales = (1.0, 0.25, 0.0)
+
+    @jax.jit
+    def outputs_and_grads(params):
+        out = []
+        for scale in scales:
+            model = models.make_model(dataclasses.replace(full, value_trunk_grad=scale))
+            out.append((model.apply({"params": params}, obs), *(
+                jax.grad(lambda p, k=k, m=model: jnp.sum(m.apply({"params": p}, obs)[k]))(params)
+                for k in (0, 1))))
+        return out
+
+    (forward, by_policy, by_value), *others = outputs_and_grads(params)
+    stem, head = "Conv3x3_0", "Dense_0"  # the tower's first conv; the value head's 1x1 conv
+    assert float(jnp.abs(by_value[stem]["kernel"]).max()) > 0
+    for scale, (f, p, v) in zip(scales[1:], others, strict=True):
+        for a, b in zip(f, forward, strict=True):  # the same network forward
+            np.testing.assert_array_equal(a, b)
+        # the value head learns as before; the tower gets `scale` of the value's gradient ...
+        np.testing.assert_allclose(v[head]["kernel"], by_value[head]["kernel"], rtol=1e-6)
+        np.testing.assert_allclose(v[stem]["kernel"], scale * by_value[stem]["kernel"],
+                                   rtol=1e-5, atol=1e-9)
+        # ... and all of the policy's
+        np.testing.assert_array_equal(p[stem]["kernel"], by_policy[stem]["kernel"])
 
 
 def _prior_starts_off(prior, sfens):

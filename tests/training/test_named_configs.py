@@ -29,7 +29,7 @@ ADDED_SINCE = {"algo": "ppo", "search_simulations": 16, "search_considered_actio
                "replay_reuse": 4.0, "replay_warmup": 0, "material_head_coef": 0.0}
 MODEL_ADDED_SINCE = {"material_prior": False, "threat_prior": False, "king_safety_prior": False,
                      "attack_planes": False,
-                     "value_hidden": 0, "material_head": False}
+                     "value_hidden": 0, "material_head": False, "value_trunk_grad": 1.0}
 
 
 def _configs():
