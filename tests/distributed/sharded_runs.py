@@ -51,7 +51,8 @@ def _max_diff(a, b) -> float:
     return max(jax.tree_util.tree_leaves(diffs))
 
 
-def equivalence() -> dict:
+def equivalence() -> tuple:
+    """The final parameters of the 4- and 1-device runs, and how they compare."""
     runs = {}
     for n in (4, 1):
         sharded = distributed.shard_trainer(CONFIG, distributed.make_mesh(jax.devices()[:n]))
@@ -63,7 +64,7 @@ def equivalence() -> dict:
         lanes = {str(s.device.id) for s in runner.env_state.board.addressable_shards}
         runs[n] = (jax.device_get(runner), metrics, len(lanes))
     (r4, m4, d4), (r1, m1, d1) = runs[4], runs[1]
-    return {
+    return r4.params, r1.params, {
         "devices": [d4, d1],
         "param_diff": _max_diff(r4.params, r1.params),
         "param_scale": max(float(np.abs(x).max()) for x in jax.tree_util.tree_leaves(r1.params)),
@@ -87,22 +88,24 @@ def _final_params(workdir: Path, mesh):
     return jax.device_get(runner), step
 
 
-def resume(base: Path) -> dict:
+def resume(base: Path, straight: dict) -> dict:
+    """Runs cut after one iteration on one mesh and resumed on the other, against the straight
+    runs of ``equivalence`` on the mesh they finished on (``train_and_evaluate`` starts from the
+    same key: its straight runs would repeat those)."""
     four, one = distributed.make_mesh(), distributed.make_mesh(jax.devices()[:1])
     out = {}
     for name, first, second in (("4to1", four, one), ("1to4", one, four)):
-        train_and_evaluate(CONFIG, base / f"straight_{name}", quiet=True, mesh=second)
         split = base / f"split_{name}"
         train_and_evaluate(CONFIG, split, stop_at=1, quiet=True, mesh=first)
         train_and_evaluate(CONFIG, split, resume=True, quiet=True, mesh=second)
-        a, step_a = _final_params(base / f"straight_{name}", one)
-        b, step_b = _final_params(split, one)
-        out[name] = {"steps": [step_a, step_b], "diff": _max_diff(a, b),
-                     "iteration": int(b.iteration)}
+        resumed, step = _final_params(split, one)
+        out[name] = {"step": step, "diff": _max_diff(straight[second.size], resumed.params),
+                     "iteration": int(resumed.iteration)}
     return out
 
 
 if __name__ == "__main__":
     base = Path(sys.argv[1])
-    result = {"equivalence": equivalence(), "resume": resume(base)}
+    params4, params1, compared = equivalence()
+    result = {"equivalence": compared, "resume": resume(base, {4: params4, 1: params1})}
     print(json.dumps(result))

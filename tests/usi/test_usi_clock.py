@@ -22,7 +22,8 @@ from tests.usi.helpers import SEARCH_SETOPTIONS
 
 _DEFAULT_SIMULATIONS = SPIN_OPTIONS["Simulations"][0]
 # The largest program compiled at isready: 2,048 holds what a 5 s byoyomi allows the tiny
-# network here (and keeps the search, and this test, a few seconds long).
+# network here (and keeps the search, and this test, a few seconds long); test_usi_gui's engine
+# compiles the same two programs.
 _FLAGS = ("--no-mate-checks", "--max-simulations", "2048")
 
 

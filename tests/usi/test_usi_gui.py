@@ -66,7 +66,8 @@ def test_cshogi_plays_keisei_usi_through_the_wrapper(run_dir, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "cshogi.cli", str(WRAPPER), find_engine("fairy-stockfish"),
          "--games", "1", "--byoyomi", "500", "20", "--draw", "24", "--csa", str(csa_dir),
-         "--options1", "MaxSimulations:1024,MateChecks:false",
+         # MaxSimulations as test_usi_clock's engine: isready compiles the same two programs.
+         "--options1", "MaxSimulations:2048,MateChecks:false",
          "--options2", "Skill Level:-20,Threads:1", "--name1", "keisei", "--name2", "fairy"],
         capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
