@@ -5,10 +5,11 @@ no mate search in the tree, and so none in play either). Compare it with ``az`` 
 aids are worth.
 
 Two departures from ``az``, both from its first run (docs/results.md, 2026-12-07): the replay
-buffer holds a whole game per lane (``max_plies`` positions; ``az``'s 192 let four positions in
-five of its ~400-ply games leave before their result was known, so their value was never
-learnt; 32,768 positions, ~340 MB, kept in each checkpoint), and 800 iterations instead of 600
-(with no aids an iteration costs two thirds of ``az``'s: 600 took 40 minutes)."""
+buffer holds a whole game per lane (``max_plies`` positions: with ``az``'s 192, four positions
+in five of the first run's ~400-ply games left before their result was known, so their value
+was never learnt; 32,768 positions, ~340 MB, kept in each checkpoint), and 800 iterations
+instead of 600 (with no aids an iteration costs two thirds of ``az``'s: 600 took 40 minutes).
+Not yet trained in this form."""
 
 import dataclasses
 

@@ -69,7 +69,8 @@ class ModelConfig:
       value_trunk_grad: the share of the value loss's gradient that reaches the tower (1: all,
         as any actor-critic; 0: none, the value head learns on the features the policy made).
         Keisei's collapsed head sent ~0 back; the pooled head sends all of it, so on a small
-        tower the value and the policy compete for its features (docs/results.md).
+        tower the value and the policy share its features. 0 on the ``az_lambda`` recipe played
+        no measurably better than 1 (docs/results.md, 2026-12-07).
       material_head: a second output beside the value, from the same features: the game's
         final material balance for the side to move, tanh(pawns / 10) (``apply_with_material``;
         the value itself still learns the result). Shogi knowledge: a knowledge aid.
