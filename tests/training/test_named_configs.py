@@ -13,6 +13,7 @@ from keisei_jax.config import (
     TrainConfig,
     from_dict,
     knowledge_aids,
+    replay_per_lane,
     without_knowledge_aids,
 )
 
@@ -105,7 +106,7 @@ def test_az_learns_results_and_az_pure_has_no_knowledge_aids():
     assert pure.value_blend_with == "search_value"
     # z alone: a position learns nothing until its game ends, so the buffer holds a whole game
     # of every lane (az's 12 iterations lost four positions in five of az_pure's long games)
-    assert pure.replay_size >= pure.num_envs * pure.max_plies
+    assert replay_per_lane(pure) >= pure.max_plies
     # The aids are named in one place, and one function turns them all off.
     assert knowledge_aids(pure) == [] and knowledge_aids(without_knowledge_aids(az)) == []
     assert knowledge_aids(az) == [f"model.{a}" for a in aids] + [
