@@ -9,7 +9,8 @@ buffer holds a whole game per lane (``max_plies`` positions: with ``az``'s 192, 
 in five of the first run's ~400-ply games left before their result was known, so their value
 was never learnt; 32,768 positions, ~340 MB, kept in each checkpoint), and 800 iterations
 instead of 600 (with no aids an iteration costs two thirds of ``az``'s: 600 took 40 minutes).
-Not yet trained in this form."""
+Trained in this form (d1ac5d2, 59 min 32 s alone): 0.75 against random, 0-0-100 against
+both engines (docs/results.md, 2026-12-07, second session)."""
 
 import dataclasses
 
