@@ -116,6 +116,10 @@ def _pins(king, defender, attacker, caps, occ_bb):
     return defender & unpack_squares(pinned_bb), between_bb, slides_to_king
 
 
+# Jitted so that a program tracing it several times (a play search: each node, the mate checks,
+# the step) traces it once per shape and shares the result: 7.2 -> 4.9 s to trace an 8-simulation
+# play search, the compiled program unchanged (XLA inlines the call).
+@jax.jit
 def legal_moves(board: jax.Array, hand: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Legal actions of the side to move of a canonical position.
 

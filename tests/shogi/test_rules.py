@@ -273,3 +273,21 @@ def test_no_legal_move_without_check_loses():
 
 def test_state_is_small():
     assert shogi.state_nbytes(shogi.init()) < 8_000
+
+
+def test_legal_moves_is_traced_once_per_shape_in_a_program():
+    # A search calls the move generator at every node, in each mate check and in the step: one
+    # traced sub-program shared by every call of a shape keeps tracing a play search seconds
+    # shorter (the compiled program is the same).
+    from keisei_jax.shogi import movegen
+
+    state = shogi.init()
+
+    def twice(board, hand):
+        a, _ = movegen.legal_moves(board, hand)
+        b, _ = movegen.legal_moves(board[::-1], hand)
+        return a ^ b
+
+    eqns = [e for e in jax.make_jaxpr(twice)(state.board, state.hand).jaxpr.eqns
+            if e.params.get("name") == "legal_moves"]
+    assert len(eqns) == 2 and eqns[0].params["jaxpr"] is eqns[1].params["jaxpr"]
