@@ -11,6 +11,7 @@ a position's output depends on that position only, in the rollout, the update an
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import flax.linen as nn
@@ -260,5 +261,9 @@ def make_model(config: ModelConfig) -> ActorCriticResTower:
     return ActorCriticResTower(config)
 
 
+# One compiled program: run eagerly, flax's init compiles every initialiser and every op of the
+# forward pass on its own (~200 programs; 9.5 s against 3.0 s for the `small` tower with the
+# priors, a fresh process beside a training run), the same parameters either way.
+@functools.partial(jax.jit, static_argnums=0)
 def init_params(model: ActorCriticResTower, key: jax.Array) -> Any:
     return model.init(key, jnp.zeros((1, 9, 9, NUM_PLANES), jnp.float32))["params"]
