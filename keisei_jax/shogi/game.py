@@ -235,6 +235,10 @@ def is_legal(state: State, action: jax.Array) -> jax.Array:
     return (action >= 0) & (action < T.NUM_ACTIONS) & (bit == 1)
 
 
+# Jitted: called eagerly (a GUI's position, an API user) it is one program instead of hundreds
+# of one-op ones (4 first moves 5.3 s -> 1.6 s in a fresh process), and a program that steps
+# more than once traces it once.
+@jax.jit
 def step(state: State, action: jax.Array) -> State:
     """Play ``action`` (int32 in [0, 13527)) for the side to move.
 

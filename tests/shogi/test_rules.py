@@ -275,10 +275,16 @@ def test_state_is_small():
     assert shogi.state_nbytes(shogi.init()) < 8_000
 
 
-def test_legal_moves_is_traced_once_per_shape_in_a_program():
+
+def _shared_calls(fn, name: str, *args) -> list:
+    """The calls of the jitted ``name`` in ``fn``'s jaxpr."""
+    return [e for e in jax.make_jaxpr(fn)(*args).jaxpr.eqns if e.params.get("name") == name]
+
+
+def test_step_and_legal_moves_are_traced_once_per_shape_in_a_program():
     # A search calls the move generator at every node, in each mate check and in the step: one
     # traced sub-program shared by every call of a shape keeps tracing a play search seconds
-    # shorter (the compiled program is the same).
+    # shorter (the compiled program is the same); an eager step is one program, not hundreds.
     from keisei_jax.shogi import movegen
 
     state = shogi.init()
@@ -288,6 +294,7 @@ def test_legal_moves_is_traced_once_per_shape_in_a_program():
         b, _ = movegen.legal_moves(board[::-1], hand)
         return a ^ b
 
-    eqns = [e for e in jax.make_jaxpr(twice)(state.board, state.hand).jaxpr.eqns
-            if e.params.get("name") == "legal_moves"]
-    assert len(eqns) == 2 and eqns[0].params["jaxpr"] is eqns[1].params["jaxpr"]
+    calls = _shared_calls(twice, "legal_moves", state.board, state.hand)
+    assert len(calls) == 2 and calls[0].params["jaxpr"] is calls[1].params["jaxpr"]
+    calls = _shared_calls(lambda s, a: shogi.step(shogi.step(s, a), a), "step", state, 0)
+    assert len(calls) == 2 and calls[0].params["jaxpr"] is calls[1].params["jaxpr"]
