@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keisei_jax import shogi
-from keisei_jax.shogi import Termination
+from keisei_jax.shogi import Termination, movegen
 
 from .sfen_text import board_field, hand_field
 
@@ -275,7 +275,6 @@ def test_state_is_small():
     assert shogi.state_nbytes(shogi.init()) < 8_000
 
 
-
 def _shared_calls(fn, name: str, *args) -> list:
     """The calls of the jitted ``name`` in ``fn``'s jaxpr."""
     return [e for e in jax.make_jaxpr(fn)(*args).jaxpr.eqns if e.params.get("name") == name]
@@ -285,8 +284,6 @@ def test_step_and_legal_moves_are_traced_once_per_shape_in_a_program():
     # A search calls the move generator at every node, in each mate check and in the step: one
     # traced sub-program shared by every call of a shape keeps tracing a play search seconds
     # shorter (the compiled program is the same); an eager step is one program, not hundreds.
-    from keisei_jax.shogi import movegen
-
     state = shogi.init()
 
     def twice(board, hand):
