@@ -126,7 +126,6 @@ class EngineGame:
     opening: int | None = None
 
 
-_step = jax.jit(shogi.step)
 _is_legal = jax.jit(shogi.is_legal)
 
 # (move played, its colour, the state after it) -> None: called after every move.
@@ -182,7 +181,7 @@ def play_game(
             if ending == "engine_illegal":
                 side.close()  # its idea of the game is wrong: start the next one afresh
             break
-        state = _step(state, jnp.int32(action))
+        state = shogi.step(state, jnp.int32(action))
         moves.append(usi)
         if on_move is not None:
             on_move(usi, color, state)
@@ -206,7 +205,7 @@ def _position(start: str, moves: Sequence[str], max_plies: int) -> State:
     state = (shogi.init(max_plies=max_plies) if start == "startpos"
              else shogi.from_sfen(start, max_plies=max_plies))
     for usi in moves:
-        state = _step(state, jnp.int32(shogi.usi_to_action(usi, int(state.color))))
+        state = shogi.step(state, jnp.int32(shogi.usi_to_action(usi, int(state.color))))
     return state
 
 

@@ -157,7 +157,6 @@ def greedy_analyse() -> Analyse:
     return analyse
 
 
-_step = jax.jit(shogi.step)
 _is_legal = jax.jit(shogi.is_legal)
 
 
@@ -274,7 +273,7 @@ def _warm_position() -> None:
     state = shogi.from_sfen("startpos", max_plies=_GAME_MAX_PLIES)
     action = jnp.int32(shogi.usi_to_action("7g7f", int(state.color)))
     if bool(_is_legal(state, action)):
-        jax.block_until_ready(_step(state, action))
+        jax.block_until_ready(shogi.step(state, action))
 
 
 def _load_policy(session: Session) -> None:
@@ -358,7 +357,7 @@ def _set_position(session: Session, args: list[str]) -> None:
             raise UsiError(f"move {i + 1} {usi!r}: {err}") from None
         if not bool(_is_legal(state, jnp.int32(action))):
             raise UsiError(f"move {i + 1} {usi!r} is illegal in {shogi.to_sfen(state)!r}")
-        state = _step(state, jnp.int32(action))
+        state = shogi.step(state, jnp.int32(action))
     session.state, session.position_key = state, (position.sfen, position.moves)
 
 

@@ -62,11 +62,10 @@ def test_match_bookkeeping(greedy_vs_random):
 
 def test_recorded_moves_replay_to_the_same_result(greedy_vs_random):
     g = jax.device_get(greedy_vs_random)
-    step = jax.jit(shogi.step)
     for i in (0, NUM_GAMES - 1):
         state = shogi.init(max_plies=MAX_PLIES)
         for usi in ev.game_moves(greedy_vs_random, i):
-            state = step(state, shogi.usi_to_action(usi, int(state.color)))
+            state = shogi.step(state, shogi.usi_to_action(usi, int(state.color)))
         assert int(state.ply) == g.length[i]
         assert int(state.termination) == g.termination[i]
         assert np.sign(float(state.rewards[g.a_color[i]])) == g.result[i]
@@ -83,7 +82,6 @@ def test_games_2k_and_2k_plus_1_start_from_opening_k_with_colours_swapped():
     assert g.a_color.tolist() == [0, 1] * (NUM_GAMES // 2)
     assert g.start_color.tolist() == [0, 0, 1, 1, 0, 0, 0, 0]
     records = ev.match_records(games, "A", "B", openings)
-    step = jax.jit(shogi.step)
     for i, record in enumerate(records):
         assert record.start == openings[(i // 2) % 3]
         assert (record.black, record.white) == (("A", "B") if i % 2 == 0 else ("B", "A"))
@@ -91,7 +89,7 @@ def test_games_2k_and_2k_plus_1_start_from_opening_k_with_colours_swapped():
         start_ply = int(state.ply)
         for usi in record.moves:  # legal from the opening, each for the side to move there
             assert bool(shogi.is_legal(state, shogi.usi_to_action(usi, int(state.color))))
-            state = step(state, shogi.usi_to_action(usi, int(state.color)))
+            state = shogi.step(state, shogi.usi_to_action(usi, int(state.color)))
         assert int(state.ply) - start_ply == g.length[i] == len(record.moves)
         assert int(state.termination) == g.termination[i]
         assert np.sign(float(state.rewards[g.a_color[i]])) == g.result[i]

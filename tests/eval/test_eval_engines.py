@@ -87,7 +87,7 @@ def test_hanging_engine_and_its_children_are_killed(random_policy, tmp_path):
 def test_a_draw_claim_counts_as_one_on_a_third_repetition():
     state = em.shogi.init()
     for usi in ["5i5h", "5a5b", "5h5i", "5b5a"] * 2:
-        state = em._step(state, em.shogi.usi_to_action(usi, int(state.color)))
+        state = em.shogi.step(state, em.shogi.usi_to_action(usi, int(state.color)))
     assert em._occurrences(state) == 3  # the start position, twice more
 
 

@@ -123,7 +123,7 @@ def test_material_and_the_gain_of_a_capture():
     # Black to move, up a rook in hand; it can take the pawn on 5d with the pawn on 5e.
     state = shogi.from_sfen("4k4/9/9/4p4/4P4/9/9/9/4K4 b R 1")
     assert float(material(state)) == 10.0
-    after = jax.jit(shogi.step)(state, jnp.int32(shogi.usi_to_action("5e5d", 0)))
+    after = shogi.step(state, jnp.int32(shogi.usi_to_action("5e5d", 0)))
     # White to move: Black has R + P on board + P in hand.
     assert float(jax.jit(material)(after)) == -12.0
     assert float(material_gain(state, after)) == 2.0  # a pawn off White's board into Black's hand

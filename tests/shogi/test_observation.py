@@ -35,10 +35,9 @@ def test_white_view_is_rotated_and_hands_are_relative():
 def test_check_and_repetition_planes():
     checked = shogi.from_sfen("4k4/9/9/9/4R4/9/9/9/4K4 w - 1")
     assert np.asarray(shogi.observe(checked))[..., 45].min() == 1.0
-    step = jax.jit(shogi.step)
     state = shogi.init()
     for usi in ["2h3h", "8b7b", "3h2h", "7b8b"] * 2:
-        state = step(state, shogi.usi_to_action(usi, int(state.color)))
+        state = shogi.step(state, shogi.usi_to_action(usi, int(state.color)))
     np.testing.assert_allclose(np.asarray(shogi.observe(state))[0, 0, 44], 2 / 3)
 
 

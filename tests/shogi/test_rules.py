@@ -10,15 +10,13 @@ from keisei_jax.shogi import Termination, movegen
 
 from .sfen_text import board_field, hand_field
 
-_step = jax.jit(shogi.step)
-
 
 def play(sfen: str, moves: list[str], max_plies: int = 512):
     """Play USI moves from an SFEN; return the states after each move (the first is the start)."""
     states = [shogi.from_sfen(sfen, max_plies=max_plies)]
     for usi in moves:
         s = states[-1]
-        states.append(_step(s, shogi.usi_to_action(usi, int(s.color))))
+        states.append(shogi.step(s, shogi.usi_to_action(usi, int(s.color))))
     return states
 
 
@@ -224,7 +222,7 @@ def test_illegal_action_loses_and_keeps_the_position():
     start = shogi.from_sfen("startpos")
     illegal = shogi.usi_to_action("5i5g", 0)  # onto its own pawn
     assert not bool(shogi.is_legal(start, illegal))
-    after = _step(start, illegal)
+    after = shogi.step(start, illegal)
     assert bool(after.terminated) and int(after.termination) == Termination.ILLEGAL_ACTION
     np.testing.assert_array_equal(np.asarray(after.rewards), [-1.0, 1.0])
     np.testing.assert_array_equal(np.asarray(after.board), np.asarray(start.board))
@@ -233,13 +231,13 @@ def test_illegal_action_loses_and_keeps_the_position():
 
 @pytest.mark.parametrize("action", [-1, shogi.NUM_ACTIONS, 1 << 30])
 def test_out_of_range_action_is_illegal(action):
-    after = _step(shogi.from_sfen("startpos"), action)
+    after = shogi.step(shogi.from_sfen("startpos"), action)
     assert int(after.termination) == Termination.ILLEGAL_ACTION
 
 
 def test_finished_game_does_not_change():
     end = play("3nkn3/9/3GPG3/9/9/9/9/9/4K4 b - 1", ["5c5b"])[-1]
-    again = _step(
+    again = shogi.step(
         end,
         int(shogi.legal_actions(end.legal_bits)[0])
         if len(shogi.legal_actions(end.legal_bits))

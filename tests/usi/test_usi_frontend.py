@@ -301,12 +301,12 @@ def test_nan_temperature_flag_is_rejected(capsys):
 def test_isready_compiles_what_a_position_runs():
     from keisei_jax.usi import engine
 
-    engine._step.clear_cache()
+    shogi.step.clear_cache()
     engine._is_legal.clear_cache()
     session = Session(write=[].append)
     _send(session, "isready")  # the greedy baseline: no search to compile
     # The GUI's clock runs while the position before a go is processed: no compile there.
-    assert engine._step._cache_size() == 1 and engine._is_legal._cache_size() == 1
+    assert shogi.step._cache_size() == 1 and engine._is_legal._cache_size() == 1
 
 
 def test_mate_checks_flag_sets_the_option(capsys, monkeypatch):

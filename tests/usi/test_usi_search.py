@@ -41,7 +41,6 @@ from keisei_jax.usi.thinking import (
 from tests.search.test_search import MATE_IN_THREE_THREAT
 from tests.usi.helpers import SEARCH_FLAGS, SEARCH_SETOPTIONS
 
-_step = jax.jit(shogi.step)
 _MAX_CP = round(600 * 3.8002)  # 600 atanh(0.999): the clamp of the score
 
 
@@ -81,7 +80,7 @@ def _searches(out):
 def _state(*moves):
     state = shogi.init()
     for m in moves:
-        state = _step(state, jnp.int32(shogi.usi_to_action(m, int(state.color))))
+        state = shogi.step(state, jnp.int32(shogi.usi_to_action(m, int(state.color))))
     return state
 
 
@@ -89,7 +88,7 @@ def _assert_legal_in_sequence(state, moves):
     for m in moves:
         assert not bool(state.terminated | state.truncated), moves
         assert m in shogi.legal_usi_moves(state), (m, moves)
-        state = _step(state, jnp.int32(shogi.usi_to_action(m, int(state.color))))
+        state = shogi.step(state, jnp.int32(shogi.usi_to_action(m, int(state.color))))
 
 
 @pytest.fixture(scope="module")
