@@ -16,6 +16,7 @@ process 0 writes logs (``is_main_process``); orbax coordinates checkpoints acros
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
 from collections.abc import Callable, Sequence
@@ -157,9 +158,12 @@ class ShardedTrainer:
     shardings: Any
 
 
+@functools.lru_cache(maxsize=4)
 def shard_trainer(config: TrainConfig, mesh: Mesh) -> ShardedTrainer:
     """The trainer of ``config.algo`` (``algos.make_train``) jitted over ``mesh``; see
-    ``ShardedTrainer``."""
+    ``ShardedTrainer``. Kept per ``(config, mesh)`` (the last four): a second run of a config in
+    one process (a resume, a notebook cell run again) reuses the traced and compiled call
+    instead of tracing it again and compiling or reading it back."""
     check_divisible(config, mesh)
     trainer = make_train(config, mesh=mesh)
     abstract = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))

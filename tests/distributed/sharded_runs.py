@@ -37,6 +37,9 @@ CONFIG = TrainConfig(
     rollout_len=4, max_plies=24, num_epochs=2, minibatch_size=16, material_shaping=0.01,
     total_iterations=2, iterations_per_call=1, eval_every=0, checkpoint_every=1,
     tensorboard=False,
+    # The horizon the driver would fix (training.lr_horizon): the equivalence's trainers and the
+    # driver's resumes are then one config, traced once per mesh (distributed.shard_trainer).
+    lr_decay_iterations=2,
     # TrainConfig's defaults of before they became the default config's.
     lr=3e-4, gae_lambda=0.95, entropy_coef=0.01, check_bonus_pawns=0.0, shaping_anneal_frac=0.0,
     eval_greedy=True, eval_ladder_games=0,

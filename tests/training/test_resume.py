@@ -70,6 +70,24 @@ def test_resume_is_bit_exact(runs):
         assert {k: x[k] for k in keys} == {k: y[k] for k in keys}
 
 
+def test_a_config_trained_again_in_one_process_is_not_traced_again(runs, tmp_path):
+    # The fixture trained CONFIG three times in this process; a fourth run (a resume, a
+    # notebook cell run again) reuses its traced and compiled training call.
+    traced = []
+
+    def listen(event, duration, **kwargs):
+        if event.endswith("jaxpr_trace_duration"):
+            traced.append(kwargs.get("fun_name"))
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        train_and_evaluate(CONFIG, tmp_path, stop_at=2, quiet=True)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    assert traced == []
+    assert read_metrics(tmp_path / "metrics.jsonl")[-1]["iteration"] == 2
+
+
 def test_checkpoint_round_trip_restores_types_and_values(runs):
     straight, _, _ = runs
     runner, step = _restore(straight, step=2)
