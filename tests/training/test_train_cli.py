@@ -9,7 +9,7 @@ import types
 import pytest
 
 from experiments import train as train_py
-from keisei_jax import training
+from keisei_jax import distributed, training
 from keisei_jax.config import FIELDS, SYNONYMS, closest_field
 from keisei_jax.metrics import WANDB_MISSING, WandbLogger, read_metrics
 from keisei_jax.training import train_and_evaluate
@@ -70,6 +70,8 @@ def _fake_wandb(monkeypatch):
 
 def test_the_driver_records_compile_time_apart_and_feeds_wandb(tmp_path, monkeypatch, capsys):
     runs = _fake_wandb(monkeypatch)
+    # As in a fresh process: an earlier run of CONFIG in this one left its call compiled.
+    distributed.shard_trainer.cache_clear()
     logger = WandbLogger(tmp_path, project="p", config=CONFIG.to_dict())
     assert not runs  # the run starts with the first record, after the workdir's checks
     train_and_evaluate(CONFIG, tmp_path, quiet=False, on_record=logger)
