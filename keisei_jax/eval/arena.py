@@ -182,22 +182,18 @@ def evaluate_vs(
     player_a: Player, player_b: Player, key: jax.Array, *, num_games: int, max_plies: int = 512,
     openings: Sequence[str] | None = None,
 ) -> MatchSummary:
-    """Jitted W/D/L of A against B (``play_match`` then ``summarise`` in one program).
+    """W/D/L of A against B: ``play_match``'s compiled match, then ``summarise`` (a small
+    program of its own, so a match played for its records and one played for its score
+    compile once between them).
 
     Swap ``params`` of the players (``dataclasses.replace``) between calls: same act functions
     and shapes mean no recompilation.
     """
-    lanes = _lanes(num_games, max_plies, openings)
-    return _evaluate_vs(_anonymous(player_a), _anonymous(player_b), key, lanes,
-                        num_games=num_games, max_plies=max_plies)
+    return _summarise(play_match(player_a, player_b, key, num_games=num_games,
+                                 max_plies=max_plies, openings=openings))
 
 
-@functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
-def _evaluate_vs(player_a, player_b, key, lanes: _Lanes, *, num_games: int,
-                 max_plies: int) -> MatchSummary:
-    return summarise(
-        _play_match(player_a, player_b, key, lanes, num_games=num_games, max_plies=max_plies)
-    )
+_summarise = jax.jit(summarise)
 
 
 def game_moves(games: MatchGames, index: int) -> list[str]:

@@ -109,14 +109,17 @@ def test_match_record(greedy_vs_random):
 
 def test_evaluate_vs_plays_the_same_games_as_play_match():
     # A tiny untrained network against random, at the shapes the checkpoint and experiment
-    # tests use too (2 games, 12 plies), so the suite compiles this match once.
+    # tests use too (2 games, 12 plies), so the suite compiles this match once: evaluate_vs
+    # plays play_match's program.
     model = make_model(tiny.get_config().model)
     player = ev.network_player(apply_fn(model), init_params(model, jax.random.PRNGKey(0)))
     key = jax.random.PRNGKey(3)
     games = ev.play_match(player, ev.random_player(), key, num_games=2, max_plies=12)
+    compiled = ev.arena._play_match._cache_size()
     summary = jax.device_get(ev.evaluate_vs(
         dataclasses.replace(player, name="renamed"), ev.random_player(), key, num_games=2,
         max_plies=12))
+    assert ev.arena._play_match._cache_size() == compiled  # the match's program, not another
     expected = jax.device_get(ev.summarise(games))
     assert summary.plies == expected.plies == int(games.length.sum())
     assert (summary.wins, summary.draws, summary.losses) == (

@@ -60,10 +60,10 @@ def test_evaluate_vs_swaps_params_without_recompiling(run_dir):
     baseline = ev.random_player()
     key = jax.random.PRNGKey(0)
     s1 = ev.evaluate_vs(player, baseline, key, num_games=2, max_plies=12)
-    size = ev.arena._evaluate_vs._cache_size()
+    size = ev.arena._play_match._cache_size()
     s2 = ev.evaluate_vs(dataclasses.replace(player, params=second.params), baseline, key,
                         num_games=2, max_plies=12)
-    assert ev.arena._evaluate_vs._cache_size() == size
+    assert ev.arena._play_match._cache_size() == size
     for s in (s1, s2):
         assert int(s.wins) + int(s.draws) + int(s.losses) == 2
 
@@ -77,10 +77,10 @@ def test_periodic_evaluation_hook(run_dir):
         assert record[f"{prefix}games"] == 2
         assert record[f"{prefix}wins"] + record[f"{prefix}draws"] + record[f"{prefix}losses"] == 2
     # Every match of a second evaluation with new parameters reuses the compiled arena.
-    size = ev.arena._evaluate_vs._cache_size()
+    size = ev.arena._play_match._cache_size()
     later = ev.evaluate_training(model, first.params, second.params, jax.random.PRNGKey(2),
                                  random_games=2, ladder_games=2, max_plies=12)
-    assert ev.arena._evaluate_vs._cache_size() == size
+    assert ev.arena._play_match._cache_size() == size
     assert {k.split("/")[1] for k in later} == {"random", "greedy", "earlier"}
     assert "eval/earlier/games" not in ev.evaluate_training(
         model, second.params, None, jax.random.PRNGKey(1), random_games=2, ladder_games=2,
