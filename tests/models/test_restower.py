@@ -158,7 +158,7 @@ def test_attack_planes_are_the_engine_attack_counts():
     from keisei_jax.models.attack_planes import attack_planes
     from keisei_jax.shogi import movegen
 
-    state = env.init_batch(4)
+    state = env.init_batch(8)  # random_rollout's 8-lane program, shared with other tests
     state, _ = env.random_rollout(state, jax.random.PRNGKey(7), 30)
     planes = np.asarray(jax.jit(attack_planes)(shogi.observe(state)))  # [B, 9, 9, 6]
     counts = np.asarray(jax.vmap(movegen.attack_counts)(state.board.astype(jnp.int32)))

@@ -51,10 +51,11 @@ def _reference_attackers(board: np.ndarray) -> list[list[list[int]]]:
 
 
 def _boards(seed: int, plies: int) -> np.ndarray:
-    """int8[130, 81]: 100 random legal positions (full hands, many checks) and 30 positions
-    after ``plies`` random plies from the start."""
-    states = shogi.from_sfens(_legal_positions(100, seed=seed))
-    played, _ = env.random_rollout(env.init_batch(30), jax.random.PRNGKey(seed), plies)
+    """int8[130, 81]: 114 random legal positions (full hands, many checks) and 16 positions
+    after ``plies`` random plies from the start (random_rollout's 16-lane program, shared with
+    other tests)."""
+    states = shogi.from_sfens(_legal_positions(114, seed=seed))
+    played, _ = env.random_rollout(env.init_batch(16), jax.random.PRNGKey(seed), plies)
     return np.concatenate([np.asarray(states.board), np.asarray(played.board)])
 
 
@@ -131,8 +132,8 @@ def _reference_danger(board: np.ndarray, hand: np.ndarray) -> np.ndarray:
 
 
 def test_king_danger_matches_a_reference():
-    states = shogi.from_sfens(_legal_positions(60, seed=24))
-    played, _ = env.random_rollout(env.init_batch(30), jax.random.PRNGKey(24), 120)
+    states = shogi.from_sfens(_legal_positions(74, seed=24))
+    played, _ = env.random_rollout(env.init_batch(16), jax.random.PRNGKey(24), 120)
     boards = np.concatenate([np.asarray(states.board), np.asarray(played.board)])
     hands = np.concatenate([np.asarray(states.hand), np.asarray(played.hand)])
     danger = np.asarray(jax.jit(jax.vmap(king_safety.king_danger))(jnp.asarray(boards),
