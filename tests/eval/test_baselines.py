@@ -40,3 +40,15 @@ def test_the_blend_baseline_plays_with_the_material_term_it_trained_with():
     assert policy.material_coef == pytest.approx(0.03)
     logits, value = policy.apply_fn(policy.params, shogi.observe(env.init_batch(1)))
     assert logits.shape == (1, shogi.NUM_ACTIONS) and np.isfinite(np.asarray(value)).all()
+
+
+def test_the_eight_simulation_baseline_is_the_recipe_of_az_lambda_850_run_twice_as_long():
+    policy = load_policy("baseline:az_s8_1800")
+    config = policy.config
+    assert policy.step == 1800 and config.search_simulations == 8
+    # the second hour restarted the decay: 1e-3 * (1 - 900 / 1800) at its first iteration
+    assert (config.lr_schedule, config.lr_decay_iterations) == ("linear", 1800)
+    baseline = load_policy("baseline:az_lambda_850").config.model
+    assert config.model == baseline  # Keisei's heads, as az_lambda_850: one apply program
+    _, value = policy.apply_fn(policy.params, shogi.observe(env.init_batch(1)))
+    assert np.isfinite(np.asarray(value)).all()
