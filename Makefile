@@ -11,7 +11,8 @@ export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax_cache
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	# A pip new enough for editable pyproject installs; the venv's own usually is (no download then).
+	$(PY) -m pip install --quiet 'pip>=23'
 	$(PY) -m pip install --quiet -e '.[test,dev,tensorboard,plot]'
 	touch $(STAMP)
 
