@@ -64,6 +64,65 @@ def add_engine_flags(group) -> None:
                        help="seconds an engine may take per answer before it forfeits")
 
 
+# How the checkpoint plays: the flags evaluate.py takes and strength.py passes on to each of its
+# matches as given (one definition: the same names, defaults and checks in both).
+PLAYER_FLAGS = ("simulations", "considered_actions", "mate_candidates", "mate_threat_moves",
+                "mate_five_retries", "material_coef", "q_transform", "gumbel_scale",
+                "temperature")
+
+
+def add_player_flags(group) -> None:
+    """The checkpoint's search and temperature flags (``PLAYER_FLAGS``)."""
+    group.add_argument("--simulations", type=int, default=PLAY_SIMULATIONS,
+                       help="simulations per move of the checkpoint's search, as play.py, "
+                       "strength.py, elo.py and keisei-usi play it; 0 plays its raw policy")
+    group.add_argument("--considered-actions", type=int, default=CONSIDERED_ACTIONS,
+                       help="root candidates of Sequential Halving (both searching sides)")
+    group.add_argument("--mate-candidates", type=int, default=None,
+                       help="checks tried for a mate in one at every search node (0: none; "
+                       "default: the search's)")
+    group.add_argument("--mate-threat-moves", type=int, default=None,
+                       help="the root's most probable moves checked for a mate in three of "
+                       "the reply (taken out when they allow one), and the root for its own "
+                       "(0: none; default: the search player's)")
+    group.add_argument("--mate-five-retries", type=int, default=None,
+                       help="new searches at most when the chosen move allows the opponent a "
+                       "mate in five (0: not checked; default: the search player's)")
+    group.add_argument("--material-coef", type=float, default=None,
+                       help="value of a pawn won along a searched line (default: the material "
+                       "shaping the checkpoint's value was trained with; 0: none)")
+    group.add_argument("--q-transform", choices=("rescale", "fixed"), default="rescale",
+                       help="how the checkpoint's search turns Q-values into preferences: "
+                       "rescale each node's to [0, 1] (mctx's default) or read them against "
+                       "the fixed bounds [-1, 1]")
+    group.add_argument("--gumbel-scale", type=float, default=0.0,
+                       help="0 plays the search's best move; 1 samples among its candidates "
+                       "(games against a deterministic engine then differ)")
+    group.add_argument("--temperature", type=float, default=0.0,
+                       help="with --simulations 0: 0 plays the most probable move; > 0 samples")
+
+
+def player_flags_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``args``' ``PLAYER_FLAGS``, or None."""
+    counts = {"simulations": 0, "considered_actions": 1, "mate_candidates": 0,
+              "mate_threat_moves": 0, "mate_five_retries": 0}
+    for dest, least in counts.items():
+        value = getattr(args, dest)
+        if value is not None and value < least:
+            return f"--{dest.replace('_', '-')} must be >= {least}, got {value}"
+    for dest in ("material_coef", "gumbel_scale", "temperature"):  # `not >=` catches nan
+        value = getattr(args, dest)
+        if value is not None and not value >= 0:
+            return f"--{dest.replace('_', '-')} must be >= 0, got {value}"
+    return None
+
+
+def player_argv(args: argparse.Namespace) -> list[str]:
+    """``args``' ``PLAYER_FLAGS`` as evaluate.py's command line (those left unset are left out)."""
+    return [text for dest in PLAYER_FLAGS if getattr(args, dest) is not None
+            for text in (f"--{dest.replace('_', '-')}", str(getattr(args, dest)))]
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="run workdir or checkpoint directory")
@@ -74,41 +133,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="opening suite: one SFEN per line ('#' comments); games 2k and "
                         "2k+1 start from opening k (cycling) with colours swapped, e.g. "
                         "experiments/openings/balanced.sfen (default: the start position)")
-    parser.add_argument("--temperature", type=float, default=0.0,
-                        help="with --simulations 0: 0 plays the most probable move; > 0 samples")
-    parser.add_argument("--opponent-temperature", type=float, default=0.0,
-                        help="the same for a checkpoint opponent")
     search = parser.add_argument_group("search (Gumbel MuZero over the rules engine)")
-    search.add_argument("--simulations", type=int, default=PLAY_SIMULATIONS,
-                        help="simulations per move of the checkpoint's search, as play.py, "
-                        "strength.py, elo.py and keisei-usi play it; 0 plays its raw policy")
+    add_player_flags(search)
     search.add_argument("--opponent-simulations", type=int, default=None,
                         help=f"the same for a checkpoint opponent (default {PLAY_SIMULATIONS}, "
                         "as --simulations)")
-    search.add_argument("--considered-actions", type=int, default=CONSIDERED_ACTIONS,
-                        help="root candidates of Sequential Halving (both searching sides)")
-    search.add_argument("--mate-candidates", type=int, default=None,
-                        help="checks tried for a mate in one at every search node (0: none; "
-                        "default: the search's)")
-    search.add_argument("--mate-threat-moves", type=int, default=None,
-                        help="the root's most probable moves checked for a mate in three of "
-                        "the reply (taken out when they allow one), and the root for its own "
-                        "(0: none; default: the search player's)")
-    search.add_argument("--mate-five-retries", type=int, default=None,
-                        help="new searches at most when the chosen move allows the opponent a "
-                        "mate in five (0: not checked; default: the search player's)")
-    search.add_argument("--material-coef", type=float, default=None,
-                        help="value of a pawn won along a searched line (default: the material "
-                        "shaping the checkpoint's value was trained with; 0: none)")
-    search.add_argument("--q-transform", choices=("rescale", "fixed"), default="rescale",
-                        help="how the checkpoint's search turns Q-values into preferences: "
-                        "rescale each node's to [0, 1] (mctx's default) or read them against "
-                        "the fixed bounds [-1, 1]")
     search.add_argument("--opponent-q-transform", choices=("rescale", "fixed"),
                         default="rescale", help="the same for a checkpoint opponent")
-    search.add_argument("--gumbel-scale", type=float, default=0.0,
-                        help="0 plays the search's best move; 1 samples among its candidates "
-                        "(games against a deterministic engine then differ)")
+    search.add_argument("--opponent-temperature", type=float, default=0.0,
+                        help="the same for a checkpoint opponent")
     group = parser.add_argument_group("engine strength")
     group.add_argument("--skill", type=int, default=None,
                        help="fairy-stockfish Skill Level -20..20 (default -20)")
@@ -134,28 +167,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--games must be >= 1, and even for arena opponents, got {args.games}")
     if args.max_plies < 1:
         parser.error(f"--max-plies must be >= 1, got {args.max_plies}")
-    if args.temperature < 0 or args.opponent_temperature < 0:
-        parser.error("temperatures must be >= 0")
+    if error := player_flags_error(args):
+        parser.error(error)
+    if not args.opponent_temperature >= 0:
+        parser.error(f"--opponent-temperature must be >= 0, got {args.opponent_temperature}")
     if args.opponent_simulations is not None and kind != "checkpoint":
         parser.error("--opponent-simulations applies to a checkpoint:DIR opponent")
     if args.opponent_simulations is None:
         args.opponent_simulations = PLAY_SIMULATIONS if kind == "checkpoint" else 0
-    for flag in ("simulations", "opponent_simulations"):
-        if getattr(args, flag) < 0:
-            parser.error(f"--{flag.replace('_', '-')} must be >= 0 (0: no search), got "
-                         f"{getattr(args, flag)}")
-    if args.considered_actions < 1:
-        parser.error(f"--considered-actions must be >= 1, got {args.considered_actions}")
-    if args.mate_candidates is not None and args.mate_candidates < 0:
-        parser.error(f"--mate-candidates must be >= 0, got {args.mate_candidates}")
-    if args.mate_threat_moves is not None and args.mate_threat_moves < 0:
-        parser.error(f"--mate-threat-moves must be >= 0, got {args.mate_threat_moves}")
-    if args.mate_five_retries is not None and args.mate_five_retries < 0:
-        parser.error(f"--mate-five-retries must be >= 0, got {args.mate_five_retries}")
-    if args.material_coef is not None and not args.material_coef >= 0:
-        parser.error(f"--material-coef must be >= 0, got {args.material_coef}")
-    if not args.gumbel_scale >= 0:
-        parser.error(f"--gumbel-scale must be >= 0, got {args.gumbel_scale}")
+    if args.opponent_simulations < 0:
+        parser.error("--opponent-simulations must be >= 0 (0: no search), got "
+                     f"{args.opponent_simulations}")
     strength = {"--skill": args.skill, "--depth": args.depth, "--nodes": args.nodes,
                 "--movetime": args.movetime}
     given = [flag for flag, value in strength.items() if value is not None]

@@ -26,35 +26,22 @@ from pathlib import Path
 
 from experiments import evaluate
 from keisei_jax.config_field import seed_error
-from keisei_jax.default_player import CONSIDERED_ACTIONS, PLAY_SIMULATIONS
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=evaluate.HelpFormatter)
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--opponent", action="append", required=True, metavar="SPEC:GAMES")
-    parser.add_argument("--simulations", type=int, default=PLAY_SIMULATIONS,
-                        help="simulations a move of the checkpoint's search; 0 plays its raw "
-                        "policy")
-    parser.add_argument("--gumbel-scale", type=float, default=0.0)
-    parser.add_argument("--considered-actions", type=int, default=CONSIDERED_ACTIONS,
-                        help="root candidates of Sequential Halving (the checkpoint's search "
-                        "and a network opponent's)")
-    parser.add_argument("--q-transform", choices=("rescale", "fixed"), default="rescale",
-                        help="how the checkpoint's search turns Q-values into preferences, as "
-                        "evaluate.py takes it (a network opponent keeps rescale)")
-    parser.add_argument("--mate-threat-moves", type=int, default=None,
-                        help="as evaluate.py takes it (default: the search player's)")
-    parser.add_argument("--mate-five-retries", type=int, default=None,
-                        help="as evaluate.py takes it (default: the search player's)")
-    parser.add_argument("--temperature", type=float, default=0.0)
+    # The checkpoint's search and temperature, as evaluate.py takes them; a network opponent
+    # searches with the same settings but its own Q transform (rescale).
+    evaluate.add_player_flags(parser.add_argument_group("the checkpoint's play (evaluate.py's)"))
     parser.add_argument("--max-plies", type=int, default=512)
     parser.add_argument("--openings", default=None, metavar="FILE",
                         help="opening suite for every match, as evaluate.py takes it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="directory for every match's files")
     args = parser.parse_args(argv)
-    if error := seed_error("--seed", args.seed):
+    if error := evaluate.player_flags_error(args) or seed_error("--seed", args.seed):
         parser.error(error)
     args.matches = []
     for text in args.opponent:
@@ -92,15 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out) / f"{n}-{re.sub(r'[^A-Za-z0-9=,.-]+', '_', spec)}"
         code = evaluate.main([
             "--checkpoint", args.checkpoint, "--opponent", spec, "--games", str(games),
-            "--max-plies", str(args.max_plies), "--simulations", str(args.simulations),
-            "--gumbel-scale", str(args.gumbel_scale), "--temperature", str(args.temperature),
-            "--considered-actions", str(args.considered_actions),
-            "--q-transform", args.q_transform,
+            "--max-plies", str(args.max_plies), *evaluate.player_argv(args),
             "--seed", str(args.seed), "--out", str(out),
-            *([] if args.mate_threat_moves is None
-              else ["--mate-threat-moves", str(args.mate_threat_moves)]),
-            *([] if args.mate_five_retries is None
-              else ["--mate-five-retries", str(args.mate_five_retries)]),
             *([] if args.openings is None else ["--openings", args.openings]),
             # A network opponent searches as the checkpoint does: the same simulations a move.
             *(["--opponent-simulations", str(args.simulations)]
@@ -127,12 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join([title, "", HEADER, *map(markdown_row, rows)])
     Path(args.out, "table.md").write_text(table + "\n")
     Path(args.out, "table.json").write_text(json.dumps({
-        "checkpoint": args.checkpoint, "player": player, "simulations": args.simulations,
-        "gumbel_scale": args.gumbel_scale, "considered_actions": args.considered_actions,
-        "q_transform": args.q_transform, "temperature": args.temperature,
-        "max_plies": args.max_plies, "seed": args.seed,
-        "mate_threat_moves": args.mate_threat_moves,
-        "mate_five_retries": args.mate_five_retries, "rows": rows}, indent=2) + "\n")
+        "checkpoint": args.checkpoint, "player": player,
+        **{dest: getattr(args, dest) for dest in evaluate.PLAYER_FLAGS},
+        "max_plies": args.max_plies, "seed": args.seed, "rows": rows}, indent=2) + "\n")
     print(f"\n{table}\n\n[95%]: {INTERVAL_NOTE}\nwrote {Path(args.out, 'table.md')} and "
           "table.json", flush=True)
     return 0

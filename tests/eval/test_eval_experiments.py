@@ -236,9 +236,11 @@ def test_every_tool_plays_the_one_default_player():
 
 
 # The searched matches' settings of the two tests below (one compiled program per pairing):
-# fewer candidates than the default, a Gumbel sample at the root, the checkpoint's Q fixed.
+# fewer candidates than the default, a Gumbel sample at the root, the checkpoint's Q fixed, and
+# no mate-in-one checks at the nodes (they are most of a search program's compile, and
+# tests/search checks them).
 _SHARED_SEARCH_FLAGS = ("--considered-actions", "4", "--gumbel-scale", "1", "--q-transform",
-                        "fixed")
+                        "fixed", "--mate-candidates", "0")
 
 
 def test_evaluate_with_search_on_both_sides_each_with_its_q_transform(run_dir, tmp_path, capsys):
@@ -297,7 +299,7 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
         result = json.loads((folder / "results.json").read_text())
         assert result["mate_threat_moves"] == 0 and result["mate_five_retries"] == 0
         assert result["considered_actions"] == 4 and result["q_transform"] == "fixed"
-        assert result["openings"]["count"] == 2
+        assert result["mate_candidates"] == 0 and result["openings"]["count"] == 2
     # A network opponent searches as much as the checkpoint.
     assert result["opponent_simulations"] == 4
     printed = capsys.readouterr().out.splitlines()
@@ -315,7 +317,7 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     # Under a line naming the player with all its settings.
     title = (f"{run_dir.name}@4+s4+fixedQ (network 1 block x 8 channels, local policy head, 4 "
              "simulations, 4 considered actions, sampled among its candidates, gumbel scale 1, "
-             "mate checks: 8 per node, 0 root moves against a mate in three, 0 retries against "
+             "mate checks: 0 per node, 0 root moves against a mate in three, 0 retries against "
              "a mate in five, material 0.01 a pawn, fixed Q), "
              f"8-ply cap, openings {tmp_path / 'suite.sfen'}")
     table_lines = [title, "", *rows[:1], "|---|---:|---:|---|---:|---:|---:|---:|", *rows[1:]]
@@ -324,12 +326,16 @@ def test_strength_table_rows(run_dir, tmp_path, capsys):
     assert (tmp_path / "out" / "table.md").read_text().splitlines() == table_lines
     table = json.loads((tmp_path / "out" / "table.json").read_text())
     assert table["considered_actions"] == 4 and table["q_transform"] == "fixed"
-    assert table["simulations"] == 4 and [r["opponent"] for r in table["rows"]] == [
+    assert table["simulations"] == 4 and table["mate_candidates"] == 0
+    assert [r["opponent"] for r in table["rows"]] == [
         "gnushogi:depth=1", f"checkpoint:{run_dir}"]
     assert table["player"] == title.removesuffix(f", 8-ply cap, openings {tmp_path / 'suite.sfen'}")
     assert table["rows"][0]["ms_per_move"] > 0 and table["rows"][1]["ms_per_move"] is None
-    with pytest.raises(SystemExit):
-        strength.main(["--checkpoint", str(run_dir), "--opponent", "greedy", "--out", "x"])
+    for bad in (["--opponent", "greedy"], ["--opponent", "greedy:2", "--mate-candidates", "-1"],
+                ["--opponent", "greedy:2", "--temperature", "nan"]):
+        with pytest.raises(SystemExit):  # before any match: evaluate.py's checks of its flags
+            strength.main(["--checkpoint", str(run_dir), *bad, "--out", str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()
 
 
 def test_an_output_that_cannot_be_written_stops_before_the_first_game(run_dir, tmp_path, capsys):
