@@ -237,8 +237,8 @@ def test_every_tool_plays_the_one_default_player():
 
 # The searched matches' settings of the two tests below (one compiled program per pairing):
 # fewer candidates than the default, a Gumbel sample at the root, the checkpoint's Q fixed, and
-# no mate-in-one checks at the nodes (they are most of a search program's compile, and
-# tests/search checks them).
+# no mate-in-one checks at the nodes (a third of the searched match's compile; tests/search
+# checks them).
 _SHARED_SEARCH_FLAGS = ("--considered-actions", "4", "--gumbel-scale", "1", "--q-transform",
                         "fixed", "--mate-candidates", "0")
 
