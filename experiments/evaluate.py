@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from keisei_jax.config_field import seed_error  # (no JAX: before argument checks)
-from keisei_jax.default_player import CONSIDERED_ACTIONS, PLAY_SIMULATIONS
+from keisei_jax.default_player import CONSIDERED_ACTIONS, PLAY_SIMULATIONS, SEARCH_COUNT_LEAST
 
 OPPONENTS = ("random", "greedy", "checkpoint:DIR", "baseline:NAME",
              "fairy-stockfish[:skill=S,depth=N|nodes=N|movetime=MS|byoyomi=MS]",
@@ -104,10 +104,10 @@ def add_player_flags(group) -> None:
 
 def player_flags_error(args: argparse.Namespace) -> str | None:
     """What is wrong with ``args``' ``PLAYER_FLAGS``, or None."""
-    counts = {"simulations": 0, "considered_actions": 1, "mate_candidates": 0,
-              "mate_threat_moves": 0, "mate_five_retries": 0}
-    for dest, least in counts.items():
-        value = getattr(args, dest)
+    if args.simulations < 0:
+        return f"--simulations must be >= 0 (0: no search), got {args.simulations}"
+    for dest, least in SEARCH_COUNT_LEAST.items():  # the search's own least values
+        value = None if dest == "num_simulations" else getattr(args, dest)
         if value is not None and value < least:
             return f"--{dest.replace('_', '-')} must be >= {least}, got {value}"
     for dest in ("material_coef", "gumbel_scale", "temperature"):  # `not >=` catches nan

@@ -17,3 +17,7 @@ MATE_CANDIDATES = 8
 MATE_THREAT_MOVES = 8
 # New searches at most when the chosen move allows the opponent a mate in five.
 MATE_FIVE_RETRIES = 2
+# The least value of each integer search setting: ``search.SearchSettings`` checks them, and the
+# scripts check their flags against the same numbers before importing JAX.
+SEARCH_COUNT_LEAST = {"num_simulations": 1, "considered_actions": 1, "mate_candidates": 0,
+                      "mate_threat_moves": 0, "mate_five_retries": 0}

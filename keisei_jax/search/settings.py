@@ -18,6 +18,7 @@ from keisei_jax.default_player import (
     MATE_FIVE_RETRIES,
     MATE_THREAT_MOVES,
     PLAY_SIMULATIONS,
+    SEARCH_COUNT_LEAST,
 )
 
 # How the root's completed Q-values become preferences: "rescale" (mctx's default) maps each
@@ -26,8 +27,6 @@ from keisei_jax.default_player import (
 # game's bounds [-1, 1], so a small gap stays a small preference.
 Q_TRANSFORMS = ("rescale", "fixed")
 
-_COUNTS = {"num_simulations": 1, "considered_actions": 1, "mate_candidates": 0,
-           "mate_threat_moves": 0, "mate_five_retries": 0}  # name -> least value
 _SCALES = ("gumbel_scale", "material_coef", "check_bonus_pawns")  # finite, >= 0
 
 
@@ -63,7 +62,7 @@ class SearchSettings:
 
     def __post_init__(self):
         # Plain Python numbers, so equal settings hash equal (a numpy int would not).
-        for name, least in _COUNTS.items():
+        for name, least in SEARCH_COUNT_LEAST.items():
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < least:
                 raise ValueError(f"SearchSettings.{name} must be an integer >= {least}, "
