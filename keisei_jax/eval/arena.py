@@ -108,14 +108,25 @@ def play_match(
     ``eval.openings`` loads them; None: the start position), colours swapped in each pair
     (jitted; another suite of the same size does not recompile)."""
     lanes = _lanes(num_games, max_plies, openings)
-    return _play_match(_anonymous(player_a), _anonymous(player_b), key, lanes,
-                       num_games=num_games, max_plies=max_plies)
+    games = _play_match(_anonymous(player_a), _anonymous(player_b), key, lanes,
+                        num_games=num_games, rows=_action_rows(max_plies))
+    return dataclasses.replace(games, actions=games.actions[:max_plies])
 
 
-@functools.partial(jax.jit, static_argnames=("num_games", "max_plies"))
+# The ply cap is data of the State; only the move record's length is a shape. It is rounded up
+# to a multiple of this, so that matches which differ only in their cap share one program.
+_ROWS_STEP = 64
+
+
+def _action_rows(max_plies: int) -> int:
+    # One spare row: with an odd cap the last loop turn writes ply ``max_plies`` (all -1).
+    return -(-(max_plies + 1) // _ROWS_STEP) * _ROWS_STEP
+
+
+@functools.partial(jax.jit, static_argnames=("num_games", "rows"))
 def _play_match(
     player_a: Player, player_b: Player, key: jax.Array, lanes: _Lanes, *, num_games: int,
-    max_plies: int
+    rows: int
 ) -> MatchGames:
     half = num_games // 2
 
@@ -143,8 +154,7 @@ def _play_match(
         actions = actions.at[ply_index + 1].set(a_odd)
         return state, actions, ply_index + 2, key
 
-    # One spare row: with an odd ply cap the last loop turn writes ply ``max_plies`` (all -1).
-    actions = jnp.full((max_plies + 1, num_games), -1, jnp.int32)
+    actions = jnp.full((rows, num_games), -1, jnp.int32)
     start = lanes.start
     state, actions, _, _ = jax.lax.while_loop(cond, body, (start, actions, jnp.int32(0), key))
     a_color = (lanes.game % 2).astype(jnp.int8)
@@ -154,7 +164,7 @@ def _play_match(
         result=jnp.sign(result).astype(jnp.int8),
         termination=state.termination,
         length=state.ply - start.ply,
-        actions=actions[:max_plies].T,
+        actions=actions.T,
         opening=lanes.opening,
         start_color=start.color.astype(jnp.int8),
     )

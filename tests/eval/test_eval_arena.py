@@ -134,6 +134,13 @@ def test_evaluate_vs_plays_the_same_games_as_play_match():
     assert games.start_color.tolist() == [1, 1] and games.a_color.tolist() == [0, 1]
     assert int(summary.plies) == 22
     assert ev.game_moves(games, 1)[0] in shogi.legal_usi_moves(shogi.from_sfen(WHITE_TO_MOVE))
+    # Another ply cap is data of the State: the same program, the record cut to the cap.
+    games = jax.device_get(ev.play_match(player, ev.random_player(), key, num_games=2,
+                                         max_plies=5))
+    assert ev.arena._play_match._cache_size() == compiled
+    assert games.actions.shape == (5, 2) and games.length.tolist() == [5, 5]
+    assert games.termination.tolist() == [Termination.PLY_CAP] * 2
+    assert np.all(games.actions >= 0)
 
 
 def test_odd_game_count_is_refused():
