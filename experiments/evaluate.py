@@ -117,6 +117,22 @@ def player_flags_error(args: argparse.Namespace) -> str | None:
     return None
 
 
+def search_overrides(args: argparse.Namespace) -> dict:
+    """The search settings ``args``' ``PLAYER_FLAGS`` set for every searching side (those left
+    unset keep each checkpoint's own)."""
+    search = {"considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
+              "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
+              "mate_threat_moves": args.mate_threat_moves,
+              "mate_five_retries": args.mate_five_retries}
+    return {name: value for name, value in search.items() if value is not None}
+
+
+def flagged_player(policy, args: argparse.Namespace):
+    """``policy``'s player (``LoadedPolicy.player``) as ``args``' ``PLAYER_FLAGS`` ask."""
+    return policy.player(temperature=args.temperature, num_simulations=args.simulations,
+                         q_transform=args.q_transform, **search_overrides(args))
+
+
 def player_argv(args: argparse.Namespace) -> list[str]:
     """``args``' ``PLAYER_FLAGS`` as evaluate.py's command line (those left unset are left out)."""
     return [text for dest in PLAYER_FLAGS if getattr(args, dest) is not None
@@ -242,13 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"checkpoint error: {err}", file=sys.stderr)
         return 2
     # Both searching sides: these flags change each checkpoint's own settings (None: its own).
-    search = {"considered_actions": args.considered_actions, "gumbel_scale": args.gumbel_scale,
-              "mate_candidates": args.mate_candidates, "material_coef": args.material_coef,
-              "mate_threat_moves": args.mate_threat_moves,
-              "mate_five_retries": args.mate_five_retries}
-    search = {name: value for name, value in search.items() if value is not None}
-    player = policy.player(temperature=args.temperature, num_simulations=args.simulations,
-                           q_transform=args.q_transform, **search)
+    search = search_overrides(args)
+    player = flagged_player(policy, args)
     if engine is None:
         if args.opponent == "random":
             opponent = ev.random_player()

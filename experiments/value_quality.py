@@ -13,6 +13,16 @@ Pearson's r of the value with the judge's expected result, Spearman's rank corre
 sign agreement on decided positions, each with a 95% bootstrap interval, and every checkpoint's
 difference from the first (paired interval); it is printed and written to ``--out/table.md`` and
 ``--out/results.json``.
+
+``--moves`` also judges the move each checkpoint's player chooses in the same positions (the
+player as ``evaluate.py``'s flags make it: by default every tool's, 64 simulations a move;
+``--simulations 0`` the raw policy): the judge scores the position after each move, and a
+second table gives the mean centipawns a move gives away against the judge's score of its
+position and the share of blunders (>= 300), with paired intervals. A value can rank whole
+positions well and still choose badly between the moves of one; this measures the choice.
+
+    python experiments/value_quality.py --checkpoint baseline:az_lambda_850 \
+        --checkpoint baseline:az_s8_1800 --moves --out runs/value_quality
 """
 
 from __future__ import annotations
@@ -49,8 +59,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per engine answer")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="directory for positions and results")
+    parser.add_argument("--moves", action="store_true",
+                        help="also judge the move each checkpoint's player chooses")
+    evaluate.add_player_flags(parser.add_argument_group(
+        "the checkpoints' player with --moves (evaluate.py's)"))
     args = parser.parse_args(argv)
-    if error := seed_error("--seed", args.seed):
+    if error := seed_error("--seed", args.seed) or evaluate.player_flags_error(args):
         parser.error(error)
     for flag in ("games", "positions", "bootstrap", "max_plies"):
         if getattr(args, flag) < 1:
@@ -127,18 +141,46 @@ def _cell(figure: tuple[float, float, float], signed: bool = False) -> str:
     return f"{fmt.format(point)} [{fmt.format(low)}, {fmt.format(high)}]"
 
 
-def table(results) -> str:
-    """The markdown table of ``value_quality.agreement``'s results."""
-    lines = ["| checkpoint | positions | Pearson r [95%] | Spearman rho [95%] | "
-             "sign agreement, decided [95%] |", "|---|---:|---:|---:|---:|"]
+_COLUMNS = {"pearson": "Pearson r", "spearman": "Spearman rho",
+            "sign_agreement": "sign agreement, decided",
+            "mean_loss": "centipawns lost a move", "blunders": "blunders (>= 300 cp)"}
+
+
+def table(results, label: str = "checkpoint") -> str:
+    """The markdown table of ``value_quality.agreement``'s results, a column per statistic."""
+    keys = list(results[0].figures)
+    lines = [f"| {label} | positions | " + " | ".join(f"{_COLUMNS[k]} [95%]" for k in keys)
+             + " |", "|---|---:|" + "---:|" * len(keys)]
     for r in results:
-        lines.append(f"| {r.name} | {r.positions} | {_cell(r.figures['pearson'])} | "
-                     f"{_cell(r.figures['spearman'])} | {_cell(r.figures['sign_agreement'])} |")
+        cells = " | ".join(_cell(r.figures[k]) for k in keys)
+        lines.append(f"| {r.name} | {r.positions} | {cells} |")
     for r in results[1:]:
-        lines.append(f"| {r.name} - {results[0].name} | | {_cell(r.difference['pearson'], True)}"
-                     f" | {_cell(r.difference['spearman'], True)} | "
-                     f"{_cell(r.difference['sign_agreement'], True)} |")
+        cells = " | ".join(_cell(r.difference[k], True) for k in keys)
+        lines.append(f"| {r.name} - {results[0].name} | | {cells} |")
     return "\n".join(lines)
+
+
+def _judge_moves(args: argparse.Namespace, policies, sfens: list[str], cp: list[int]):
+    """``agreement`` of each checkpoint's chosen moves' losses (``MOVE_STATISTICS``)."""
+    import jax
+    import numpy as np
+
+    from keisei_jax.eval.engine_specs import make_engine
+    from keisei_jax.eval.value_quality import MOVE_STATISTICS, agreement, chosen_moves, move_losses
+
+    losses, names = [], []
+    for path, policy in zip(args.checkpoint, policies, strict=True):
+        player = evaluate.flagged_player(policy, args)
+        started = time.monotonic()
+        moves = chosen_moves(player, sfens, max_plies=policy.config.max_plies,
+                             key=jax.random.PRNGKey(args.seed))
+        print(f"{player.name}: {len(moves)} moves chosen in {time.monotonic() - started:.0f} s;"
+              " judging them", flush=True)
+        judge = make_engine(args.judge, timeout=args.timeout)
+        losses.append(move_losses(judge, sfens, moves, cp, max_plies=args.max_plies))
+        names.append(f"{path} ({player.name})")
+    return agreement(names, losses, np.asarray(cp), samples=args.bootstrap, seed=args.seed,
+                     statistics=MOVE_STATISTICS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     from keisei_jax import compile_cache
     from keisei_jax.checkpoints import CheckpointError
     from keisei_jax.eval.checkpoint import load_policy
-    from keisei_jax.eval.value_quality import CP_SCALE, DECIDED_CP, agreement, network_values
+    from keisei_jax.eval.value_quality import (
+        CP_CLIP,
+        CP_SCALE,
+        DECIDED_CP,
+        agreement,
+        network_values,
+    )
 
     compile_cache.enable_persistent_cache()
     out = Path(args.out)
@@ -176,14 +224,20 @@ def main(argv: list[str] | None = None) -> int:
             f"({args.openings}), judged by {args.judge}; Pearson against tanh(cp / "
             f"{CP_SCALE:g}); decided: |cp| >= {DECIDED_CP}; intervals: {args.bootstrap} "
             "bootstrap resamples of the positions, paired for the differences")
+    record = {"settings": _settings(args), "note": note,
+              "checkpoints": [{"checkpoint": r.name, "step": p.step, "positions": r.positions,
+                               "figures": r.figures, "difference": r.difference}
+                              for r, p in zip(results, policies, strict=True)]}
+    if args.moves:
+        moves = _judge_moves(args, policies, sfens, cp)
+        text += "\n\n" + table(moves, label="player")
+        note += (f"; moves: the loss of each chosen move against the judge's score of its "
+                 f"position (scores clipped to +-{CP_CLIP} cp, never below 0)")
+        record["moves"] = [{"player": r.name, "figures": r.figures, "difference": r.difference}
+                           for r in moves]
     print(text + "\n\n" + note)
     (out / "table.md").write_text(text + "\n\n" + note + "\n")
-    (out / "results.json").write_text(json.dumps({
-        "settings": _settings(args), "note": note,
-        "checkpoints": [{"checkpoint": r.name, "step": p.step, "positions": r.positions,
-                         "figures": r.figures, "difference": r.difference}
-                        for r, p in zip(results, policies, strict=True)],
-    }, indent=2) + "\n")
+    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
 

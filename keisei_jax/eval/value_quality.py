@@ -13,6 +13,12 @@ Fairy-Stockfish at depth 10 by default); each network's value of the same positi
 
 Each figure comes with a 95% bootstrap interval over positions (``bootstrap``), paired across
 networks so that two networks' difference has its own interval.
+
+A value can rank whole positions well and still choose badly between the moves of one: the
+moves a player chooses in the same positions (``chosen_moves``) are judged too
+(``move_losses``: what each move gives away against the judge's score of its position), and
+``agreement`` summarises those losses with ``MOVE_STATISTICS`` (the mean loss, the share of
+blunders).
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ CP_SCALE = 1200.0
 DECIDED_CP = 300
 # Positions per network call.
 _CHUNK = 256
+# Scores are clipped to +-CP_CLIP before a move is compared with its position: a mate found a
+# ply later, or a won position that stays won, is no loss of thousands of centipawns, and a
+# move that throws a won game away loses at most 2 * CP_CLIP.
+CP_CLIP = 2000
+# A move that loses at least this much counts as a blunder (about a minor piece).
+BLUNDER_CP = 300
 
 
 def cp_to_value(cp: np.ndarray) -> np.ndarray:
@@ -79,6 +91,11 @@ STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "spearman": spearman,
     "sign_agreement": sign_agreement,
 }
+# Of a player's moves: ``values`` are ``move_losses`` (centipawns), the scores are not read.
+MOVE_STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "mean_loss": lambda loss, _cp: float(np.mean(loss)),
+    "blunders": lambda loss, _cp: float(np.mean(loss >= BLUNDER_CP)),
+}
 
 
 def bootstrap(values: Sequence[np.ndarray], cp: np.ndarray, statistic: Callable, *,
@@ -98,7 +115,7 @@ def bootstrap(values: Sequence[np.ndarray], cp: np.ndarray, statistic: Callable,
 class Agreement:
     """One network's agreement with the judge: each statistic's value and 95% interval, and
     (for every network after the first) its difference from the first network's, with the
-    paired interval. Keys are ``STATISTICS``'."""
+    paired interval. Keys are those of the statistics ``agreement`` was given."""
 
     name: str
     positions: int
@@ -107,13 +124,15 @@ class Agreement:
 
 
 def agreement(names: Sequence[str], values: Sequence[np.ndarray], cp: np.ndarray, *,
-              samples: int = 2000, seed: int = 0) -> list[Agreement]:
-    """The ``Agreement`` of each network's ``values`` (float[N], side to move) with ``cp``."""
+              samples: int = 2000, seed: int = 0,
+              statistics: dict[str, Callable] | None = None) -> list[Agreement]:
+    """The ``Agreement`` of each network's ``values`` (float[N], side to move) with ``cp``
+    under ``statistics`` (default ``STATISTICS``; ``MOVE_STATISTICS`` for move losses)."""
     cp = np.asarray(cp, np.float64)
     values = [np.asarray(v, np.float64) for v in values]
     figures = [dict() for _ in values]
     differences = [dict() for _ in values]
-    for key, statistic in STATISTICS.items():
+    for key, statistic in (STATISTICS if statistics is None else statistics).items():
         point = np.array([statistic(v, cp) for v in values])
         boot = bootstrap(values, cp, statistic, samples=samples, seed=seed)
         low, high = np.nanpercentile(boot, [2.5, 97.5], axis=0)
@@ -174,3 +193,46 @@ def network_values(apply_fn, params, sfens: Sequence[str], *, max_plies: int) ->
         batch = shogi.from_sfens(padded, max_plies=max_plies)
         out.append(np.asarray(value_of(params, shogi.observe(batch)))[:len(chunk)])
     return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def chosen_moves(player, sfens: Sequence[str], *, max_plies: int, key: jax.Array,
+                 chunk: int = _CHUNK) -> list[str]:
+    """The USI move ``player`` (``eval.players.Player``) chooses in each position, ``chunk``
+    positions per call (the last padded: one compiled shape)."""
+    act = jax.jit(player.act)
+    moves: list[str] = []
+    for i, start in enumerate(range(0, len(sfens), chunk)):
+        part = list(sfens[start:start + chunk])
+        batch = shogi.from_sfens(part + [part[-1]] * (chunk - len(part)), max_plies=max_plies)
+        actions = np.asarray(act(player.params, batch, jax.random.fold_in(key, i)))
+        colors = np.asarray(batch.color)
+        moves += [str(m) for m in shogi.actions_to_usi(actions[:len(part)], colors[:len(part)])]
+    return moves
+
+
+def move_losses(judge: UsiEngine, sfens: Sequence[str], moves: Sequence[str], cp: Sequence[int],
+                *, max_plies: int = 512,
+                on_position: Callable[[int], None] | None = None) -> np.ndarray:
+    """int64[N]: centipawns each move gives away, ``max(0, cp - after)`` with both clipped to
+    ``+-CP_CLIP``: ``cp`` the judge's score of the position before the move (side to move) and
+    ``after`` its score of the position after it, for the mover (a move that ends the game
+    scores its result, ``+-CP_CLIP`` or 0). Closes the judge."""
+    losses = []
+    try:
+        for i, (sfen, move, before) in enumerate(zip(sfens, moves, cp, strict=True)):
+            state = shogi.from_sfen(sfen, max_plies=max_plies)
+            mover = int(state.color)
+            child = shogi.step(state, shogi.usi_to_action(move, mover))
+            if bool(child.terminated | child.truncated):
+                after = int(np.sign(float(child.rewards[mover]))) * CP_CLIP
+            else:
+                child_sfen = shogi.to_sfen(child)
+                judge.new_game(child_sfen)
+                after = -judge.analyse(child_sfen)[1]
+            clipped = np.clip([before, after], -CP_CLIP, CP_CLIP)
+            losses.append(max(int(clipped[0] - clipped[1]), 0))
+            if on_position is not None:
+                on_position(i)
+    finally:
+        judge.close()
+    return np.asarray(losses, np.int64)

@@ -3,10 +3,12 @@ and experiments/value_quality.py end to end on engine games with a tiny checkpoi
 
 import json
 
+import jax
 import numpy as np
 import pytest
 
 from experiments import value_quality as script
+from keisei_jax import eval as ev
 from keisei_jax.eval import value_quality as vq
 from keisei_jax.eval.engine_specs import make_engine
 from keisei_jax.eval.engines import MATE_SCORE, usi_score
@@ -69,6 +71,32 @@ def test_fairy_stockfish_judges_a_rook_ahead_for_the_side_that_has_it():
     assert move and ahead > 300 and behind < -300
 
 
+def test_move_losses_charge_a_hung_rook_and_not_the_judges_move_or_a_mate():
+    judge = make_engine("fairy-stockfish:skill=20,depth=4", timeout=30)
+    # Black to move: 8h8c puts the rook where the gold on 7b takes it.
+    rook = "4k4/2g6/9/9/9/9/9/1R7/4K4 b - 1"
+    mate = "4k4/9/4P4/9/9/9/9/9/4K4 b G 1"  # G*5b mates: the game ends, nothing to judge
+    try:
+        best, cp = judge.analyse(rook)
+    finally:
+        judge.close()
+    judge = make_engine("fairy-stockfish:skill=20,depth=4", timeout=30)
+    losses = vq.move_losses(judge, [rook, rook, mate], ["8h8c", best, "G*5b"],
+                            [cp, cp, MATE_SCORE - 1])
+    assert losses[0] >= vq.BLUNDER_CP and 0 <= losses[1] < vq.BLUNDER_CP and losses[2] == 0
+    assert judge._process is None  # closed
+
+
+def test_chosen_moves_are_the_players_in_each_position():
+    # The greedy player mates in one and takes the biggest capture (test_eval_arena), here
+    # through batches of 2 (the last one padded).
+    sfens = ["4k4/9/4P4/9/9/9/9/9/4K4 b G 1", "4k4/9/9/9/2r1p4/3B5/9/9/4K4 b - 1",
+             "4k4/9/9/9/9/9/4p4/9/4K4 w g 1"]
+    moves = vq.chosen_moves(ev.greedy_player(), sfens, max_plies=512, key=jax.random.PRNGKey(0),
+                            chunk=2)
+    assert moves == ["G*5b", "6f7e", "G*5h"]
+
+
 def test_script_plays_judges_and_compares_on_the_same_cached_positions(tmp_path, capsys):
     run = write_tiny_checkpoint(tmp_path / "run")
     out = tmp_path / "vq"
@@ -88,10 +116,17 @@ def test_script_plays_judges_and_compares_on_the_same_cached_positions(tmp_path,
     assert second["difference"]["spearman"][0] == pytest.approx(0.0)
     cached = (out / "positions.jsonl").read_text().splitlines()
     assert len(cached) == 9 and "settings" in json.loads(cached[0])
-    # A second run reuses the judged positions instead of playing again.
-    assert script.main(argv) == 0
+    # A second run reuses the judged positions instead of playing again; with --moves it also
+    # judges the move each checkpoint's player (here its raw policy) chooses in them.
+    assert script.main(argv + ["--moves", "--simulations", "0"]) == 0
     assert "8 judged positions from" in capsys.readouterr().out
-    assert (out / "table.md").read_text().startswith("| checkpoint |")
+    table = (out / "table.md").read_text()
+    assert table.startswith("| checkpoint |") and "| player | positions | centipawns lost" in table
+    first, second = json.loads((out / "results.json").read_text())["moves"]
+    assert first["figures"] == second["figures"] and first["player"].endswith("@4)")
+    loss, low, high = first["figures"]["mean_loss"]
+    assert 0 <= low <= loss <= high <= 2 * vq.CP_CLIP
+    assert second["difference"]["blunders"][0] == pytest.approx(0.0)
 
 
 def test_script_refuses_too_few_positions_with_one_line(tmp_path, capsys):
