@@ -166,14 +166,22 @@ def _judge_moves(args: argparse.Namespace, policies, sfens: list[str], cp: list[
     import numpy as np
 
     from keisei_jax.eval.engine_specs import make_engine
-    from keisei_jax.eval.value_quality import MOVE_STATISTICS, agreement, chosen_moves, move_losses
+    from keisei_jax.eval.value_quality import (
+        CHUNK,
+        MOVE_STATISTICS,
+        SEARCH_CHUNK,
+        agreement,
+        chosen_moves,
+        move_losses,
+    )
 
     losses, names = [], []
     for path, policy in zip(args.checkpoint, policies, strict=True):
         player = evaluate.flagged_player(policy, args)
         started = time.monotonic()
         moves = chosen_moves(player, sfens, max_plies=policy.config.max_plies,
-                             key=jax.random.PRNGKey(args.seed))
+                             key=jax.random.PRNGKey(args.seed),
+                             chunk=SEARCH_CHUNK if args.simulations else CHUNK)
         print(f"{player.name}: {len(moves)} moves chosen in {time.monotonic() - started:.0f} s;"
               " judging them", flush=True)
         judge = make_engine(args.judge, timeout=args.timeout)

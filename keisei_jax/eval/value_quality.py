@@ -38,7 +38,10 @@ CP_SCALE = 1200.0
 # A position the judge scores at least this far from even counts as decided (sign agreement).
 DECIDED_CP = 300
 # Positions per network call.
-_CHUNK = 256
+CHUNK = 256
+# Positions per call of a searching player: a 64-simulation search with the mate checks holds
+# ~100 MB a position (256 at once asked for 27 GB).
+SEARCH_CHUNK = 32
 # Scores are clipped to +-CP_CLIP before a move is compared with its position: a mate found a
 # ply later, or a won position that stays won, is no loss of thousands of centipawns, and a
 # move that throws a won game away loses at most 2 * CP_CLIP.
@@ -186,17 +189,17 @@ def network_values(apply_fn, params, sfens: Sequence[str], *, max_plies: int) ->
     plane read against the ply cap ``max_plies`` it was trained with)."""
     value_of = jax.jit(lambda p, obs: apply_fn(p, obs)[1])
     out = []
-    for start in range(0, len(sfens), _CHUNK):
-        chunk = list(sfens[start:start + _CHUNK])
+    for start in range(0, len(sfens), CHUNK):
+        chunk = list(sfens[start:start + CHUNK])
         # Pad the last chunk to a full one: one compiled shape.
-        padded = chunk + [chunk[-1]] * (_CHUNK - len(chunk))
+        padded = chunk + [chunk[-1]] * (CHUNK - len(chunk))
         batch = shogi.from_sfens(padded, max_plies=max_plies)
         out.append(np.asarray(value_of(params, shogi.observe(batch)))[:len(chunk)])
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
 def chosen_moves(player, sfens: Sequence[str], *, max_plies: int, key: jax.Array,
-                 chunk: int = _CHUNK) -> list[str]:
+                 chunk: int = CHUNK) -> list[str]:
     """The USI move ``player`` (``eval.players.Player``) chooses in each position, ``chunk``
     positions per call (the last padded: one compiled shape)."""
     act = jax.jit(player.act)
