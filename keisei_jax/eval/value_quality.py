@@ -39,9 +39,10 @@ CP_SCALE = 1200.0
 DECIDED_CP = 300
 # Positions per network call.
 CHUNK = 256
-# Positions per call of a searching player: a 64-simulation search with the mate checks holds
-# ~100 MB a position (256 at once asked for 27 GB).
-SEARCH_CHUNK = 32
+# Positions per call of a searching player: one, as engine games search. Batched, the mate
+# checks' loops run every position as long as the slowest one (32 at a time had not finished
+# 1,000 positions in 33 minutes), and memory grows ~100 MB a position (256 asked for 27 GB).
+SEARCH_CHUNK = 1
 # Scores are clipped to +-CP_CLIP before a move is compared with its position: a mate found a
 # ply later, or a won position that stays won, is no loss of thousands of centipawns, and a
 # move that throws a won game away loses at most 2 * CP_CLIP.
@@ -214,15 +215,14 @@ def chosen_moves(player, sfens: Sequence[str], *, max_plies: int, key: jax.Array
 
 
 def move_losses(judge: UsiEngine, sfens: Sequence[str], moves: Sequence[str], cp: Sequence[int],
-                *, max_plies: int = 512,
-                on_position: Callable[[int], None] | None = None) -> np.ndarray:
+                *, max_plies: int = 512) -> np.ndarray:
     """int64[N]: centipawns each move gives away, ``max(0, cp - after)`` with both clipped to
     ``+-CP_CLIP``: ``cp`` the judge's score of the position before the move (side to move) and
     ``after`` its score of the position after it, for the mover (a move that ends the game
     scores its result, ``+-CP_CLIP`` or 0). Closes the judge."""
     losses = []
     try:
-        for i, (sfen, move, before) in enumerate(zip(sfens, moves, cp, strict=True)):
+        for sfen, move, before in zip(sfens, moves, cp, strict=True):
             state = shogi.from_sfen(sfen, max_plies=max_plies)
             mover = int(state.color)
             child = shogi.step(state, shogi.usi_to_action(move, mover))
@@ -234,8 +234,6 @@ def move_losses(judge: UsiEngine, sfens: Sequence[str], moves: Sequence[str], cp
                 after = -judge.analyse(child_sfen)[1]
             clipped = np.clip([before, after], -CP_CLIP, CP_CLIP)
             losses.append(max(int(clipped[0] - clipped[1]), 0))
-            if on_position is not None:
-                on_position(i)
     finally:
         judge.close()
     return np.asarray(losses, np.int64)
