@@ -189,14 +189,18 @@ def network_values(apply_fn, params, sfens: Sequence[str], *, max_plies: int) ->
     """float32[N]: the network's value of each position for its side to move (the progress
     plane read against the ply cap ``max_plies`` it was trained with)."""
     value_of = jax.jit(lambda p, obs: apply_fn(p, obs)[1])
-    out = []
-    for start in range(0, len(sfens), CHUNK):
-        chunk = list(sfens[start:start + CHUNK])
-        # Pad the last chunk to a full one: one compiled shape.
-        padded = chunk + [chunk[-1]] * (CHUNK - len(chunk))
-        batch = shogi.from_sfens(padded, max_plies=max_plies)
-        out.append(np.asarray(value_of(params, shogi.observe(batch)))[:len(chunk)])
+    out = [np.asarray(value_of(params, shogi.observe(batch)))[:n]
+           for batch, n in _batches(sfens, CHUNK, max_plies)]
     return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def _batches(sfens: Sequence[str], chunk: int, max_plies: int):
+    """(State[chunk], n) for each ``chunk`` positions in turn, the last padded with copies of
+    its last position to a full one (one compiled shape); its first ``n`` rows are real."""
+    for start in range(0, len(sfens), chunk):
+        part = list(sfens[start:start + chunk])
+        yield (shogi.from_sfens(part + [part[-1]] * (chunk - len(part)), max_plies=max_plies),
+               len(part))
 
 
 def chosen_moves(player, sfens: Sequence[str], *, max_plies: int, key: jax.Array,
@@ -205,12 +209,9 @@ def chosen_moves(player, sfens: Sequence[str], *, max_plies: int, key: jax.Array
     positions per call (the last padded: one compiled shape)."""
     act = jax.jit(player.act)
     moves: list[str] = []
-    for i, start in enumerate(range(0, len(sfens), chunk)):
-        part = list(sfens[start:start + chunk])
-        batch = shogi.from_sfens(part + [part[-1]] * (chunk - len(part)), max_plies=max_plies)
-        actions = np.asarray(act(player.params, batch, jax.random.fold_in(key, i)))
-        colors = np.asarray(batch.color)
-        moves += [str(m) for m in shogi.actions_to_usi(actions[:len(part)], colors[:len(part)])]
+    for i, (batch, n) in enumerate(_batches(sfens, chunk, max_plies)):
+        actions = np.asarray(act(player.params, batch, jax.random.fold_in(key, i)))[:n]
+        moves += [str(m) for m in shogi.actions_to_usi(actions, np.asarray(batch.color)[:n])]
     return moves
 
 
