@@ -18,8 +18,10 @@ difference from the first (paired interval); it is printed and written to ``--ou
 player as ``evaluate.py``'s flags make it: by default every tool's, 64 simulations a move;
 ``--simulations 0`` the raw policy): the judge scores the position after each move, and a
 second table gives the mean centipawns a move gives away against the judge's score of its
-position and the share of blunders (>= 300), with paired intervals. A value can rank whole
-positions well and still choose badly between the moves of one; this measures the choice.
+position and the share of blunders (>= 300), with paired intervals; each move, its position
+and its loss are kept in ``--out/moves.jsonl`` (one line a player and position), to read what
+kind of move loses. A value can rank whole positions well and still choose badly between the
+moves of one; this measures the choice.
 
     python experiments/value_quality.py --checkpoint baseline:az_lambda_850 \
         --checkpoint baseline:az_s8_1800 --moves --out runs/value_quality
@@ -161,7 +163,8 @@ def table(results, label: str = "checkpoint") -> str:
 
 
 def _judge_moves(args: argparse.Namespace, policies, sfens: list[str], cp: list[int]):
-    """``agreement`` of each checkpoint's chosen moves' losses (``MOVE_STATISTICS``)."""
+    """(``agreement`` of each checkpoint's chosen moves' losses (``MOVE_STATISTICS``), one
+    record a player and position: its name, the position, the move and its loss)."""
     import jax
     import numpy as np
 
@@ -175,7 +178,7 @@ def _judge_moves(args: argparse.Namespace, policies, sfens: list[str], cp: list[
         move_losses,
     )
 
-    losses, names = [], []
+    losses, names, records = [], [], []
     for path, policy in zip(args.checkpoint, policies, strict=True):
         player = evaluate.flagged_player(policy, args)
         started = time.monotonic()
@@ -187,8 +190,11 @@ def _judge_moves(args: argparse.Namespace, policies, sfens: list[str], cp: list[
         judge = make_engine(args.judge, timeout=args.timeout)
         losses.append(move_losses(judge, sfens, moves, cp, max_plies=args.max_plies))
         names.append(f"{path} ({player.name})")
+        records += [{"player": names[-1], "sfen": sfen, "cp": int(before), "move": move,
+                     "loss": int(loss)}
+                    for sfen, before, move, loss in zip(sfens, cp, moves, losses[-1], strict=True)]
     return agreement(names, losses, np.asarray(cp), samples=args.bootstrap, seed=args.seed,
-                     statistics=MOVE_STATISTICS)
+                     statistics=MOVE_STATISTICS), records
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
                                "figures": r.figures, "difference": r.difference}
                               for r, p in zip(results, policies, strict=True)]}
     if args.moves:
-        moves = _judge_moves(args, policies, sfens, cp)
+        moves, records = _judge_moves(args, policies, sfens, cp)
+        with open(out / "moves.jsonl", "w") as f:
+            f.writelines(json.dumps(record) + "\n" for record in records)
         text += "\n\n" + table(moves, label="player")
         note += (f"; moves: the loss of each chosen move against the judge's score of its "
                  f"position (scores clipped to +-{CP_CLIP} cp, never below 0)")

@@ -127,6 +127,12 @@ def test_script_plays_judges_and_compares_on_the_same_cached_positions(tmp_path,
     loss, low, high = first["figures"]["mean_loss"]
     assert 0 <= low <= loss <= high <= 2 * vq.CP_CLIP
     assert second["difference"]["blunders"][0] == pytest.approx(0.0)
+    # Every player's move in every position, with its loss, for reading what loses.
+    records = [json.loads(line) for line in (out / "moves.jsonl").read_text().splitlines()]
+    assert [r["player"] for r in records] == [first["player"]] * 8 + [second["player"]] * 8
+    assert [r["sfen"] for r in records[:8]] == [json.loads(line)["sfen"] for line in cached[1:]]
+    assert sum(r["loss"] for r in records[:8]) / 8 == pytest.approx(loss)
+    assert records[:8] == [dict(r, player=first["player"]) for r in records[8:]]
 
 
 def test_script_refuses_too_few_positions_with_one_line(tmp_path, capsys):
