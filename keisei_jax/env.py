@@ -7,6 +7,7 @@ single-game functions are vmapped once, here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -58,6 +59,9 @@ class StepOutcome:
         return self.terminated | self.truncated
 
 
+# One program per batch size (the cap is data): eagerly each of the State's leaves compiled a
+# broadcast of its own, dozens of programs before a first game.
+@functools.partial(jax.jit, static_argnums=0)
 def init_batch(batch_size: int, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     """``batch_size`` games at the start position."""
     start = shogi.init(max_plies=max_plies)
