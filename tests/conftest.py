@@ -77,11 +77,25 @@ if _PROFILE_DIR:
     pathlib.Path(_PROFILE_DIR).mkdir(parents=True, exist_ok=True)
     _profile = open(pathlib.Path(_PROFILE_DIR) / f"{_worker}.jsonl", "a")  # noqa: SIM115
 
+    _OURS = tuple(str(ROOT / d) + os.sep for d in ("keisei_jax", "tests", "experiments"))
+
+    def _site() -> str:
+        """``file:line`` of the innermost frame of ours that asked for the program: for a
+        program of one operation, the eager call that compiled it (listeners run in the
+        compiling thread, inside the call)."""
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name.startswith(_OURS) and not name.endswith("conftest.py"):
+                return f"{os.path.relpath(name, ROOT)}:{frame.f_lineno}"
+            frame = frame.f_back
+        return ""
+
     def _on_compile_event(event: str, duration: float, **kwargs) -> None:
         if event.startswith("/jax/core/compile/"):
             _profile.write(json.dumps({"test": _CURRENT_TEST[0], "event": event.rsplit("/", 1)[1],
                                        "fun": str(kwargs.get("fun_name", "")),
-                                       "s": round(duration, 4)}) + "\n")
+                                       "site": _site(), "s": round(duration, 4)}) + "\n")
             _profile.flush()
 
     jax.monitoring.register_event_duration_secs_listener(_on_compile_event)

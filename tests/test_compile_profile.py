@@ -1,5 +1,5 @@
-"""``KEISEI_COMPILE_PROFILE=DIR`` records each test's compile seconds by function, and
-``python -m tests.compile_profile DIR`` sums them by module, test and function."""
+"""``KEISEI_COMPILE_PROFILE=DIR`` records each test's compile seconds by function and call site,
+and ``python -m tests.compile_profile DIR`` sums them by module, test, function and site."""
 
 import json
 import os
@@ -28,3 +28,9 @@ def test_a_profiled_run_says_which_test_compiled_what(tmp_path):
     events = [json.loads(line) for line in (profile / "main.jsonl").read_text().splitlines()]
     assert any(e["test"] == test and e["s"] > 0 for e in events)
     assert any("backend_compile_duration" in line and "compiles)" in line for line in lines)
+    # the test's eager call compiled its programs: the site names the line that asked
+    compiled = [e for e in events if e["event"] == "backend_compile_duration"]
+    assert compiled and all(e["site"].startswith(("tests/shogi/test_tables.py:",
+                                                  "keisei_jax/")) for e in compiled)
+    assert "| call site | seconds |" in lines
+    assert [line for line in lines if line.startswith("| tests/shogi/test_tables.py:29 (")]
