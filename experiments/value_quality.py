@@ -23,7 +23,7 @@ and its loss are kept in ``--out/moves.jsonl`` (one line a player and position),
 kind of move loses. A value can rank whole positions well and still choose badly between the
 moves of one; this measures the choice.
 
-    python experiments/value_quality.py --checkpoint baseline:az_lambda_850 \
+    python experiments/value_quality.py --checkpoint baseline:az_lambda_850 \\
         --checkpoint baseline:az_s8_1800 --moves --out runs/value_quality
 """
 
