@@ -35,27 +35,38 @@ CONFIG = TrainConfig(
 )
 
 
+# The buffer's and the targets' functions compiled whole, as the trainer runs them: called
+# eagerly each of their operations compiled on its own (hundreds of programs a test).
+_init = jax.jit(az.replay.init, static_argnums=(0, 1), static_argnames=(
+    "num_slots", "num_results", "obs_shape", "legal_words", "material"))
+_add = jax.jit(az.replay.add)
+_resolve = jax.jit(az.replay.resolve)
+_sample = jax.jit(az.replay.sample, static_argnums=2)
+_targets = jax.jit(az.targets)
+_buffer_targets = jax.jit(az.train.buffer_targets, static_argnums=0)
+
+
 def _traj(**fields):
     """A [T, 1] ``SearchTransition`` from per-step lists; unspecified fields are zeros."""
     t = len(fields["reward"])
     zeros = {
-        "obs": jnp.zeros((t, 1, 1)), "legal_bits": jnp.zeros((t, 1, 1), jnp.uint32),
-        "policy_target": jnp.zeros((t, 1, 1)), "network_value": jnp.zeros((t, 1)),
-        "action": jnp.zeros((t, 1), jnp.int32), "termination": jnp.zeros((t, 1), jnp.int8),
-        "game_length": jnp.zeros((t, 1), jnp.int32),
-        "terminated": jnp.zeros((t, 1), bool), "truncated": jnp.zeros((t, 1), bool),
-        "bootstrap_value": jnp.zeros((t, 1)), "search_value": jnp.zeros((t, 1)),
-        "color": (jnp.arange(t) % 2).astype(jnp.int8)[:, None],
-        "full_search": jnp.ones((t, 1), bool), "result": jnp.zeros((t, 1)),
-        "material": jnp.zeros((t, 1)),
+        "obs": np.zeros((t, 1, 1)), "legal_bits": np.zeros((t, 1, 1), np.uint32),
+        "policy_target": np.zeros((t, 1, 1)), "network_value": np.zeros((t, 1)),
+        "action": np.zeros((t, 1), np.int32), "termination": np.zeros((t, 1), np.int8),
+        "game_length": np.zeros((t, 1), np.int32),
+        "terminated": np.zeros((t, 1), bool), "truncated": np.zeros((t, 1), bool),
+        "bootstrap_value": np.zeros((t, 1)), "search_value": np.zeros((t, 1)),
+        "color": (np.arange(t) % 2).astype(np.int8)[:, None],
+        "full_search": np.ones((t, 1), bool), "result": np.zeros((t, 1)),
+        "material": np.zeros((t, 1)),
     }
-    given = {k: jnp.asarray(v)[:, None] for k, v in fields.items()}
+    given = {k: np.asarray(v)[:, None] for k, v in fields.items()}
     return az.SearchTransition(**{**zeros, **given})
 
 
 def test_value_target_of_a_one_ply_mate_is_the_win():
     traj = _traj(reward=[1.0], terminated=[True], search_value=[0.3])
-    got = az.targets(traj, jnp.array([0.7]), gamma=1.0, gae_lambda=0.5)
+    got = _targets(traj, jnp.array([0.7]), gamma=1.0, gae_lambda=0.5)
     np.testing.assert_allclose(got[:, 0], [1.0])
 
 
@@ -63,10 +74,10 @@ def test_value_targets_of_a_three_ply_game_alternate_sign():
     # Black, White, Black mates. lambda 1: the result, negated for White's move.
     traj = _traj(reward=[0.0, 0.0, 1.0], terminated=[False, False, True],
                  search_value=[0.2, -0.4, 0.6])
-    got = az.targets(traj, jnp.array([0.0]), gamma=1.0, gae_lambda=1.0)
+    got = _targets(traj, jnp.array([0.0]), gamma=1.0, gae_lambda=1.0)
     np.testing.assert_allclose(got[:, 0], [1.0, -1.0, 1.0], atol=1e-6)
     # lambda 0.5: G2 = 1; G1 = -(0.5 * 0.6) - 0.5 * 1 = -0.8; G0 = -(0.5 * -0.4) - 0.5 * -0.8
-    got = az.targets(traj, jnp.array([0.0]), gamma=1.0, gae_lambda=0.5)
+    got = _targets(traj, jnp.array([0.0]), gamma=1.0, gae_lambda=0.5)
     np.testing.assert_allclose(got[:, 0], [0.6, -0.8, 1.0], atol=1e-6)
 
 
@@ -75,7 +86,7 @@ def test_ply_cap_cut_bootstraps_and_the_next_game_is_separate():
     # the mover's view); step 2 starts a new game that ends by the segment's last value.
     traj = _traj(reward=[0.0, 0.0, 0.0], truncated=[False, True, False],
                  bootstrap_value=[0.0, -0.25, 0.0], search_value=[0.1, 0.5, 0.3])
-    got = az.targets(traj, jnp.array([0.4]), gamma=1.0, gae_lambda=1.0)
+    got = _targets(traj, jnp.array([0.4]), gamma=1.0, gae_lambda=1.0)
     np.testing.assert_allclose(got[:, 0], [0.25, -0.25, -0.4], atol=1e-6)
 
 
@@ -84,22 +95,22 @@ def test_replay_buffer_gives_positions_their_game_result_by_mover():
     # Lane 1: a game that goes on.
     t, b = 4, 2
     traj = az.SearchTransition(
-        obs=jnp.zeros((t, b, 9, 9, shogi.NUM_PLANES)),
-        legal_bits=jnp.zeros((t, b, 507), jnp.uint32),
-        policy_target=jnp.zeros((t, b, search.MAX_LEGAL_MOVES)),
-        search_value=jnp.array([[0.2, 0.1], [-0.4, 0.1], [0.6, 0.1], [0.0, 0.1]]),
-        network_value=jnp.zeros((t, b)), action=jnp.zeros((t, b), jnp.int32),
-        color=jnp.array([[0, 0], [1, 1], [0, 0], [1, 1]], jnp.int8),
-        full_search=jnp.ones((t, b), bool),
-        result=jnp.array([[0.0, 0], [0, 0], [1, 0], [0, 0]]), reward=jnp.zeros((t, b)),
-        terminated=jnp.array([[False, False], [False, False], [True, False], [False, False]]),
-        truncated=jnp.zeros((t, b), bool), bootstrap_value=jnp.zeros((t, b)),
-        termination=jnp.zeros((t, b), jnp.int8), game_length=jnp.zeros((t, b), jnp.int32),
-        material=jnp.zeros((t, b)))
-    buffer = az.replay.init(b, 8, num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
-                            obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
-    buffer = az.replay.add(buffer, traj, 4, value_target=None)
-    buffer = az.replay.resolve(buffer, search_blend=0.5)
+        obs=np.zeros((t, b, 9, 9, shogi.NUM_PLANES)),
+        legal_bits=np.zeros((t, b, 507), np.uint32),
+        policy_target=np.zeros((t, b, search.MAX_LEGAL_MOVES)),
+        search_value=np.array([[0.2, 0.1], [-0.4, 0.1], [0.6, 0.1], [0.0, 0.1]]),
+        network_value=np.zeros((t, b)), action=np.zeros((t, b), np.int32),
+        color=np.array([[0, 0], [1, 1], [0, 0], [1, 1]], np.int8),
+        full_search=np.ones((t, b), bool),
+        result=np.array([[0.0, 0], [0, 0], [1, 0], [0, 0]]), reward=np.zeros((t, b)),
+        terminated=np.array([[False, False], [False, False], [True, False], [False, False]]),
+        truncated=np.zeros((t, b), bool), bootstrap_value=np.zeros((t, b)),
+        termination=np.zeros((t, b), np.int8), game_length=np.zeros((t, b), np.int32),
+        material=np.zeros((t, b)))
+    buffer = _init(b, 8, num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
+                   obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
+    buffer = _add(buffer, traj, 4, value_target=None)
+    buffer = _resolve(buffer, search_blend=0.5)
     np.testing.assert_array_equal(buffer.games_done, [1, 0])
     np.testing.assert_array_equal(buffer.resolved[0], [0, 0, 0, 0, 1, 1, 1, 0])
     assert not np.any(buffer.resolved[1])
@@ -107,21 +118,19 @@ def test_replay_buffer_gives_positions_their_game_result_by_mover():
     np.testing.assert_allclose(buffer.value_target[0, 4:7], [0.6, -0.7, 0.8], atol=1e-6)
     # the next iteration ends lane 0's second game, lost by Black (White mates)
     traj2 = dataclasses.replace(
-        traj, result=jnp.array([[0.0, 0], [1, 0], [0, 0], [0, 0]]),
-        terminated=jnp.array([[False, False], [True, False], [False, False], [False, False]]))
-    buffer = az.replay.resolve(az.replay.add(buffer, traj2, 0, value_target=None),
-                               search_blend=0.0)
+        traj, result=np.array([[0.0, 0], [1, 0], [0, 0], [0, 0]]),
+        terminated=np.array([[False, False], [True, False], [False, False], [False, False]]))
+    buffer = _resolve(_add(buffer, traj2, 0, value_target=None), search_blend=0.0)
     np.testing.assert_array_equal(buffer.resolved[0], [1, 1, 0, 0, 1, 1, 1, 1])
     # slot 7 (White, game 1) and slots 0-1 (Black, White of game 1): White won
     np.testing.assert_allclose(buffer.value_target[0, [7, 0, 1]], [1.0, -1.0, 1.0])
-    sampled = az.replay.sample(buffer, jax.random.PRNGKey(0), 64, jnp.int32(8))
+    sampled = _sample(buffer, jax.random.PRNGKey(0), 64, jnp.int32(8))
     assert sampled["obs"].dtype == jnp.float32 and sampled["value_weight"].shape == (64,)
     # blended with other values than the search's (value_blend_with 'lambda_return')
-    fresh = az.replay.init(b, 8, num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
-                           obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
-    fresh = az.replay.resolve(az.replay.add(fresh, traj, 4, value_target=None,
-                                            blend_value=jnp.full((t, b), -0.5)),
-                              search_blend=0.5)
+    fresh = _init(b, 8, num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
+                  obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
+    fresh = _resolve(_add(fresh, traj, 4, value_target=None,
+                          blend_value=np.full((t, b), -0.5, np.float32)), search_blend=0.5)
     np.testing.assert_allclose(fresh.value_target[0, 4:7], [0.25, -0.75, 0.25], atol=1e-6)
 
 
@@ -132,13 +141,13 @@ def test_what_a_rollout_gives_the_buffer_follows_value_target_and_value_blend_wi
                  terminated=[False, False, True], result=[0.0, 0.0, 1.0])
     last = jnp.zeros(1)
     config = dataclasses.replace(CONFIG, gae_lambda=1.0)
-    known, blend = az.train.buffer_targets(config, traj, last)
+    known, blend = _buffer_targets(config, traj, last)
     assert known is None
     np.testing.assert_allclose(blend[:, 0], [1.0, -1.0, 1.0], atol=1e-6)
-    known, blend = az.train.buffer_targets(
+    known, blend = _buffer_targets(
         dataclasses.replace(config, value_blend_with="search_value"), traj, last)
     assert known is None and blend is None  # add stores the search values to blend with
-    known, blend = az.train.buffer_targets(
+    known, blend = _buffer_targets(
         dataclasses.replace(config, value_target="lambda_return",
                             value_blend_with="search_value"), traj, last)
     assert blend is None
@@ -155,30 +164,28 @@ def test_material_targets_are_the_final_material_by_mover():
     # One lane: Black, White, then Black mates having ended 6 pawns up (after its move).
     t = 3
     traj = az.SearchTransition(
-        obs=jnp.zeros((t, 1, 9, 9, shogi.NUM_PLANES)),
-        legal_bits=jnp.zeros((t, 1, 507), jnp.uint32),
-        policy_target=jnp.zeros((t, 1, search.MAX_LEGAL_MOVES)),
-        search_value=jnp.zeros((t, 1)), network_value=jnp.zeros((t, 1)),
-        action=jnp.zeros((t, 1), jnp.int32), color=jnp.array([[0], [1], [0]], jnp.int8),
-        full_search=jnp.ones((t, 1), bool), result=jnp.array([[0.0], [0.0], [1.0]]),
-        reward=jnp.zeros((t, 1)), terminated=jnp.array([[False], [False], [True]]),
-        truncated=jnp.zeros((t, 1), bool), bootstrap_value=jnp.zeros((t, 1)),
-        termination=jnp.zeros((t, 1), jnp.int8), game_length=jnp.zeros((t, 1), jnp.int32),
-        material=jnp.array([[1.0], [-2.0], [6.0]]))
+        obs=np.zeros((t, 1, 9, 9, shogi.NUM_PLANES)),
+        legal_bits=np.zeros((t, 1, 507), np.uint32),
+        policy_target=np.zeros((t, 1, search.MAX_LEGAL_MOVES)),
+        search_value=np.zeros((t, 1)), network_value=np.zeros((t, 1)),
+        action=np.zeros((t, 1), np.int32), color=np.array([[0], [1], [0]], np.int8),
+        full_search=np.ones((t, 1), bool), result=np.array([[0.0], [0.0], [1.0]]),
+        reward=np.zeros((t, 1)), terminated=np.array([[False], [False], [True]]),
+        truncated=np.zeros((t, 1), bool), bootstrap_value=np.zeros((t, 1)),
+        termination=np.zeros((t, 1), np.int8), game_length=np.zeros((t, 1), np.int32),
+        material=np.array([[1.0], [-2.0], [6.0]]))
     shapes = dict(num_slots=search.MAX_LEGAL_MOVES, num_results=t + 1,
                   obs_shape=(9, 9, shogi.NUM_PLANES), legal_words=507)
-    plain = az.replay.init(1, 3, **shapes)
+    plain = _init(1, 3, **shapes)
     assert plain.material_target is None and plain.final_materials is None
-    assert az.replay.sample(az.replay.resolve(az.replay.add(plain, traj, 0, value_target=None),
-                                              search_blend=0.0),
-                            jax.random.PRNGKey(0), 4, jnp.int32(3))["material_target"] is None
-    buffer = az.replay.init(1, 3, material=True, **shapes)
-    buffer = az.replay.resolve(az.replay.add(buffer, traj, 0, value_target=None),
-                               search_blend=0.0)
+    assert _sample(_resolve(_add(plain, traj, 0, value_target=None), search_blend=0.0),
+                   jax.random.PRNGKey(0), 4, jnp.int32(3))["material_target"] is None
+    buffer = _init(1, 3, material=True, **shapes)
+    buffer = _resolve(_add(buffer, traj, 0, value_target=None), search_blend=0.0)
     scale = az.replay.MATERIAL_SCALE
     np.testing.assert_allclose(buffer.material_target[0],
                                np.tanh(np.array([6.0, -6.0, 6.0]) / scale), rtol=1e-6)
-    sampled = az.replay.sample(buffer, jax.random.PRNGKey(0), 8, jnp.int32(3))
+    sampled = _sample(buffer, jax.random.PRNGKey(0), 8, jnp.int32(3))
     assert sampled["material_target"].shape == (8,)
 
 
@@ -194,18 +201,21 @@ def test_the_material_head_learns_beside_the_value():
     model = models.make_model(config.model)
     params = models.init_params(model, jax.random.PRNGKey(0))
     assert "material_head" in params
-    obs = shogi.observe(env.init_batch(3))
-    logits, value, material = models.apply_with_material(model, params, obs)
-    plain_logits, plain_value = models.apply_fn(model)(params, obs)  # two outputs as ever
+    states = env.init_batch(3)
+    obs = jax.jit(shogi.observe)(states)
+    learn = jax.jit(functools.partial(models.apply_with_material, model))
+    logits, value, material = learn(params, obs)
+    plain_logits, plain_value = jax.jit(models.apply_fn(model))(params, obs)  # two outputs
     np.testing.assert_array_equal(value, plain_value)
     assert material.shape == (3,) and logits.shape == plain_logits.shape
-    batch = az.Batch(obs=obs, legal_bits=env.init_batch(3).legal_bits,
-                     policy_target=jnp.zeros((3, search.MAX_LEGAL_MOVES)).at[:, 0].set(1.0),
-                     value_target=jnp.zeros(3), policy_weight=jnp.ones(3),
-                     value_weight=jnp.ones(3), material_target=jnp.ones(3))
-    learn = functools.partial(models.apply_with_material, model)
-    grads, aux = jax.grad(lambda p: az.az_loss(learn, p, batch, value_coef=1.0,
-                                               material_head_coef=0.5), has_aux=True)(params)
+    target = np.zeros((3, search.MAX_LEGAL_MOVES), np.float32)
+    target[:, 0] = 1.0
+    batch = az.Batch(obs=obs, legal_bits=states.legal_bits, policy_target=target,
+                     value_target=np.zeros(3, np.float32), policy_weight=np.ones(3, np.float32),
+                     value_weight=np.ones(3, np.float32), material_target=np.ones(3, np.float32))
+    loss = functools.partial(az.az_loss, learn, batch=batch, value_coef=1.0,
+                             material_head_coef=0.5)
+    grads, aux = jax.jit(jax.grad(loss, has_aux=True))(params)
     assert float(aux["material_loss"]) > 0
     assert float(jnp.abs(grads["material_head"]["kernel"]).sum()) > 0
     assert {"model.material_head", "material_head_coef"} <= set(knowledge_aids(config))

@@ -10,6 +10,15 @@ import pytest
 from keisei_jax import env, models, shogi
 from keisei_jax.models.conv import conv3x3
 
+# Compiled whole: called eagerly, each of the observation's and the priors' operations
+# compiled as a program of its own (hundreds a test).
+_observe = jax.jit(shogi.observe)
+_batch_attacks = jax.jit(jax.vmap(shogi.movegen.attack_counts))
+
+
+def _applied(module, variables, obs):
+    return jax.jit(module.apply)(variables, obs)
+
 
 @pytest.fixture(scope="module")
 def tiny():
@@ -20,7 +29,7 @@ def tiny():
 
 def test_output_shapes_and_value_range(tiny):
     model, params, apply = tiny
-    obs = shogi.observe(env.init_batch(3))
+    obs = _observe(env.init_batch(3))
     logits, value = apply(params, obs)
     assert logits.shape == (3, shogi.NUM_ACTIONS) and logits.dtype == jnp.float32
     assert value.shape == (3,)
@@ -135,13 +144,14 @@ def test_action_prior_reads_captures_and_king_proximity_off_the_observation():
     from keisei_jax.models.action_prior import WEIGHT_SCALE, ActionPrior
 
     state = shogi.from_sfen("4k4/9/9/4p4/4P4/9/9/9/4K4 b R 1")
-    obs = shogi.observe(state)[None]
+    obs = _observe(state)[None]
     prior = ActionPrior()
-    assert np.all(prior.apply(prior.init(jax.random.PRNGKey(0), obs), obs) == 0.0)  # off at init
+    at_init = _applied(prior, jax.jit(prior.init)(jax.random.PRNGKey(0), obs), obs)
+    assert np.all(at_init == 0.0)  # off at init
 
     def bias(weights):
-        stored = jnp.array(weights) / WEIGHT_SCALE
-        return np.asarray(prior.apply({"params": {"weights": stored}}, obs))[0]
+        stored = np.array(weights, np.float32) / WEIGHT_SCALE
+        return np.asarray(_applied(prior, {"params": {"weights": stored}}, obs))[0]
 
     capture = bias([1.0, 0, 0, 0, 0])
     assert capture[shogi.usi_to_action("5e5d", 0)] == pytest.approx(0.1)  # takes a pawn
@@ -156,18 +166,17 @@ def test_action_prior_reads_captures_and_king_proximity_off_the_observation():
 
 def test_attack_planes_are_the_engine_attack_counts():
     from keisei_jax.models.attack_planes import attack_planes
-    from keisei_jax.shogi import movegen
 
     state = env.init_batch(8)  # random_rollout's 8-lane program, shared with other tests
     state, _ = env.random_rollout(state, jax.random.PRNGKey(7), 30)
-    planes = np.asarray(jax.jit(attack_planes)(shogi.observe(state)))  # [B, 9, 9, 6]
-    counts = np.asarray(jax.vmap(movegen.attack_counts)(state.board.astype(jnp.int32)))
+    planes = np.asarray(jax.jit(attack_planes)(_observe(state)))  # [B, 9, 9, 6]
+    counts = np.asarray(_batch_attacks(state.board.astype(jnp.int32)))
     for side in range(2):
         for k, threshold in enumerate((1, 2, 3)):
             expected = (counts[:, side] >= threshold).reshape(-1, 9, 9)
             np.testing.assert_array_equal(planes[..., 3 * side + k], expected)
     # the start position: Black's pawns on rank g attack rank f; nothing reaches rank e
-    start = np.asarray(attack_planes(shogi.observe(env.init_batch(1))))[0]
+    start = np.asarray(jax.jit(attack_planes)(_observe(env.init_batch(1))))[0]
     assert start[5, :, 0].all() and not start[4, :, 0].any() and not start[4, :, 3].any()
 
 
@@ -179,13 +188,13 @@ def test_attack_planes_and_value_hidden_change_the_network():
     assert stem.shape[-2] == shogi.NUM_PLANES + 6  # the six attack planes enter the stem
     hidden = [k for k in params if k.startswith("Dense")]
     assert any(params[k]["kernel"].shape[-1] == 16 for k in hidden)
-    obs = shogi.observe(env.init_batch(2))
+    obs = _observe(env.init_batch(2))
     logits, value = jax.jit(lambda p, o: model.apply({"params": p}, o))(params, obs)
     assert logits.shape == (2, shogi.NUM_ACTIONS) and np.all(np.abs(value) <= 1.0)
 
 
 def test_value_trunk_grad_scales_only_what_the_value_sends_the_tower():
-    obs = shogi.observe(env.init_batch(3))
+    obs = _observe(env.init_batch(3))
     full = models.PRESETS["tiny"]
     params = models.init_params(models.make_model(full), jax.random.PRNGKey(0))
     scales = (1.0, 0.25, 0.0)
@@ -217,9 +226,9 @@ def test_value_trunk_grad_scales_only_what_the_value_sends_the_tower():
 def _prior_starts_off(prior, sfens):
     """(state, obs) of ``sfens`` stacked, after checking that ``prior`` adds 0 at its init."""
     state = shogi.from_sfens(sfens)
-    obs = shogi.observe(state)
-    params = prior.init(jax.random.PRNGKey(0), obs)["params"]
-    np.testing.assert_array_equal(prior.apply({"params": params}, obs), 0.0)
+    obs = _observe(state)
+    params = jax.jit(prior.init)(jax.random.PRNGKey(0), obs)["params"]
+    np.testing.assert_array_equal(_applied(prior, {"params": params}, obs), 0.0)
     return state, obs
 
 
@@ -231,8 +240,8 @@ def test_threat_prior_weighs_each_sides_capture_gain():
                                                    "4k4/9/4r4/9/4B4/9/9/9/4K4 w - 1"])
     prior = ThreatPrior()
     weights = jnp.array([0.5, -0.25]) / WEIGHT_SCALE
-    got = prior.apply({"params": {"weights": weights}}, obs)
-    gains = np.asarray(jax.vmap(exchange.capture_gains)(state.board))  # [[1, 0], [8, 0]]
+    got = _applied(prior, {"params": {"weights": weights}}, obs)
+    gains = np.asarray(jax.jit(jax.vmap(exchange.capture_gains))(state.board))  # [[1, 0], [8, 0]]
     np.testing.assert_allclose(got, gains / 10.0 @ np.array([0.5, -0.25]), rtol=1e-6)
     assert float(got[1]) > float(got[0]) > 0
 
@@ -246,9 +255,9 @@ def test_king_safety_prior_weighs_each_kings_exposure():
         "lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/1B5R1/LNSGKGSNL b - 1"])
     prior = KingSafetyPrior()
     weights = np.arange(10, dtype=np.float32).reshape(2, 5) / 10 - 0.4
-    got = prior.apply({"params": {"weights": jnp.asarray(weights) / WEIGHT_SCALE}}, obs)
+    got = _applied(prior, {"params": {"weights": jnp.asarray(weights) / WEIGHT_SCALE}}, obs)
     # the observation's hands (counts / 18) give back the state's hands exactly
-    danger = np.asarray(jax.vmap(king_safety.king_danger)(state.board, state.hand))
+    danger = np.asarray(jax.jit(jax.vmap(king_safety.king_danger))(state.board, state.hand))
     np.testing.assert_allclose(got, (danger * weights).sum((1, 2)), rtol=1e-5, atol=1e-6)
     assert danger[0, 0, 3] > 0  # the gold in Black's hand threatens White's king
 

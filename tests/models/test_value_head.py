@@ -19,7 +19,8 @@ _STEPS = 200
 def material_positions():
     """obs [512, 9, 9, 46] of random-play positions 48 plies in, and tanh(material / 8)."""
     state, _ = env.random_rollout(env.init_batch(_NUM_POSITIONS), jax.random.PRNGKey(1), 48)
-    return shogi.observe(state), jnp.tanh(material(state) / 8.0)
+    # compiled whole: eagerly each operation of the observation compiled apart
+    return jax.jit(lambda s: (shogi.observe(s), jnp.tanh(material(s) / 8.0)))(state)
 
 
 def _fit_r2(config: models.ModelConfig, obs, target) -> float:

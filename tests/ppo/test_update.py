@@ -13,6 +13,9 @@ from keisei_jax.ppo import Batch, LossConfig, ppo_loss, rollout, update
 from keisei_jax.shaping import material, material_gain
 
 LOSS = LossConfig(clip_eps=0.2, value_clip_eps=0.0, value_coef=0.5, entropy_coef=0.01)
+# The loss compiled whole, as the update runs it (called eagerly, each of its and the network's
+# operations compiled apart: ~80 programs a test).
+_loss = jax.jit(ppo_loss, static_argnums=(0, 3))
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,7 @@ def setup():
 
 def test_first_epoch_ratio_is_one(setup):
     apply_fn, params, batch = setup
-    _, aux = ppo_loss(apply_fn, params, batch, LOSS)
+    _, aux = _loss(apply_fn, params, batch, LOSS)
     assert float(aux["approx_kl"]) < 1e-5
     assert float(aux["clip_fraction"]) == 0.0
 
@@ -46,11 +49,11 @@ def test_first_epoch_ratio_is_one(setup):
 def test_one_update_lowers_the_loss_on_a_fixed_batch(setup):
     apply_fn, params, batch = setup
     tx = optax.chain(optax.clip_by_global_norm(0.5), optax.adam(1e-3))
-    before, _ = ppo_loss(apply_fn, params, batch, LOSS)
+    before, _ = _loss(apply_fn, params, batch, LOSS)
     new_params, _, metrics = update(apply_fn, tx, params, tx.init(params), batch,
                                     jax.random.PRNGKey(3), cfg=LOSS, num_epochs=2,
                                     minibatch_size=16, target_kl=0.0)
-    after, _ = ppo_loss(apply_fn, new_params, batch, LOSS)
+    after, _ = _loss(apply_fn, new_params, batch, LOSS)
     assert float(after) < float(before)
     assert float(metrics["epochs_run"]) == 2.0
     assert np.isfinite(float(metrics["grad_norm"])) and float(metrics["grad_norm"]) > 0
@@ -78,11 +81,11 @@ def test_value_clipping_takes_the_worse_of_the_two_losses_by_hand():
     def apply_fn(params, obs):
         return jnp.zeros((obs.shape[0], shogi.NUM_ACTIONS)), new_value
 
-    _, plain = ppo_loss(apply_fn, None, batch, LOSS)
+    _, plain = _loss(apply_fn, None, batch, LOSS)
     # 0.5 * mean((v - target)^2): 0.25, 2.25, 1.44, 0.0025.
     np.testing.assert_allclose(plain["value_loss"], 0.5 * (0.25 + 2.25 + 1.44 + 0.0025) / 4,
                                rtol=1e-6)
-    _, clipped = ppo_loss(apply_fn, None, batch, dataclasses.replace(LOSS, value_clip_eps=0.1))
+    _, clipped = _loss(apply_fn, None, batch, dataclasses.replace(LOSS, value_clip_eps=0.1))
     # Clipped values 0.1, -0.1, 0.1, 0: (0.1 - 1)^2 = 0.81 > 0.25 is taken; 1.21 < 2.25 and
     # 1.21 < 1.44 are not; the last is unchanged.
     np.testing.assert_allclose(clipped["value_loss"], 0.5 * (0.81 + 2.25 + 1.44 + 0.0025) / 4,
@@ -101,8 +104,8 @@ def test_zero_weight_samples_do_not_enter_the_loss(setup):
         target=jnp.where(weight > 0, batch.target, -1.0),
     )
     kept = jax.tree_util.tree_map(lambda x: x[::2], dataclasses.replace(batch, weight=weight))
-    got, _ = ppo_loss(apply_fn, params, scrambled, LOSS)
-    want, _ = ppo_loss(apply_fn, params, kept, LOSS)
+    got, _ = _loss(apply_fn, params, scrambled, LOSS)
+    want, _ = _loss(apply_fn, params, kept, LOSS)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 

@@ -101,7 +101,7 @@ def test_capture_gains_match_a_reference():
 ])
 def test_capture_gains_by_hand(sfen, expected):
     state = shogi.from_sfen(sfen)
-    np.testing.assert_allclose(np.asarray(exchange.capture_gains(state.board)), expected)
+    np.testing.assert_allclose(np.asarray(jax.jit(exchange.capture_gains)(state.board)), expected)
 
 
 def _reference_danger(board: np.ndarray, hand: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ def test_priority_orders_the_candidates():
     board = cshogi.Board(sfen)
     mates = _mating_moves(board)
     state = shogi.from_sfens([sfen])
-    checks = np.asarray(jax.vmap(lambda s: mate.direct_checks(s.board, _ALL))(state))[0]
+    checks = np.asarray(jax.jit(jax.vmap(lambda s: mate.direct_checks(s.board, _ALL)))(state))[0]
     legal = np.asarray(state.legal_mask)[0]
     usi = [shogi.action_to_usi(int(a), 0) for a in np.flatnonzero(checks & legal)]
     assert mates and set(mates) < set(usi)  # mates among the direct checks, not all of them
@@ -76,7 +76,8 @@ def test_contact_priority_puts_defended_contact_checks_first():
     sfen = "l1k6/3p4l/p1G1+R1npp/2s1S1p2/P2gpp2P/B5P2/L1+p1PPNPL/6K2/2S4N1 b G4Prbgsn 145"
     assert _mating_moves(cshogi.Board(sfen)) == ["G*7b"]
     state = shogi.from_sfens([sfen])
-    priority = np.asarray(jax.vmap(lambda s: mate.contact_priority(s.board, _ALL))(state))[0]
+    contact = jax.jit(jax.vmap(lambda s: mate.contact_priority(s.board, _ALL)))
+    priority = np.asarray(contact(state))[0]
     assert {u: priority[shogi.usi_to_action(u, 0)] for u in ("G*7b", "5c6b", "7c7b", "5c5a")
             } == {"G*7b": 2.0, "5c6b": 2.0, "7c7b": 1.0, "5c5a": 0.0}
     # Fifth of the defended contact checks; ninth of all contact checks in index order.
