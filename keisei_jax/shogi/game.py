@@ -203,13 +203,14 @@ def from_sfen(sfen: str, *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
 
 def from_sfens(sfens: Iterable[str], *, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     """State[B] of B SFEN positions (``from_sfen`` each, ValueError as there). The leaves are
-    stacked on the host: no program is compiled per batch size (and inside a trace the batch
-    is a constant)."""
+    stacked on the host and put on the device as they are: no program is compiled per batch
+    size (``jnp.asarray`` of a host array compiles one per shape), and inside a trace the batch
+    is a constant."""
     with jax.ensure_compile_time_eval():
         states = [from_sfen(s, max_plies=max_plies) for s in sfens]
     if not states:
         raise ValueError("from_sfens needs at least one SFEN")
-    return jax.tree_util.tree_map(lambda *x: jnp.asarray(np.stack(x)), *states)
+    return jax.tree_util.tree_map(lambda *x: jax.device_put(np.stack(x)), *states)
 
 
 @functools.cache
@@ -222,7 +223,7 @@ def _start_state() -> State:
 
 def init(*, max_plies: int = DEFAULT_MAX_PLIES) -> State:
     """The start position, Black to move."""
-    start = jax.tree_util.tree_map(jnp.asarray, _start_state())
+    start = jax.tree_util.tree_map(jax.device_put, _start_state())  # no program per leaf
     return dataclasses.replace(start, max_plies=jnp.asarray(max_plies, jnp.int32))
 
 
