@@ -128,3 +128,10 @@ def test_compile_timer_counts_a_compile_and_not_a_cached_call():
     with compile_cache.compile_timer() as second:
         f(x).block_until_ready()
     assert first.seconds > 0 and second.seconds == 0
+
+
+def test_the_suite_and_the_processes_it_starts_compile_with_its_xla_flags():
+    # tests/conftest.py: LLVM -O1 and XLA:CPU's elemental emitters, set before JAX started
+    flags = os.environ["XLA_FLAGS"].split()
+    assert "--xla_backend_optimization_level=1" in flags
+    assert "--xla_cpu_use_fusion_emitters=false" in flags

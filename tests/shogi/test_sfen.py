@@ -42,6 +42,22 @@ def test_from_sfens_is_the_batch_of_from_sfen():
         shogi.from_sfens(["startpos", "4k4/9/9/9/9/9/P8/P8/4K4 b - 1"])
 
 
+def test_a_new_batch_size_of_sfens_compiles_nothing():
+    shogi.from_sfens(["startpos"])  # the single-position program, compiled once
+    compiled = []
+
+    def listen(event, duration, **kwargs):
+        if event.endswith("backend_compile_duration"):
+            compiled.append(kwargs.get("fun_name"))
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:  # a batch size no other test stacks
+        batch = shogi.from_sfens(["startpos"] * 11)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    assert compiled == [] and batch.board.shape == (11, 81)
+
+
 def test_white_to_move_is_stored_rotated():
     state = shogi.from_sfen("lnsgkgsnl/1r5b1/ppppppppp/9/9/9/PPPPPPPPP/1B5R1/LNSGKGSNL w - 1")
     np.testing.assert_array_equal(np.asarray(state.board), np.asarray(shogi.init().board))
