@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keisei_jax import env, shogi
+from tests.compiles import programs
 
 _sample = jax.jit(env.sample_uniform_legal)
 
@@ -73,18 +74,10 @@ def test_step_autoreset_with_next_also_returns_the_position_before_the_reset():
 
 
 def test_a_batch_of_start_positions_is_one_program_at_any_ply_cap():
-    lowered = []
-
-    def listen(event, duration, **kwargs):
-        if event.endswith("jaxpr_to_mlir_module_duration"):
-            lowered.append(kwargs.get("fun_name"))
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    try:  # a batch size no other test uses, so nothing is in this process's caches yet
+    # a batch size no other test uses, so nothing is in this process's caches yet
+    with programs("jaxpr_to_mlir_module_duration") as lowered:
         short = env.init_batch(5, max_plies=40)
         long = env.init_batch(5, max_plies=300)  # the cap is data: the same program
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
     assert lowered == ["jit(init_batch)"]
     assert short.board.shape == (5, 81) and np.all(np.asarray(short.max_plies) == 40)
     assert np.all(np.asarray(long.max_plies) == 300)

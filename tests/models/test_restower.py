@@ -9,6 +9,7 @@ import pytest
 
 from keisei_jax import env, models, shogi
 from keisei_jax.models.conv import conv3x3
+from tests.compiles import programs
 
 # Compiled whole: called eagerly, each of the observation's and the priors' operations
 # compiled as a program of its own (hundreds a test).
@@ -270,20 +271,11 @@ def test_king_safety_prior_weighs_each_kings_exposure():
 def test_initialising_a_network_is_one_compiled_program():
     # Eager, flax's init compiled each initialiser and op of the forward pass apart (hundreds of
     # programs: seconds at every process start that loads or makes a network).
-    lowered = []
     key = jax.random.PRNGKey(0)
-
-    def listen(event, duration, **kwargs):
-        if event.endswith("jaxpr_to_mlir_module_duration"):
-            lowered.append(kwargs.get("fun_name"))
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    try:
-        # A shape no other test initialises, so nothing is in this process's caches yet.
+    # A shape no other test initialises, so nothing is in this process's caches yet.
+    with programs("jaxpr_to_mlir_module_duration") as lowered:
         model = models.make_model(models.ModelConfig(num_blocks=1, channels=7, value_channels=5,
                                                      value_hidden=3))
         params = models.init_params(model, key)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
     assert lowered == ["jit(init_params)"]
     assert params["Conv3x3_0"]["kernel"].shape[-1] == 7

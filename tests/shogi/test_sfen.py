@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from keisei_jax import shogi
+from tests.compiles import programs
 
 
 @pytest.mark.parametrize(
@@ -44,17 +45,8 @@ def test_from_sfens_is_the_batch_of_from_sfen():
 
 def test_a_new_batch_size_of_sfens_compiles_nothing():
     shogi.from_sfens(["startpos"])  # the single-position program, compiled once
-    compiled = []
-
-    def listen(event, duration, **kwargs):
-        if event.endswith("backend_compile_duration"):
-            compiled.append(kwargs.get("fun_name"))
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    try:  # a batch size no other test stacks
+    with programs("backend_compile_duration") as compiled:  # a batch size no other test stacks
         batch = shogi.from_sfens(["startpos"] * 11)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
     assert compiled == [] and batch.board.shape == (11, 81)
 
 

@@ -13,6 +13,7 @@ from keisei_jax.config import TrainConfig
 from keisei_jax.metrics import read_metrics
 from keisei_jax.models import ModelConfig
 from keisei_jax.training import train_and_evaluate
+from tests.compiles import programs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,17 +74,8 @@ def test_resume_is_bit_exact(runs):
 def test_a_config_trained_again_in_one_process_is_not_traced_again(runs, tmp_path):
     # The fixture trained CONFIG three times in this process; a fourth run (a resume, a
     # notebook cell run again) reuses its traced and compiled training call.
-    traced = []
-
-    def listen(event, duration, **kwargs):
-        if event.endswith("jaxpr_trace_duration"):
-            traced.append(kwargs.get("fun_name"))
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    try:
+    with programs("jaxpr_trace_duration") as traced:
         train_and_evaluate(CONFIG, tmp_path, stop_at=2, quiet=True)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
     assert traced == []
     assert read_metrics(tmp_path / "metrics.jsonl")[-1]["iteration"] == 2
 
