@@ -15,10 +15,10 @@ from tests.compiles import programs
 # compiled as a program of its own (hundreds a test).
 _observe = jax.jit(shogi.observe)
 _batch_attacks = jax.jit(jax.vmap(shogi.movegen.attack_counts))
-
-
-def _applied(module, variables, obs):
-    return jax.jit(module.apply)(variables, obs)
+# One jitted function for every module (flax modules hash by their fields): a jit of each
+# call's bound ``module.apply`` would trace again at every call.
+_applied = jax.jit(lambda module, variables, obs: module.apply(variables, obs),
+                   static_argnums=0)
 
 
 @pytest.fixture(scope="module")
